@@ -1,0 +1,420 @@
+//! dnsd configuration: a TOML file, overridable by `DNSD__SECTION__KEY=value`
+//! environment variables, with secrets readable from files.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// Prefix of environment variables that override file values, e.g.
+/// `DNSD__ADMIN__SECRET=…` or `DNSD__DNS__LISTEN='["0.0.0.0:53"]'`.
+pub const ENV_PREFIX: &str = "DNSD__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("environment override {var}: {reason}")]
+    Env { var: String, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub dns: DnsConfig,
+    #[serde(rename = "zone")]
+    pub zones: Vec<ZoneConfig>,
+    pub update: UpdateConfig,
+    #[serde(default)]
+    pub checkip: CheckipConfig,
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Directory of the sled database.
+    pub path: PathBuf,
+    /// sled page cache in MiB. Queries never read sled, so this only speeds up
+    /// updates of hosts that were not touched recently.
+    #[serde(default = "default_cache_mb")]
+    pub cache_mb: u64,
+}
+
+fn default_cache_mb() -> u64 {
+    32
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsConfig {
+    /// Addresses to answer on, UDP and TCP each. Port 0 picks a free port.
+    pub listen: Vec<SocketAddr>,
+    /// EDNS(0) UDP payload size the server advertises and uses as its ceiling.
+    #[serde(default = "default_udp_payload")]
+    pub udp_payload: u16,
+    /// Idle time after which a TCP connection is closed.
+    #[serde(default = "default_tcp_idle_secs")]
+    pub tcp_idle_secs: u64,
+}
+
+fn default_udp_payload() -> u16 {
+    1232
+}
+fn default_tcp_idle_secs() -> u64 {
+    10
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneConfig {
+    /// Zone apex, e.g. `dyn.example.net`.
+    pub name: String,
+    /// Name servers of the zone (NS at the apex, first one is the SOA MNAME).
+    pub ns: Vec<String>,
+    /// Responsible mailbox in domain form (`hostmaster.example.net`).
+    pub hostmaster: String,
+    #[serde(default = "default_zone_ttl")]
+    pub ttl: u32,
+    #[serde(default = "default_refresh")]
+    pub refresh: u32,
+    #[serde(default = "default_retry")]
+    pub retry: u32,
+    #[serde(default = "default_expire")]
+    pub expire: u32,
+    /// Negative-caching TTL (RFC 2308): SOA MINIMUM.
+    #[serde(default = "default_negative_ttl")]
+    pub negative_ttl: u32,
+    /// TTL of host records unless the host sets its own.
+    #[serde(default = "default_host_ttl")]
+    pub host_ttl: u32,
+    /// Static records in zone-file syntax.
+    #[serde(default, rename = "record")]
+    pub records: Vec<StaticRecord>,
+}
+
+fn default_zone_ttl() -> u32 {
+    3600
+}
+fn default_refresh() -> u32 {
+    3600
+}
+fn default_retry() -> u32 {
+    600
+}
+fn default_expire() -> u32 {
+    1_209_600
+}
+fn default_negative_ttl() -> u32 {
+    60
+}
+fn default_host_ttl() -> u32 {
+    60
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticRecord {
+    /// Owner relative to the apex (`@` for the apex itself, `www`, `*.static`).
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// RDATA in zone-file presentation form (`192.0.2.1`, `10 mail.example.net.`).
+    pub value: String,
+    pub ttl: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConfig {
+    /// Plain HTTP listeners (routers that cannot do TLS need these).
+    #[serde(default)]
+    pub listen: Vec<SocketAddr>,
+    /// HTTPS listeners; need `tls_cert` and `tls_key`.
+    #[serde(default)]
+    pub tls_listen: Vec<SocketAddr>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Proxies whose `X-Forwarded-For`/`X-Real-IP` headers are believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Realm of the `WWW-Authenticate` challenge.
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Most hosts one account-mode request may name.
+    #[serde(default = "default_max_hosts")]
+    pub max_hosts_per_request: usize,
+    #[serde(default)]
+    pub abuse: AbuseConfig,
+}
+
+fn default_realm() -> String {
+    "spdyn update".into()
+}
+fn default_max_hosts() -> usize {
+    20
+}
+
+/// Abuse policy; see docs/UPDATE-PROTOCOL.md for what each knob does.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AbuseConfig {
+    /// Least time between two changes of one address family of one host.
+    pub min_change_interval_secs: u64,
+    /// This many `nochg` answers for one host and family within `nochg_window_secs`
+    /// lock the host.
+    pub nochg_limit: u32,
+    pub nochg_window_secs: u64,
+    /// How long a host stays locked after too many `nochg`.
+    pub lock_secs: u64,
+    /// Failed authentications from one source (IPv4 address or IPv6 /64) within
+    /// the window before that source is blocked.
+    pub auth_fail_limit: u32,
+    pub auth_fail_window_secs: u64,
+    pub auth_fail_block_secs: u64,
+    /// Failed authentications against one host within the window before
+    /// password (account-mode) updates of that host are blocked. Token updates
+    /// keep working: a 128-bit token cannot be guessed, and blocking it would let
+    /// anyone lock out the owner.
+    pub host_auth_fail_limit: u32,
+    /// checkip requests per source and minute.
+    pub checkip_per_minute: u32,
+}
+
+impl Default for AbuseConfig {
+    fn default() -> Self {
+        Self {
+            min_change_interval_secs: 10,
+            nochg_limit: 10,
+            nochg_window_secs: 600,
+            lock_secs: 900,
+            auth_fail_limit: 10,
+            auth_fail_window_secs: 300,
+            auth_fail_block_secs: 900,
+            host_auth_fail_limit: 50,
+            checkip_per_minute: 60,
+        }
+    }
+}
+
+impl AbuseConfig {
+    pub fn min_change_interval(&self) -> Duration {
+        Duration::from_secs(self.min_change_interval_secs)
+    }
+}
+
+/// Extra listeners that only answer "what is my address" (e.g. one reachable
+/// only over IPv4 and one only over IPv6). The update listeners answer it too.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckipConfig {
+    #[serde(default)]
+    pub listen: Vec<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Loopback address of the admin API used by the `dnsd host …` commands.
+    pub listen: SocketAddr,
+    /// Shared secret; prefer `secret_file` or `DNSD__ADMIN__SECRET`.
+    pub secret: Option<String>,
+    pub secret_file: Option<PathBuf>,
+}
+
+impl AdminConfig {
+    /// The admin secret from `secret` or `secret_file`.
+    pub fn secret(&self) -> Result<String, ConfigError> {
+        if let Some(secret) = &self.secret {
+            return Ok(secret.clone());
+        }
+        let path = self
+            .secret_file
+            .as_ref()
+            .ok_or_else(|| ConfigError::Invalid("admin.secret or admin.secret_file is required".into()))?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(text.trim().to_owned())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// tracing-subscriber filter; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info,hickory_server=warn,sled=warn".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// Reads the file, applies environment overrides and checks the result.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::parse_with_env(&text, std::env::vars())?;
+        // Relative store paths are relative to the config file's directory so a
+        // service manager's working directory does not matter.
+        if config.store.path.is_relative() {
+            if let Some(dir) = path.parent() {
+                config.store.path = dir.join(&config.store.path);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses TOML text and applies `DNSD__…` overrides from `vars`.
+    pub fn parse_with_env(
+        text: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut doc: toml::Table = toml::from_str(text)?;
+        for (var, value) in vars {
+            if let Some(path) = var.strip_prefix(ENV_PREFIX) {
+                apply_override(&mut doc, path, &value).map_err(|reason| ConfigError::Env {
+                    var: var.clone(),
+                    reason,
+                })?;
+            }
+        }
+        let config: Config = toml::Value::Table(doc).try_into()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.zones.is_empty() {
+            return Err(ConfigError::Invalid("at least one [[zone]] is required".into()));
+        }
+        if !self.admin.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid(
+                "admin.listen must be a loopback address".into(),
+            ));
+        }
+        if !self.update.tls_listen.is_empty()
+            && (self.update.tls_cert.is_none() || self.update.tls_key.is_none())
+        {
+            return Err(ConfigError::Invalid(
+                "update.tls_listen needs update.tls_cert and update.tls_key".into(),
+            ));
+        }
+        if self.dns.udp_payload < 512 {
+            return Err(ConfigError::Invalid("dns.udp_payload must be at least 512".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Sets `doc[a][b]… = value` for the path `A__B__…`. The value is read as a TOML
+/// value when it parses as one (numbers, booleans, arrays), else as a string.
+fn apply_override(doc: &mut toml::Table, path: &str, value: &str) -> Result<(), String> {
+    let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+    let (last, parents) = keys.split_last().ok_or("empty key")?;
+    let mut table = doc;
+    for key in parents {
+        let entry = table
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{key}` is not a table"))?;
+    }
+    let parsed = format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_owned()));
+    table.insert(last.clone(), parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [store]
+        path = "state"
+        [dns]
+        listen = ["127.0.0.1:0"]
+        [[zone]]
+        name = "dyn.example"
+        ns = ["ns1.example."]
+        hostmaster = "hostmaster.example"
+        [update]
+        listen = ["127.0.0.1:0"]
+        [admin]
+        listen = "127.0.0.1:0"
+        secret = "s"
+    "#;
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../../config/dnsd.example.toml");
+        let config = Config::parse_with_env(text, []).expect("example config must parse");
+        assert!(!config.zones.is_empty());
+        assert!(config.admin.listen.ip().is_loopback());
+    }
+
+    #[test]
+    fn environment_overrides_file_values() {
+        let vars = [
+            ("DNSD__ADMIN__SECRET".to_owned(), "from-env".to_owned()),
+            ("DNSD__UPDATE__ABUSE__NOCHG_LIMIT".to_owned(), "3".to_owned()),
+            ("DNSD__DNS__LISTEN".to_owned(), r#"["127.0.0.1:5300"]"#.to_owned()),
+            ("OTHER".to_owned(), "ignored".to_owned()),
+        ];
+        let config = Config::parse_with_env(MINIMAL, vars).unwrap();
+        assert_eq!(config.admin.secret().unwrap(), "from-env");
+        assert_eq!(config.update.abuse.nochg_limit, 3);
+        assert_eq!(config.dns.listen, vec!["127.0.0.1:5300".parse().unwrap()]);
+    }
+
+    #[test]
+    fn unknown_keys_and_public_admin_are_rejected() {
+        let typo = MINIMAL.replace("[dns]", "[dns]\nlisten_udp = []");
+        assert!(matches!(
+            Config::parse_with_env(&typo, []),
+            Err(ConfigError::Parse(_))
+        ));
+        let public = MINIMAL.replace("listen = \"127.0.0.1:0\"", "listen = \"0.0.0.0:1\"");
+        assert!(matches!(
+            Config::parse_with_env(&public, []),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+}

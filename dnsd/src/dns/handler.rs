@@ -1,0 +1,190 @@
+//! The hickory-server path: TCP, and UDP queries the fast path does not take
+//! (other opcodes, EDNS versions, meta types, odd sections). Lookups go
+//! through the same [`resolve`] as the fast path; only the encoding differs.
+
+use std::sync::Arc;
+
+use hickory_proto::{
+    op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode},
+    rr::{DNSClass, Name, RData, Record, RecordType},
+    serialize::binary::{BinDecoder, Restrict},
+};
+use hickory_server::{
+    net::{runtime::Time, xfer::Protocol},
+    server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
+    zone_handler::MessageResponseBuilder,
+};
+
+use super::resolve::{resolve, Answer, Resolution};
+use crate::{records::TYPE_SOA, store::Index};
+
+/// Answers from the index through hickory's message types.
+#[derive(Clone)]
+pub struct Handler {
+    index: Arc<Index>,
+    udp_payload: u16,
+}
+
+impl Handler {
+    pub fn new(index: Arc<Index>, udp_payload: u16) -> Self {
+        Self { index, udp_payload }
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Handler {
+    async fn handle_request<R: ResponseHandler, T: Time>(
+        &self,
+        request: &Request,
+        mut response_handle: R,
+    ) -> ResponseInfo {
+        let mut metadata = Metadata::response_from_request(&request.metadata);
+        let edns = request.edns.as_ref().map(|query_edns| {
+            let mut edns = Edns::new();
+            // Over UDP hickory's encoder treats the OPT payload as the size
+            // limit, so it must be what the client can take; over TCP we
+            // advertise our own.
+            let payload = match request.protocol() {
+                Protocol::Udp => query_edns.max_payload().clamp(512, self.udp_payload),
+                _ => self.udp_payload,
+            };
+            edns.set_max_payload(payload);
+            edns.set_dnssec_ok(query_edns.flags().dnssec_ok);
+            edns
+        });
+        let builder = MessageResponseBuilder::new(&request.queries, edns.as_ref());
+
+        let rcode = precheck(request);
+        let records = match rcode {
+            Some(rcode) => {
+                metadata.response_code = rcode;
+                Records::default()
+            }
+            None => self.lookup(request, &mut metadata),
+        };
+        let response = builder.build(
+            metadata,
+            records.answers.iter(),
+            records.authorities.iter(),
+            std::iter::empty(),
+            std::iter::empty(),
+        );
+        match response_handle.send_response(response).await {
+            Ok(info) => info,
+            Err(error) => {
+                tracing::debug!(%error, "sending a DNS response failed");
+                let mut metadata = Metadata::response_from_request(&request.metadata);
+                metadata.response_code = ResponseCode::ServFail;
+                Header {
+                    metadata,
+                    counts: HeaderCounts::default(),
+                }
+                .into()
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Records {
+    answers: Vec<Record>,
+    authorities: Vec<Record>,
+}
+
+/// The error answer a request gets before any lookup, if any.
+fn precheck(request: &Request) -> Option<ResponseCode> {
+    if request.edns.as_ref().is_some_and(|edns| edns.version() > 0) {
+        return Some(ResponseCode::BADVERS);
+    }
+    if request.metadata.op_code != OpCode::Query {
+        return Some(ResponseCode::NotImp);
+    }
+    let [query] = request.queries.queries() else {
+        return Some(ResponseCode::FormErr);
+    };
+    if !request.answers.is_empty() || !request.authorities.is_empty() {
+        return Some(ResponseCode::FormErr);
+    }
+    match query.query_type() {
+        RecordType::OPT | RecordType::TSIG | RecordType::SIG => Some(ResponseCode::FormErr),
+        // Zone transfers are not offered (yet): refuse rather than pretend.
+        RecordType::AXFR | RecordType::IXFR => Some(ResponseCode::Refused),
+        RecordType::ZERO => Some(ResponseCode::NotImp),
+        RecordType::Unknown(253 | 254) => Some(ResponseCode::NotImp), // MAILB, MAILA
+        _ if query.query_class() != DNSClass::IN => Some(ResponseCode::Refused),
+        _ => None,
+    }
+}
+
+impl Handler {
+    fn lookup(&self, request: &Request, metadata: &mut Metadata) -> Records {
+        let mut records = Records::default();
+        let Some(query) = request.queries.queries().first() else {
+            return records;
+        };
+        let qname = query.original().name();
+        let key = wire_key(qname);
+        let view = self.index.view();
+        let resolution = resolve(&view, &key, u16::from(query.query_type()));
+        match resolution {
+            Resolution::Refused => metadata.response_code = ResponseCode::Refused,
+            Resolution::Found { zone, answer } => {
+                metadata.authoritative = true;
+                match answer {
+                    Answer::Rrset(set) => {
+                        let rtype = RecordType::from(set.rtype());
+                        for rdata in set.rdatas() {
+                            if let Some(rdata) = decode_rdata(rtype, rdata) {
+                                records.answers.push(Record::from_rdata(
+                                    qname.clone(),
+                                    set.ttl(),
+                                    rdata,
+                                ));
+                            }
+                        }
+                    }
+                    Answer::Soa => records.answers.extend(soa_record(
+                        qname.clone(),
+                        zone.soa_ttl(),
+                        &zone.soa_rdata(),
+                    )),
+                }
+            }
+            Resolution::NoData { zone } | Resolution::NxDomain { zone } => {
+                metadata.authoritative = true;
+                if matches!(resolution, Resolution::NxDomain { .. }) {
+                    metadata.response_code = ResponseCode::NXDomain;
+                }
+                if let Ok(apex) = Name::from_ascii(format!("{}.", zone.name)) {
+                    records.authorities.extend(soa_record(
+                        apex,
+                        zone.negative_ttl(),
+                        &zone.soa_rdata(),
+                    ));
+                }
+            }
+        }
+        records
+    }
+}
+
+fn soa_record(owner: Name, ttl: u32, rdata: &[u8]) -> Option<Record> {
+    decode_rdata(RecordType::from(TYPE_SOA), rdata)
+        .map(|rdata| Record::from_rdata(owner, ttl, rdata))
+}
+
+fn decode_rdata(rtype: RecordType, rdata: &[u8]) -> Option<RData> {
+    let mut decoder = BinDecoder::new(rdata);
+    RData::read(&mut decoder, rtype, Restrict::new(rdata.len() as u16)).ok()
+}
+
+/// Lowercase wire key of a hickory name.
+fn wire_key(name: &Name) -> Vec<u8> {
+    let mut key = Vec::with_capacity(name.len() + 2);
+    for label in name.iter() {
+        key.push(label.len() as u8);
+        key.extend(label.iter().map(u8::to_ascii_lowercase));
+    }
+    key.push(0);
+    key
+}

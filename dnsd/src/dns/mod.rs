@@ -1,0 +1,104 @@
+//! Authoritative DNS: sockets, the fast UDP path, the hickory-server path for
+//! TCP and unusual queries, and the shared lookup.
+
+pub mod handler;
+pub mod resolve;
+pub mod udp;
+pub mod wire;
+
+use std::{io, net::SocketAddr, sync::Arc, time::Duration};
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, UdpSocket};
+
+use crate::{config::DnsConfig, store::Index};
+
+/// Per-connection buffer for TCP responses in hickory-server.
+const TCP_RESPONSE_BUFFER: usize = 32;
+/// Kernel receive buffer asked for on UDP sockets, to ride out bursts.
+const UDP_RECV_BUFFER: usize = 4 << 20;
+
+/// The addresses the DNS server actually bound (port 0 resolved).
+#[derive(Debug, Clone)]
+pub struct DnsListeners {
+    pub udp: Vec<SocketAddr>,
+    pub tcp: Vec<SocketAddr>,
+}
+
+/// Binds every configured address for UDP and TCP and starts serving.
+pub async fn start(config: &DnsConfig, index: Arc<Index>) -> io::Result<DnsListeners> {
+    let handler = handler::Handler::new(index.clone(), config.udp_payload);
+    let mut server = hickory_server::Server::new(handler.clone());
+    let mut listeners = DnsListeners {
+        udp: Vec::new(),
+        tcp: Vec::new(),
+    };
+    for addr in &config.listen {
+        let (udp, tcp) = bind_pair(*addr)?;
+        let udp_addr = udp.local_addr()?;
+        let tcp_addr = tcp.local_addr()?;
+        crate::log_listening("dns-udp", udp_addr);
+        crate::log_listening("dns-tcp", tcp_addr);
+        listeners.udp.push(udp_addr);
+        listeners.tcp.push(tcp_addr);
+        tokio::spawn(udp::serve(
+            udp,
+            index.clone(),
+            handler.clone(),
+            config.udp_payload,
+        ));
+        server.register_listener(
+            tcp,
+            Duration::from_secs(config.tcp_idle_secs),
+            TCP_RESPONSE_BUFFER,
+        );
+    }
+    // The server runs its listener tasks; keep it alive for the process.
+    tokio::spawn(async move {
+        if let Err(error) = server.block_until_done().await {
+            tracing::error!(%error, "DNS TCP server stopped");
+        }
+    });
+    Ok(listeners)
+}
+
+/// Binds UDP and TCP on the same port; with port 0 the kernel's UDP choice is
+/// reused for TCP (retried if that port is taken for TCP).
+fn bind_pair(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
+    let mut last_error = None;
+    for _ in 0..16 {
+        let udp = udp_socket(addr)?;
+        let mut tcp_addr = addr;
+        tcp_addr.set_port(udp.local_addr()?.port());
+        match tcp_listener(tcp_addr) {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(error) if addr.port() == 0 => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("no free port pair")))
+}
+
+fn udp_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    // Best effort: a smaller buffer only means earlier drops under a flood.
+    let _ = socket.set_recv_buffer_size(UDP_RECV_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+fn tcp_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}

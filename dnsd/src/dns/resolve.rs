@@ -1,0 +1,82 @@
+//! Authoritative lookup semantics, independent of any encoding: which zone,
+//! which RRset, or which kind of negative answer.
+
+use crate::{
+    names::parent_key,
+    records::{Rrset, TYPE_ANY, TYPE_CNAME, TYPE_SOA},
+    store::index::IndexView,
+    zone::Zone,
+};
+
+/// What the answer section holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer<'a> {
+    Rrset(&'a Rrset),
+    /// The zone's SOA (built on the fly because its serial changes).
+    Soa,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Resolution<'a> {
+    /// The name is in no zone we serve.
+    Refused,
+    Found { zone: &'a Zone, answer: Answer<'a> },
+    /// The name exists (or is an empty non-terminal) but has no data of the type.
+    NoData { zone: &'a Zone },
+    NxDomain { zone: &'a Zone },
+}
+
+/// Looks up `qname` (lowercase wire key) and `qtype`.
+pub fn resolve<'a>(view: &'a IndexView<'_>, qname: &[u8], qtype: u16) -> Resolution<'a> {
+    let Some(zone) = view.zone_of(qname) else {
+        return Resolution::Refused;
+    };
+    let at_apex = qname.len() == zone.apex.len();
+    if let Some(node) = view.node(qname) {
+        if at_apex && (qtype == TYPE_SOA || qtype == TYPE_ANY) {
+            return Resolution::Found {
+                zone,
+                answer: Answer::Soa,
+            };
+        }
+        return from_node(zone, &node.rrsets, qtype);
+    }
+    // Wildcard synthesis (RFC 4592): find the closest encloser; if `*.<it>`
+    // exists, answer from it as if it were the query name.
+    let mut ancestor = qname;
+    while let Some(parent) = parent_key(ancestor) {
+        if parent.len() < zone.apex.len() {
+            break;
+        }
+        if view.node(parent).is_some() {
+            let mut wildcard = Vec::with_capacity(parent.len() + 2);
+            wildcard.extend_from_slice(b"\x01*");
+            wildcard.extend_from_slice(parent);
+            return match view.node(&wildcard) {
+                Some(node) => from_node(zone, &node.rrsets, qtype),
+                None => Resolution::NxDomain { zone },
+            };
+        }
+        ancestor = parent;
+    }
+    Resolution::NxDomain { zone }
+}
+
+fn from_node<'a>(zone: &'a Zone, rrsets: &'a [Rrset], qtype: u16) -> Resolution<'a> {
+    let set = if qtype == TYPE_ANY {
+        // RFC 8482: answer ANY with one RRset rather than everything.
+        rrsets.first()
+    } else {
+        rrsets
+            .iter()
+            .find(|set| set.rtype() == qtype)
+            .or_else(|| rrsets.iter().find(|set| set.rtype() == TYPE_CNAME))
+    };
+    match set {
+        Some(set) => Resolution::Found {
+            zone,
+            answer: Answer::Rrset(set),
+        },
+        None => Resolution::NoData { zone },
+    }
+}

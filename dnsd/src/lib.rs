@@ -1,0 +1,142 @@
+//! dnsd: authoritative DNS for dynamic hosts plus the dyndns2 update endpoint,
+//! answering from a local sled store with an in-memory index.
+//!
+//! [`start`] builds and binds everything from a [`Config`] and reports the
+//! bound addresses, so tests and the binary share one code path.
+
+pub mod admin;
+pub mod config;
+pub mod dns;
+pub mod http;
+pub mod names;
+pub mod password;
+pub mod records;
+pub mod store;
+pub mod tokens;
+pub mod update;
+pub mod zone;
+
+use std::{net::SocketAddr, time::Duration};
+
+pub use config::Config;
+
+use crate::{
+    store::{now_millis, Store, StoreError},
+    zone::{Zone, ZoneError},
+};
+
+/// How often the in-memory abuse windows are pruned.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Tls(#[from] http::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("DNS listeners: {0}")]
+    Dns(std::io::Error),
+}
+
+/// A started dnsd and where it listens.
+#[derive(Debug)]
+pub struct Running {
+    pub store: Store,
+    pub dns: dns::DnsListeners,
+    pub update_http: Vec<SocketAddr>,
+    pub update_https: Vec<SocketAddr>,
+    pub checkip: Vec<SocketAddr>,
+    pub admin: SocketAddr,
+}
+
+/// Logs a bound address in the one stable format operators and tests read:
+/// `listening service=<name> addr=<ip:port>`.
+pub fn log_listening(service: &str, addr: SocketAddr) {
+    tracing::info!(target: "spdyn::listen", service = %service, addr = %addr, "listening");
+}
+
+/// Opens the store, binds every listener and starts serving.
+pub async fn start(config: &Config) -> Result<Running, StartError> {
+    let zones = config
+        .zones
+        .iter()
+        .map(Zone::from_config)
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = config.store.path.clone();
+    let cache_mb = config.store.cache_mb;
+    let store = tokio::task::spawn_blocking(move || Store::open(&path, cache_mb, zones))
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))??;
+
+    let dns = dns::start(&config.dns, store.index().clone())
+        .await
+        .map_err(StartError::Dns)?;
+
+    let state = update::UpdateState::new(store.clone(), &config.update);
+    let update_router = update::router(state.clone());
+    let tls = match (&config.update.tls_cert, &config.update.tls_key) {
+        (Some(cert), Some(key)) if !config.update.tls_listen.is_empty() => {
+            Some(http::tls_acceptor(cert, key)?)
+        }
+        _ => None,
+    };
+    let update_http = serve_all(&config.update.listen, "update-http", &update_router, None)?;
+    let update_https = serve_all(&config.update.tls_listen, "update-https", &update_router, tls)?;
+    let checkip = serve_all(
+        &config.checkip.listen,
+        "checkip",
+        &update::checkip_router(state.clone()),
+        None,
+    )?;
+    let admin_router = admin::router(store.clone(), config.admin.secret()?);
+    let admin = serve_all(&[config.admin.listen], "admin", &admin_router, None)?
+        .first()
+        .copied()
+        .unwrap_or(config.admin.listen);
+
+    let policy = state.policy.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PRUNE_INTERVAL);
+        loop {
+            tick.tick().await;
+            policy.prune(now_millis());
+        }
+    });
+
+    Ok(Running {
+        store,
+        dns,
+        update_http,
+        update_https,
+        checkip,
+        admin,
+    })
+}
+
+fn serve_all(
+    addrs: &[SocketAddr],
+    service: &str,
+    router: &axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> Result<Vec<SocketAddr>, StartError> {
+    let mut bound = Vec::with_capacity(addrs.len());
+    for &addr in addrs {
+        let listener = http::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        log_listening(service, local);
+        http::spawn(listener, router.clone(), tls.clone());
+        bound.push(local);
+    }
+    Ok(bound)
+}

@@ -1,0 +1,251 @@
+//! The `dnsd` binary: run the server, or manage a running one.
+
+use std::{io::Read, path::PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use dnsd::{
+    admin::{client::AdminClient, AddAccount, AddHost},
+    config::{Config, LogConfig, LogFormat},
+};
+
+/// spdyn dnsd: authoritative DNS and dyndns2 updates for dynamic hosts.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (TOML).
+    #[arg(short, long, env = "DNSD_CONFIG", default_value = "/etc/spdyn/dnsd.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Run,
+    /// Check the configuration and exit.
+    CheckConfig,
+    /// Manage hosts of the running server.
+    #[command(subcommand)]
+    Host(HostCommand),
+    /// Manage accounts of the running server.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Update tokens in bulk.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Subcommand)]
+enum HostCommand {
+    /// Create a host; prints its new update token on the last line.
+    Add {
+        fqdn: String,
+        /// Account that owns the host (enables account-mode updates).
+        #[arg(long)]
+        account: Option<String>,
+        /// TTL in seconds (default: the zone's host_ttl).
+        #[arg(long)]
+        ttl: Option<u32>,
+        /// Make `*.fqdn` answer like the host.
+        #[arg(long)]
+        wildcard: bool,
+    },
+    /// List hosts with their addresses and token use.
+    List,
+    /// Delete a host.
+    Remove { fqdn: String },
+    /// Exchange the host's token: prints the new one; the old stops at once.
+    Token { fqdn: String },
+    /// Disable a host: it stops resolving and updates answer `fatal`.
+    Disable { fqdn: String },
+    /// Enable a disabled host.
+    Enable { fqdn: String },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; reads the password from the first line of stdin.
+    Add { name: String },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create tokens for every host without one and write them as CSV
+    /// (hostname, token). The tokens are shown only this once.
+    Export {
+        #[arg(long, default_value = "spdyn_update_token.csv")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config)
+        .with_context(|| format!("loading {}", cli.config.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            init_logging(&config.log);
+            runtime.block_on(run(config))
+        }
+        Command::CheckConfig => {
+            println!("{}: ok ({} zones)", cli.config.display(), config.zones.len());
+            Ok(())
+        }
+        Command::Host(command) => runtime.block_on(host(client(&config)?, command)),
+        Command::Account(AccountCommand::Add { name }) => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("reading the password from stdin")?;
+            let password = input.lines().next().unwrap_or("").to_owned();
+            if password.is_empty() {
+                bail!("no password on stdin");
+            }
+            runtime.block_on(async {
+                client(&config)?
+                    .add_account(&AddAccount {
+                        name: name.clone(),
+                        password,
+                    })
+                    .await?;
+                println!("account {name} created");
+                Ok(())
+            })
+        }
+        Command::Tokens(TokensCommand::Export { out }) => runtime.block_on(async {
+            let tokens = client(&config)?.export_tokens().await?;
+            let mut csv = String::from("hostname,token\n");
+            for token in &tokens {
+                csv.push_str(&format!("{},{}\n", token.hostname, token.token));
+            }
+            std::fs::write(&out, csv).with_context(|| format!("writing {}", out.display()))?;
+            println!("{} new tokens written to {}", tokens.len(), out.display());
+            Ok(())
+        }),
+    }
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    let running = dnsd::start(&config).await?;
+    tracing::info!(
+        zones = config.zones.len(),
+        names = running.store.index().len(),
+        "dnsd ready"
+    );
+    shutdown_signal().await;
+    tracing::info!("dnsd stopping");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn client(config: &Config) -> anyhow::Result<AdminClient> {
+    Ok(AdminClient::new(config.admin.listen, config.admin.secret()?))
+}
+
+async fn host(client: AdminClient, command: HostCommand) -> anyhow::Result<()> {
+    match command {
+        HostCommand::Add {
+            fqdn,
+            account,
+            ttl,
+            wildcard,
+        } => {
+            let created = client
+                .add_host(&AddHost {
+                    name: fqdn,
+                    account,
+                    ttl,
+                    wildcard,
+                })
+                .await?;
+            println!("host {} created; its update token (shown once):", created.hostname);
+            println!("{}", created.token);
+        }
+        HostCommand::List => {
+            println!(
+                "{:<40} {:<15} {:<39} {:<8} {:<6} last update",
+                "host", "ipv4", "ipv6", "enabled", "token"
+            );
+            for host in client.list_hosts().await? {
+                let token = match (host.has_token, host.token_last_used) {
+                    (false, _) => "none",
+                    (true, None) => "unused",
+                    (true, Some(_)) => "used",
+                };
+                println!(
+                    "{:<40} {:<15} {:<39} {:<8} {:<6} {}",
+                    host.name,
+                    host.ipv4.as_deref().unwrap_or("-"),
+                    host.ipv6.as_deref().unwrap_or("-"),
+                    if host.enabled { "yes" } else { "no" },
+                    token,
+                    format_millis(host.updated),
+                );
+            }
+        }
+        HostCommand::Remove { fqdn } => {
+            client.remove_host(&fqdn).await?;
+            println!("host {fqdn} removed");
+        }
+        HostCommand::Token { fqdn } => {
+            let created = client.exchange_token(&fqdn).await?;
+            println!("new update token for {} (the old one no longer works):", created.hostname);
+            println!("{}", created.token);
+        }
+        HostCommand::Disable { fqdn } => {
+            client.set_enabled(&fqdn, false).await?;
+            println!("host {fqdn} disabled");
+        }
+        HostCommand::Enable { fqdn } => {
+            client.set_enabled(&fqdn, true).await?;
+            println!("host {fqdn} enabled");
+        }
+    }
+    Ok(())
+}
+
+/// Seconds since the epoch (`never` for 0); operators convert with `date -d @…`.
+fn format_millis(ms: u64) -> String {
+    if ms == 0 {
+        "never".into()
+    } else {
+        format!("@{}", ms / 1000)
+    }
+}
+
+fn init_logging(config: &LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
+}

@@ -1,0 +1,235 @@
+//! Domain names: validation of host names and the lowercase wire-format keys the
+//! in-memory index and the store are keyed by.
+//!
+//! A *key* is the name in DNS wire format (length-prefixed labels, terminating
+//! zero byte), ASCII-lowercased. Every suffix of a key that starts at a label
+//! boundary is the key of an ancestor, which makes zone matching and wildcard
+//! search cheap byte-slice operations.
+
+use std::fmt;
+
+/// Longest name in presentation form without the trailing dot (RFC 1035 §2.3.4).
+pub const MAX_NAME_LEN: usize = 253;
+/// Longest label (RFC 1035 §2.3.4).
+pub const MAX_LABEL_LEN: usize = 63;
+
+/// Why a string is not an acceptable host name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("the name is empty")]
+    Empty,
+    #[error("the name is longer than {MAX_NAME_LEN} characters")]
+    TooLong,
+    #[error("a label is empty or longer than {MAX_LABEL_LEN} characters")]
+    BadLabelLength,
+    #[error("labels may hold only letters, digits and inner hyphens")]
+    BadCharacter,
+    #[error("a host name needs at least two labels")]
+    NotQualified,
+}
+
+/// A validated, lowercase, fully qualified host name without the trailing dot.
+///
+/// Host names follow the LDH rule (letters, digits, hyphens not at either end of
+/// a label); `xn--` labels are LDH too, so IDNs work in their ASCII form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Fqdn(String);
+
+impl TryFrom<String> for Fqdn {
+    type Error = NameError;
+    fn try_from(value: String) -> Result<Self, NameError> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Fqdn> for String {
+    fn from(value: Fqdn) -> Self {
+        value.0
+    }
+}
+
+impl Fqdn {
+    /// Parses a host name as clients send it: any case, optional trailing dot,
+    /// surrounding white space ignored.
+    pub fn parse(input: &str) -> Result<Self, NameError> {
+        let trimmed = input.trim();
+        let name = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        if name.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if name.len() > MAX_NAME_LEN {
+            return Err(NameError::TooLong);
+        }
+        let mut labels = 0;
+        for label in name.split('.') {
+            check_ldh_label(label)?;
+            labels += 1;
+        }
+        if labels < 2 {
+            return Err(NameError::NotQualified);
+        }
+        Ok(Self(name.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The lowercase wire-format key of this name.
+    pub fn key(&self) -> Vec<u8> {
+        key_of(&self.0)
+    }
+
+    /// The name of a child: `<label>.<self>`. The label is trusted (internal use:
+    /// `*` and `_acme-challenge`).
+    pub fn child_key(&self, label: &str) -> Vec<u8> {
+        let mut key = Vec::with_capacity(self.0.len() + label.len() + 3);
+        key.push(label.len() as u8);
+        key.extend(label.bytes().map(|b| b.to_ascii_lowercase()));
+        key.extend_from_slice(&self.key());
+        key
+    }
+
+    /// True when `self` equals `apex` or lies below it.
+    pub fn is_within(&self, apex: &str) -> bool {
+        self.0 == apex
+            || (self.0.len() > apex.len()
+                && self.0.ends_with(apex)
+                && self.0.as_bytes()[self.0.len() - apex.len() - 1] == b'.')
+    }
+}
+
+impl fmt::Display for Fqdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn check_ldh_label(label: &str) -> Result<(), NameError> {
+    if label.is_empty() || label.len() > MAX_LABEL_LEN {
+        return Err(NameError::BadLabelLength);
+    }
+    let bytes = label.as_bytes();
+    let inner_ok = bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+    if !inner_ok || bytes[0] == b'-' || bytes[bytes.len() - 1] == b'-' {
+        return Err(NameError::BadCharacter);
+    }
+    Ok(())
+}
+
+/// Converts a dotted name (no validation beyond label lengths, trailing dot
+/// optional) into its lowercase wire key. Used for names from the configuration,
+/// which may contain `_` and `*` labels.
+pub fn key_of(dotted: &str) -> Vec<u8> {
+    let name = dotted.strip_suffix('.').unwrap_or(dotted);
+    let mut key = Vec::with_capacity(name.len() + 2);
+    if !name.is_empty() {
+        for label in name.split('.') {
+            key.push(label.len() as u8);
+            key.extend(label.bytes().map(|b| b.to_ascii_lowercase()));
+        }
+    }
+    key.push(0);
+    key
+}
+
+/// Checks that a configured name is a syntactically valid domain name
+/// (labels 1–63 octets, total ≤ 253). Unlike [`Fqdn::parse`] it accepts any
+/// printable label characters, as zone files do.
+pub fn check_domain(dotted: &str) -> Result<(), NameError> {
+    let name = dotted.strip_suffix('.').unwrap_or(dotted);
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(NameError::TooLong);
+    }
+    for label in name.split('.') {
+        if label.is_empty() || label.len() > MAX_LABEL_LEN {
+            return Err(NameError::BadLabelLength);
+        }
+        if !label.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(NameError::BadCharacter);
+        }
+    }
+    Ok(())
+}
+
+/// The key of the parent name, or `None` for the root.
+pub fn parent_key(key: &[u8]) -> Option<&[u8]> {
+    let len = *key.first()? as usize;
+    if len == 0 {
+        None
+    } else {
+        key.get(len + 1..)
+    }
+}
+
+/// Renders a wire key back to a dotted name (for logs and listings).
+pub fn key_to_dotted(key: &[u8]) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut rest = key;
+    while let Some((&len, tail)) = rest.split_first() {
+        if len == 0 {
+            break;
+        }
+        let len = usize::from(len).min(tail.len());
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(&String::from_utf8_lossy(&tail[..len]));
+        rest = &tail[len..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_normalises_case_and_trailing_dot() {
+        let name = Fqdn::parse(" Home.DYN.example.NET. ").unwrap();
+        assert_eq!(name.as_str(), "home.dyn.example.net");
+    }
+
+    #[test]
+    fn parse_rejects_what_is_not_a_host_name() {
+        assert_eq!(Fqdn::parse(""), Err(NameError::Empty));
+        assert_eq!(Fqdn::parse("localhost"), Err(NameError::NotQualified));
+        assert_eq!(Fqdn::parse("a..b"), Err(NameError::BadLabelLength));
+        assert_eq!(Fqdn::parse("-a.b"), Err(NameError::BadCharacter));
+        assert_eq!(Fqdn::parse("a-.b"), Err(NameError::BadCharacter));
+        assert_eq!(Fqdn::parse("a_b.c"), Err(NameError::BadCharacter));
+        assert_eq!(Fqdn::parse("ä.example"), Err(NameError::BadCharacter));
+        let long_label = format!("{}.example", "a".repeat(64));
+        assert_eq!(Fqdn::parse(&long_label), Err(NameError::BadLabelLength));
+        let long_name = format!("{}.example", ["abcdefgh"; 30].join("."));
+        assert_eq!(Fqdn::parse(&long_name), Err(NameError::TooLong));
+        assert!(Fqdn::parse("xn--bcher-kva.example").is_ok());
+    }
+
+    #[test]
+    fn keys_are_lowercase_wire_names_and_parents_are_suffixes() {
+        let key = key_of("Ab.Example.");
+        assert_eq!(key, b"\x02ab\x07example\x00");
+        let parent = parent_key(&key).unwrap();
+        assert_eq!(parent, b"\x07example\x00");
+        assert_eq!(parent_key(parent).unwrap(), b"\x00");
+        assert_eq!(parent_key(b"\x00"), None);
+        assert_eq!(key_to_dotted(&key), "ab.example");
+        let host = Fqdn::parse("h.example").unwrap();
+        assert_eq!(host.child_key("*"), b"\x01*\x01h\x07example\x00");
+    }
+
+    #[test]
+    fn within_respects_label_boundaries() {
+        let name = Fqdn::parse("a.dyn.example").unwrap();
+        assert!(name.is_within("dyn.example"));
+        assert!(!name.is_within("yn.example"));
+        assert!(Fqdn::parse("dyn.example").unwrap().is_within("dyn.example"));
+    }
+}

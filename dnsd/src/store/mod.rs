@@ -1,0 +1,279 @@
+//! Durable state (sled) and the in-memory index served to DNS.
+//!
+//! One sled tree holds everything under key prefixes, so a single `Batch` is
+//! atomic across hosts, accounts and zone serials. All writes go through one
+//! writer thread ([`writer`]) that commits in groups: run every queued job
+//! against an overlay, apply one batch, fsync once, then update the index and
+//! wake the callers. Reads of sled (listings, account look-ups) happen
+//! anywhere; DNS reads only the index.
+
+pub mod index;
+pub mod model;
+mod txn;
+mod writer;
+
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use tokio::sync::{mpsc, oneshot};
+
+pub use self::{
+    index::Index,
+    model::{AccountRecord, ClientInfo, HostRecord, Millis, TokenRecord},
+    txn::Txn,
+};
+use crate::{
+    names::Fqdn,
+    zone::{StaticNodes, Zone},
+};
+
+/// Layout version of the keys and values below. Bump it with a migration.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const META_SCHEMA: &[u8] = b"meta/schema";
+const HOST_PREFIX: &[u8] = b"host/";
+const ACCOUNT_PREFIX: &[u8] = b"acct/";
+const ZONE_PREFIX: &[u8] = b"zone/";
+
+/// Jobs waiting for the writer; senders wait when it is full (back-pressure).
+const QUEUE_DEPTH: usize = 16 * 1024;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage error: {0}")]
+    Io(String),
+    #[error("stored data is corrupt at {key}: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error("store schema version {found} is not supported (expected {SCHEMA_VERSION})")]
+    Schema { found: u32 },
+    #[error("the store writer has stopped")]
+    Closed,
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        Self::Io(e.to_string())
+    }
+}
+
+type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
+
+/// Handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    index: Arc<Index>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("index", &self.inner.index).finish()
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch. The one place time is read
+/// for stored data.
+pub fn now_millis() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+impl Store {
+    /// Opens (or creates) the database, loads every host into the index and
+    /// starts the writer thread.
+    pub fn open(
+        path: &Path,
+        cache_mb: u64,
+        zones: Vec<(Zone, StaticNodes)>,
+    ) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_mb.saturating_mul(1 << 20))
+            .open()?;
+        check_schema(&db)?;
+        let fingerprints: Vec<(Box<[u8]>, [u8; 32])> = zones
+            .iter()
+            .map(|(zone, nodes)| (zone.apex.clone(), zone.fingerprint(nodes)))
+            .collect();
+        let index = Arc::new(Index::new(zones));
+        restore_serials(&db, &index, &fingerprints)?;
+        let mut hosts = 0usize;
+        for entry in db.scan_prefix(HOST_PREFIX) {
+            let (key, value) = entry?;
+            let host: HostRecord = decode(&key, &value)?;
+            index.apply_host(&host);
+            hosts += 1;
+        }
+        tracing::info!(hosts, names = index.len(), path = %path.display(), "store loaded");
+
+        let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
+        let writer_db = db.clone();
+        let writer_index = index.clone();
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(writer_db, writer_index, queue))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner { db, index, jobs }),
+        })
+    }
+
+    pub fn index(&self) -> &Arc<Index> {
+        &self.inner.index
+    }
+
+    /// Runs `f` on the writer thread inside a group commit and returns its
+    /// result once everything it wrote is on disk and visible in the index.
+    /// `f` must be quick and must not block: it shares the commit with others.
+    pub async fn transact<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Txn<'_>) -> R + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |txn| {
+            let value = f(txn);
+            Box::new(move |committed| {
+                let _ = tx.send(committed.map(|()| value));
+            })
+        });
+        self.inner
+            .jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Reads a host straight from sled (not for the DNS path).
+    pub fn host(&self, name: &Fqdn) -> Result<Option<HostRecord>, StoreError> {
+        get(&self.inner.db, &host_key(name))
+    }
+
+    pub fn account(&self, name: &str) -> Result<Option<AccountRecord>, StoreError> {
+        get(&self.inner.db, &account_key(name))
+    }
+
+    /// Every host, in name order.
+    pub fn hosts(&self) -> Result<Vec<HostRecord>, StoreError> {
+        self.inner
+            .db
+            .scan_prefix(HOST_PREFIX)
+            .map(|entry| {
+                let (key, value) = entry?;
+                decode(&key, &value)
+            })
+            .collect()
+    }
+
+    /// Bytes the database takes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.inner.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
+    match db.get(META_SCHEMA)? {
+        Some(raw) => {
+            let found = <[u8; 4]>::try_from(raw.as_ref())
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt {
+                    key: "meta/schema".into(),
+                    reason: "not a u32".into(),
+                })?;
+            if found != SCHEMA_VERSION {
+                return Err(StoreError::Schema { found });
+            }
+        }
+        None => {
+            db.insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+            db.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads each zone's serial. A zone seen for the first time starts at the
+/// current Unix time (so a re-created store never goes backwards for
+/// secondaries); a zone whose configuration changed gets the next serial.
+fn restore_serials(
+    db: &sled::Db,
+    index: &Index,
+    fingerprints: &[(Box<[u8]>, [u8; 32])],
+) -> Result<(), StoreError> {
+    for zone in index.zones() {
+        let fingerprint = fingerprints
+            .iter()
+            .find(|(apex, _)| *apex == zone.apex)
+            .map_or([0; 32], |(_, fp)| *fp);
+        let key = zone_key(&zone.name);
+        let serial = match db.get(&key)?.as_deref() {
+            Some(raw) if raw.len() == 36 => {
+                let serial = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]);
+                if raw[4..] == fingerprint[..] {
+                    serial
+                } else {
+                    serial.wrapping_add(1)
+                }
+            }
+            Some(_) => {
+                return Err(StoreError::Corrupt {
+                    key: zone.name.clone(),
+                    reason: "zone state is not 36 bytes".into(),
+                });
+            }
+            None => (now_millis() / 1000) as u32,
+        };
+        zone.set_serial(serial);
+        db.insert(key, zone_state(serial, &fingerprint))?;
+    }
+    db.flush()?;
+    Ok(())
+}
+
+fn zone_state(serial: u32, fingerprint: &[u8; 32]) -> Vec<u8> {
+    let mut value = serial.to_be_bytes().to_vec();
+    value.extend_from_slice(fingerprint);
+    value
+}
+
+fn host_key(name: &Fqdn) -> Vec<u8> {
+    [HOST_PREFIX, name.as_str().as_bytes()].concat()
+}
+
+fn account_key(name: &str) -> Vec<u8> {
+    [ACCOUNT_PREFIX, name.as_bytes()].concat()
+}
+
+fn zone_key(apex: &str) -> Vec<u8> {
+    [ZONE_PREFIX, apex.as_bytes()].concat()
+}
+
+fn get<T: serde::de::DeserializeOwned>(
+    db: &sled::Db,
+    key: &[u8],
+) -> Result<Option<T>, StoreError> {
+    db.get(key)?.map(|value| decode(key, &value)).transpose()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(value).map_err(|e| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serialising our own plain structs into a Vec cannot fail.
+    postcard::to_stdvec(value).unwrap_or_default()
+}

@@ -1,0 +1,74 @@
+//! The single writer thread: group commit.
+//!
+//! Take every queued job (up to [`MAX_GROUP`]), run each against one [`Txn`],
+//! bump the serial of every zone that changed, apply the batch, fsync once,
+//! then publish the new host state to the index and complete the jobs. A
+//! caller is woken only after its write is durable and served.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use tokio::sync::mpsc;
+
+use super::{now_millis, zone_key, Index, Job, StoreError, Txn};
+
+/// Most jobs in one group; bounds the latency a full queue adds to one commit.
+const MAX_GROUP: usize = 1024;
+
+pub(super) fn run(db: sled::Db, index: Arc<Index>, mut queue: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = queue.blocking_recv() {
+        jobs.push(first);
+        while jobs.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut txn = Txn::new(&db, now_millis());
+        let completions: Vec<_> = jobs.drain(..).map(|job| job(&mut txn)).collect();
+        let result = commit(&db, &index, txn);
+        if let Err(error) = &result {
+            tracing::error!(%error, "group commit failed; its callers get an error");
+        }
+        for complete in completions {
+            complete(result.clone());
+        }
+    }
+    if let Err(error) = db.flush() {
+        tracing::error!(%error, "final flush failed");
+    }
+}
+
+fn commit(db: &sled::Db, index: &Index, mut txn: Txn<'_>) -> Result<(), StoreError> {
+    if txn.is_empty() {
+        return Ok(());
+    }
+    let mut zones = BTreeSet::new();
+    for name in txn.changed_hosts() {
+        if let Some(zone) = index.zone_of(&name.key()) {
+            zones.insert(zone.name.clone());
+        }
+    }
+    let mut serials = Vec::with_capacity(zones.len());
+    for zone in index.zones().iter().filter(|z| zones.contains(&z.name)) {
+        let key = zone_key(&zone.name);
+        let mut state = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_else(|| vec![0; 36]);
+        let serial = zone.serial().wrapping_add(1);
+        state[..4].copy_from_slice(&serial.to_be_bytes());
+        txn.write_raw(key, state);
+        serials.push((zone, serial));
+    }
+    let (batch, hosts) = txn.into_parts();
+    db.apply_batch(batch)?;
+    db.flush()?;
+    for (name, host) in &hosts {
+        match host {
+            Some(host) => index.apply_host(host),
+            None => index.remove_name(name),
+        }
+    }
+    for (zone, serial) in serials {
+        zone.set_serial(serial);
+    }
+    Ok(())
+}

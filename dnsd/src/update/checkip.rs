@@ -1,0 +1,72 @@
+//! "What is my address": `GET /` and `/checkip` answer one plain line,
+//! `/checkip/json` the shape existing spDYN clients parse.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+
+use super::{client_ip::client_address, policy::retry_secs, UpdateState};
+use crate::store::now_millis;
+
+/// The checkip routes, for the update listeners and checkip-only listeners.
+pub fn routes() -> Router<UpdateState> {
+    Router::new()
+        .route("/", get(plain))
+        .route("/checkip", get(plain))
+        .route("/checkip/json", get(json))
+}
+
+async fn plain(
+    State(state): State<UpdateState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let client = client_address(peer, &headers, &state.trusted_proxies);
+    if let Err(response) = rate_limit(&state, client.effective()) {
+        return response;
+    }
+    uncached("text/plain; charset=utf-8", format!("{}\n", client.effective()))
+}
+
+async fn json(
+    State(state): State<UpdateState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let client = client_address(peer, &headers, &state.trusted_proxies);
+    if let Err(response) = rate_limit(&state, client.effective()) {
+        return response;
+    }
+    let mut info = vec![serde_json::json!({"ip": client.peer.to_string(), "source": "REMOTE_ADDR"})];
+    if let Some(forwarded) = client.forwarded {
+        info.push(serde_json::json!({"ip": forwarded.to_string(), "source": "HTTP_X_FORWARDED_FOR"}));
+    }
+    uncached(
+        "application/json",
+        serde_json::json!({ "ipinfo": info }).to_string(),
+    )
+}
+
+fn rate_limit(state: &UpdateState, source: std::net::IpAddr) -> Result<(), Response> {
+    state.policy.checkip(source, now_millis()).map_err(|ms| {
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, "slow down\n").into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_secs(ms)));
+        response
+    })
+}
+
+fn uncached(content_type: &'static str, body: String) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
