@@ -242,10 +242,9 @@ impl AdminConfig {
         if let Some(secret) = &self.secret {
             return Ok(secret.clone());
         }
-        let path = self
-            .secret_file
-            .as_ref()
-            .ok_or_else(|| ConfigError::Invalid("admin.secret or admin.secret_file is required".into()))?;
+        let path = self.secret_file.as_ref().ok_or_else(|| {
+            ConfigError::Invalid("admin.secret or admin.secret_file is required".into())
+        })?;
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.clone(),
             source,
@@ -289,10 +288,10 @@ impl Config {
         let mut config = Self::parse_with_env(&text, std::env::vars())?;
         // Relative store paths are relative to the config file's directory so a
         // service manager's working directory does not matter.
-        if config.store.path.is_relative() {
-            if let Some(dir) = path.parent() {
-                config.store.path = dir.join(&config.store.path);
-            }
+        if config.store.path.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            config.store.path = dir.join(&config.store.path);
         }
         Ok(config)
     }
@@ -318,7 +317,9 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.zones.is_empty() {
-            return Err(ConfigError::Invalid("at least one [[zone]] is required".into()));
+            return Err(ConfigError::Invalid(
+                "at least one [[zone]] is required".into(),
+            ));
         }
         if !self.admin.listen.ip().is_loopback() {
             return Err(ConfigError::Invalid(
@@ -333,7 +334,9 @@ impl Config {
             ));
         }
         if self.dns.udp_payload < 512 {
-            return Err(ConfigError::Invalid("dns.udp_payload must be at least 512".into()));
+            return Err(ConfigError::Invalid(
+                "dns.udp_payload must be at least 512".into(),
+            ));
         }
         Ok(())
     }
@@ -394,8 +397,14 @@ mod tests {
     fn environment_overrides_file_values() {
         let vars = [
             ("DNSD__ADMIN__SECRET".to_owned(), "from-env".to_owned()),
-            ("DNSD__UPDATE__ABUSE__NOCHG_LIMIT".to_owned(), "3".to_owned()),
-            ("DNSD__DNS__LISTEN".to_owned(), r#"["127.0.0.1:5300"]"#.to_owned()),
+            (
+                "DNSD__UPDATE__ABUSE__NOCHG_LIMIT".to_owned(),
+                "3".to_owned(),
+            ),
+            (
+                "DNSD__DNS__LISTEN".to_owned(),
+                r#"["127.0.0.1:5300"]"#.to_owned(),
+            ),
             ("OTHER".to_owned(), "ignored".to_owned()),
         ];
         let config = Config::parse_with_env(MINIMAL, vars).unwrap();

@@ -21,7 +21,7 @@ use std::{net::SocketAddr, time::Duration};
 pub use config::Config;
 
 use crate::{
-    store::{now_millis, Store, StoreError},
+    store::{Store, StoreError, now_millis},
     zone::{Zone, ZoneError},
 };
 
@@ -90,7 +90,12 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         _ => None,
     };
     let update_http = serve_all(&config.update.listen, "update-http", &update_router, None)?;
-    let update_https = serve_all(&config.update.tls_listen, "update-https", &update_router, tls)?;
+    let update_https = serve_all(
+        &config.update.tls_listen,
+        "update-https",
+        &update_router,
+        tls,
+    )?;
     let checkip = serve_all(
         &config.checkip.listen,
         "checkip",

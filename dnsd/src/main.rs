@@ -2,10 +2,10 @@
 
 use std::{io::Read, path::PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use dnsd::{
-    admin::{client::AdminClient, AddAccount, AddHost},
+    admin::{AddAccount, AddHost, client::AdminClient},
     config::{Config, LogConfig, LogFormat},
 };
 
@@ -14,7 +14,12 @@ use dnsd::{
 #[command(version, about)]
 struct Cli {
     /// Configuration file (TOML).
-    #[arg(short, long, env = "DNSD_CONFIG", default_value = "/etc/spdyn/dnsd.toml")]
+    #[arg(
+        short,
+        long,
+        env = "DNSD_CONFIG",
+        default_value = "/etc/spdyn/dnsd.toml"
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
@@ -62,6 +67,10 @@ enum HostCommand {
     Disable { fqdn: String },
     /// Enable a disabled host.
     Enable { fqdn: String },
+    /// Mark the host's licence as expired: it keeps resolving, updates answer `!donator`.
+    Expire { fqdn: String },
+    /// Mark the host's licence as valid again.
+    Renew { fqdn: String },
 }
 
 #[derive(Subcommand)]
@@ -82,8 +91,11 @@ enum TokensCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = Config::load(&cli.config)
-        .with_context(|| format!("loading {}", cli.config.display()))?;
+    // One crypto provider for every rustls user in the process (HTTPS
+    // listeners, the admin client); a second one would fail at run time.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config =
+        Config::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -94,7 +106,11 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(run(config))
         }
         Command::CheckConfig => {
-            println!("{}: ok ({} zones)", cli.config.display(), config.zones.len());
+            println!(
+                "{}: ok ({} zones)",
+                cli.config.display(),
+                config.zones.len()
+            );
             Ok(())
         }
         Command::Host(command) => runtime.block_on(host(client(&config)?, command)),
@@ -147,13 +163,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -164,7 +181,10 @@ async fn shutdown_signal() {
 }
 
 fn client(config: &Config) -> anyhow::Result<AdminClient> {
-    Ok(AdminClient::new(config.admin.listen, config.admin.secret()?))
+    Ok(AdminClient::new(
+        config.admin.listen,
+        config.admin.secret()?,
+    ))
 }
 
 async fn host(client: AdminClient, command: HostCommand) -> anyhow::Result<()> {
@@ -183,7 +203,10 @@ async fn host(client: AdminClient, command: HostCommand) -> anyhow::Result<()> {
                     wildcard,
                 })
                 .await?;
-            println!("host {} created; its update token (shown once):", created.hostname);
+            println!(
+                "host {} created; its update token (shown once):",
+                created.hostname
+            );
             println!("{}", created.token);
         }
         HostCommand::List => {
@@ -214,7 +237,10 @@ async fn host(client: AdminClient, command: HostCommand) -> anyhow::Result<()> {
         }
         HostCommand::Token { fqdn } => {
             let created = client.exchange_token(&fqdn).await?;
-            println!("new update token for {} (the old one no longer works):", created.hostname);
+            println!(
+                "new update token for {} (the old one no longer works):",
+                created.hostname
+            );
             println!("{}", created.token);
         }
         HostCommand::Disable { fqdn } => {
@@ -224,6 +250,14 @@ async fn host(client: AdminClient, command: HostCommand) -> anyhow::Result<()> {
         HostCommand::Enable { fqdn } => {
             client.set_enabled(&fqdn, true).await?;
             println!("host {fqdn} enabled");
+        }
+        HostCommand::Expire { fqdn } => {
+            client.set_licence(&fqdn, true).await?;
+            println!("licence of {fqdn} marked expired");
+        }
+        HostCommand::Renew { fqdn } => {
+            client.set_licence(&fqdn, false).await?;
+            println!("licence of {fqdn} marked valid");
         }
     }
     Ok(())

@@ -32,7 +32,9 @@ pub enum NameError {
 ///
 /// Host names follow the LDH rule (letters, digits, hyphens not at either end of
 /// a label); `xn--` labels are LDH too, so IDNs work in their ASCII form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Fqdn(String);
 
@@ -161,11 +163,7 @@ pub fn check_domain(dotted: &str) -> Result<(), NameError> {
 /// The key of the parent name, or `None` for the root.
 pub fn parent_key(key: &[u8]) -> Option<&[u8]> {
     let len = *key.first()? as usize;
-    if len == 0 {
-        None
-    } else {
-        key.get(len + 1..)
-    }
+    if len == 0 { None } else { key.get(len + 1..) }
 }
 
 /// Renders a wire key back to a dotted name (for logs and listings).

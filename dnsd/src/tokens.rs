@@ -59,9 +59,12 @@ mod tests {
         assert_ne!(a, b);
         let groups: Vec<&str> = a.split('-').collect();
         assert_eq!(groups.len(), GROUPS);
-        assert!(groups.iter().all(|g| g.len() == GROUP_LEN
-            && g.bytes().all(|c| ALPHABET.contains(&c))));
-        assert!((GROUPS * GROUP_LEN) * 5 >= 128);
+        assert!(
+            groups
+                .iter()
+                .all(|g| g.len() == GROUP_LEN && g.bytes().all(|c| ALPHABET.contains(&c)))
+        );
+        const { assert!((GROUPS * GROUP_LEN) * 5 >= 128) };
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub enum ZoneError {
     Invalid { zone: String, reason: String },
 }
 
+/// TTL and RDATA values of one RRset while the configuration is compiled.
+type RdataSet = (u32, Vec<Vec<u8>>);
+
 /// Static records of a zone, grouped by owner key and sorted by type.
 pub type StaticNodes = BTreeMap<Vec<u8>, Vec<Rrset>>;
 
@@ -57,20 +60,21 @@ impl Zone {
         for ns in &cfg.ns {
             names::check_domain(ns).map_err(|e| invalid(format!("ns `{ns}`: {e}")))?;
         }
-        names::check_domain(&cfg.hostmaster)
-            .map_err(|e| invalid(format!("hostmaster: {e}")))?;
+        names::check_domain(&cfg.hostmaster).map_err(|e| invalid(format!("hostmaster: {e}")))?;
 
         let mut soa_names = records::name_wire(&mname.to_ascii_lowercase());
         soa_names.extend(records::name_wire(&cfg.hostmaster.to_ascii_lowercase()));
         let mut soa_timers = [0u8; 16];
-        for (slot, value) in soa_timers
-            .chunks_exact_mut(4)
-            .zip([cfg.refresh, cfg.retry, cfg.expire, cfg.negative_ttl])
-        {
+        for (slot, value) in soa_timers.chunks_exact_mut(4).zip([
+            cfg.refresh,
+            cfg.retry,
+            cfg.expire,
+            cfg.negative_ttl,
+        ]) {
             slot.copy_from_slice(&value.to_be_bytes());
         }
 
-        let mut nodes: BTreeMap<Vec<u8>, BTreeMap<u16, (u32, Vec<Vec<u8>>)>> = BTreeMap::new();
+        let mut nodes: BTreeMap<Vec<u8>, BTreeMap<u16, RdataSet>> = BTreeMap::new();
         let ns_rdatas = cfg
             .ns
             .iter()
@@ -90,7 +94,9 @@ impl Zone {
             let (rtype, rdata) = records::rdata_from_text(&record.rtype, &record.value)
                 .map_err(|e| invalid(e.to_string()))?;
             if rtype == TYPE_NS && owner != name {
-                return Err(invalid("delegations (NS below the apex) are not supported".into()));
+                return Err(invalid(
+                    "delegations (NS below the apex) are not supported".into(),
+                ));
             }
             let ttl = record.ttl.unwrap_or(cfg.ttl);
             let set = nodes

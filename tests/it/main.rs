@@ -1,1 +1,9 @@
+//! End-to-end tests: they start the real binaries (built beforehand by
+//! `cargo build --workspace --bins`, which the test script does) and talk to
+//! them over real sockets with real clients.
 
+mod clients;
+mod dns;
+mod durability;
+mod harness;
+mod update;

@@ -3,9 +3,9 @@
 use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
-use super::{AddAccount, AddHost, ErrorBody, HostView, NewToken};
+use super::{AddAccount, AddHost, ErrorBody, HostView, Licence, NewToken};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -48,10 +48,13 @@ impl AdminClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|source| ClientError::Unreachable {
-            addr: self.addr,
-            source,
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable {
+                addr: self.addr,
+                source,
+            })?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -99,6 +102,16 @@ impl AdminClient {
             .map(drop)
     }
 
+    pub async fn set_licence(&self, name: &str, expired: bool) -> Result<(), ClientError> {
+        self.send(
+            Method::POST,
+            &format!("/hosts/{name}/licence"),
+            Some(&Licence { expired }),
+        )
+        .await
+        .map(drop)
+    }
+
     pub async fn add_account(&self, account: &AddAccount) -> Result<(), ClientError> {
         self.send(Method::POST, "/accounts", Some(account))
             .await
@@ -106,6 +119,7 @@ impl AdminClient {
     }
 
     pub async fn export_tokens(&self) -> Result<Vec<NewToken>, ClientError> {
-        self.json::<(), _>(Method::POST, "/tokens/export", None).await
+        self.json::<(), _>(Method::POST, "/tokens/export", None)
+            .await
     }
 }

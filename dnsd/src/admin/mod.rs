@@ -7,11 +7,11 @@ pub mod client;
 use std::sync::Arc;
 
 use axum::{
+    Json, Router,
     extract::{Path, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{delete, get, post},
-    Json, Router,
 };
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -58,7 +58,13 @@ impl IntoResponse for AdminError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(ErrorBody { error: self.to_string() })).into_response()
+        (
+            status,
+            Json(ErrorBody {
+                error: self.to_string(),
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -84,6 +90,7 @@ pub fn router(store: Store, secret: String) -> Router {
         .route("/hosts/{name}/token", post(exchange_token))
         .route("/hosts/{name}/enable", post(enable_host))
         .route("/hosts/{name}/disable", post(disable_host))
+        .route("/hosts/{name}/licence", post(set_licence))
         .route("/accounts", post(add_account))
         .route("/tokens/export", post(export_tokens))
         .with_state(state)
@@ -184,7 +191,9 @@ async fn add_host(
         .zone_of(&key)
         .ok_or_else(|| AdminError::BadRequest(format!("{name} is not in a served zone")))?;
     if key.len() == zone.apex.len() {
-        return Err(AdminError::BadRequest("a host cannot be the zone apex".into()));
+        return Err(AdminError::BadRequest(
+            "a host cannot be the zone apex".into(),
+        ));
     }
     if index.is_static(&key) {
         return Err(AdminError::Conflict(format!("{name} is a static record")));
@@ -204,10 +213,10 @@ async fn add_host(
             if txn.host(&created)?.is_some() {
                 return Err(AdminError::Conflict(format!("{created} exists")));
             }
-            if let Some(account) = &account {
-                if txn.account(account)?.is_none() {
-                    return Err(AdminError::NotFound(format!("account {account}")));
-                }
+            if let Some(account) = &account
+                && txn.account(account)?.is_none()
+            {
+                return Err(AdminError::NotFound(format!("account {account}")));
             }
             let mut host = HostRecord::new(&created, account, ttl, txn.now());
             host.wildcard = wildcard;
@@ -299,6 +308,26 @@ async fn disable_host(
 ) -> Result<StatusCode, AdminError> {
     authorize(&state, &headers)?;
     modify_host(&state, &name, |host, _| host.enabled = false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Licence {
+    /// True when the host's licence expired past its grace period.
+    pub expired: bool,
+}
+
+async fn set_licence(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Json(body): Json<Licence>,
+) -> Result<StatusCode, AdminError> {
+    authorize(&state, &headers)?;
+    modify_host(&state, &name, move |host, _| {
+        host.licence_expired = body.expired
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,7 +15,7 @@ use hickory_server::{
     zone_handler::MessageResponseBuilder,
 };
 
-use super::resolve::{resolve, Answer, Resolution};
+use super::resolve::{Answer, Resolution, resolve};
 use crate::{records::TYPE_SOA, store::Index};
 
 /// Answers from the index through hickory's message types.

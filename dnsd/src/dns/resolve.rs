@@ -20,10 +20,17 @@ pub enum Answer<'a> {
 pub enum Resolution<'a> {
     /// The name is in no zone we serve.
     Refused,
-    Found { zone: &'a Zone, answer: Answer<'a> },
+    Found {
+        zone: &'a Zone,
+        answer: Answer<'a>,
+    },
     /// The name exists (or is an empty non-terminal) but has no data of the type.
-    NoData { zone: &'a Zone },
-    NxDomain { zone: &'a Zone },
+    NoData {
+        zone: &'a Zone,
+    },
+    NxDomain {
+        zone: &'a Zone,
+    },
 }
 
 /// Looks up `qname` (lowercase wire key) and `qtype`.

@@ -5,17 +5,17 @@ use std::{net::SocketAddr, sync::Arc};
 
 use hickory_proto::serialize::binary::BinEncoder;
 use hickory_server::{
-    net::{runtime::TokioTime, xfer::Protocol, NetError},
+    net::{NetError, runtime::TokioTime, xfer::Protocol},
+    proto::rr::Record,
     server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
     zone_handler::MessageResponse,
-    proto::rr::Record,
 };
 use tokio::net::UdpSocket;
 
 use super::{
     handler::Handler,
     resolve::resolve,
-    wire::{self, Parsed, MAX_WIRE_NAME},
+    wire::{self, MAX_WIRE_NAME, Parsed},
 };
 use crate::store::Index;
 
@@ -44,16 +44,20 @@ pub async fn serve(socket: UdpSocket, index: Arc<Index>, handler: Handler, udp_p
                 let view = index.view();
                 let resolution = resolve(&view, qname, parsed.qtype);
                 let limit = parsed.udp_limit(udp_payload);
-                wire::write_response(&parsed, &resolution, udp_payload, Some(limit), &mut response);
+                wire::write_response(
+                    &parsed,
+                    &resolution,
+                    udp_payload,
+                    Some(limit),
+                    &mut response,
+                );
                 true
             }
             Parsed::Drop => false,
             Parsed::Fallback => slow_path(&handler, query, peer, &mut response).await,
         };
-        if answered {
-            if let Err(error) = socket.send_to(&response, peer).await {
-                tracing::debug!(%error, %peer, "udp send failed");
-            }
+        if answered && let Err(error) = socket.send_to(&response, peer).await {
+            tracing::debug!(%error, %peer, "udp send failed");
         }
     }
 }

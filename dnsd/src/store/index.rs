@@ -14,7 +14,7 @@ use std::{
 use papaya::HashMap as LockFreeMap;
 
 use crate::{
-    names::{parent_key, Fqdn},
+    names::{Fqdn, parent_key},
     records::Rrset,
     store::model::HostRecord,
     zone::{StaticNodes, Zone},
@@ -119,7 +119,9 @@ impl Index {
             statics.extend(nodes);
         }
         // Longest apex first, so the first suffix match is the most specific zone.
-        index.zones.sort_by(|a, b| b.apex.len().cmp(&a.apex.len()));
+        index
+            .zones
+            .sort_by_key(|zone| std::cmp::Reverse(zone.apex.len()));
         for zone in &index.zones {
             index.put(&zone.apex, Node::owned(Vec::new()));
         }
@@ -329,7 +331,12 @@ mod tests {
         let deep = host("a.b.c.dyn.example");
         index.apply_host(&deep);
         let view = index.view();
-        assert!(view.node(&key_of("a.b.c.dyn.example")).unwrap().rrset(1).is_some());
+        assert!(
+            view.node(&key_of("a.b.c.dyn.example"))
+                .unwrap()
+                .rrset(1)
+                .is_some()
+        );
         let ent = view.node(&key_of("b.c.dyn.example")).unwrap();
         assert!(ent.rrsets.is_empty() && !ent.owned);
         assert!(view.node(&key_of("c.dyn.example")).is_some());
@@ -348,7 +355,10 @@ mod tests {
         for name in ["a.b.c.dyn.example", "b.c.dyn.example", "c.dyn.example"] {
             assert!(view.node(&key_of(name)).is_none(), "{name} should be gone");
         }
-        assert!(view.node(&key_of("dyn.example")).is_some(), "the apex stays");
+        assert!(
+            view.node(&key_of("dyn.example")).is_some(),
+            "the apex stays"
+        );
     }
 
     #[test]
@@ -359,12 +369,22 @@ mod tests {
         h.txt = vec!["token-1".into()];
         index.apply_host(&h);
         assert!(index.view().node(&key_of("*.h.dyn.example")).is_some());
-        assert!(index.view().node(&key_of("_acme-challenge.h.dyn.example")).is_some());
+        assert!(
+            index
+                .view()
+                .node(&key_of("_acme-challenge.h.dyn.example"))
+                .is_some()
+        );
         h.wildcard = false;
         h.txt.clear();
         index.apply_host(&h);
         assert!(index.view().node(&key_of("*.h.dyn.example")).is_none());
-        assert!(index.view().node(&key_of("_acme-challenge.h.dyn.example")).is_none());
+        assert!(
+            index
+                .view()
+                .node(&key_of("_acme-challenge.h.dyn.example"))
+                .is_none()
+        );
         h.enabled = false;
         index.apply_host(&h);
         assert!(index.view().node(&key_of("h.dyn.example")).is_none());

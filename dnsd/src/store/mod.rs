@@ -76,7 +76,9 @@ struct Inner {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("index", &self.inner.index).finish()
+        f.debug_struct("Store")
+            .field("index", &self.inner.index)
+            .finish()
     }
 }
 
@@ -259,10 +261,7 @@ fn zone_key(apex: &str) -> Vec<u8> {
     [ZONE_PREFIX, apex.as_bytes()].concat()
 }
 
-fn get<T: serde::de::DeserializeOwned>(
-    db: &sled::Db,
-    key: &[u8],
-) -> Result<Option<T>, StoreError> {
+fn get<T: serde::de::DeserializeOwned>(db: &sled::Db, key: &[u8]) -> Result<Option<T>, StoreError> {
     db.get(key)?.map(|value| decode(key, &value)).transpose()
 }
 

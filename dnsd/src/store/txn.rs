@@ -3,9 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{
-    account_key, decode, encode, host_key, AccountRecord, HostRecord, Millis, StoreError,
-};
+use super::{AccountRecord, HostRecord, Millis, StoreError, account_key, decode, encode, host_key};
 use crate::names::Fqdn;
 
 pub struct Txn<'a> {

@@ -9,7 +9,7 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use tokio::sync::mpsc;
 
-use super::{now_millis, zone_key, Index, Job, StoreError, Txn};
+use super::{Index, Job, StoreError, Txn, now_millis, zone_key};
 
 /// Most jobs in one group; bounds the latency a full queue adds to one commit.
 const MAX_GROUP: usize = 1024;
@@ -52,7 +52,10 @@ fn commit(db: &sled::Db, index: &Index, mut txn: Txn<'_>) -> Result<(), StoreErr
     let mut serials = Vec::with_capacity(zones.len());
     for zone in index.zones().iter().filter(|z| zones.contains(&z.name)) {
         let key = zone_key(&zone.name);
-        let mut state = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_else(|| vec![0; 36]);
+        let mut state = db
+            .get(&key)?
+            .map(|v| v.to_vec())
+            .unwrap_or_else(|| vec![0; 36]);
         let serial = zone.serial().wrapping_add(1);
         state[..4].copy_from_slice(&serial.to_be_bytes());
         txn.write_raw(key, state);

@@ -47,9 +47,10 @@ impl AccountVerifier {
     pub async fn verify(&self, store: &Store, name: &str, secret: &str, now: Millis) -> bool {
         let account = store.account(name).ok().flatten();
         let usable = account.filter(|a| a.enabled && !a.linked);
-        let phc = usable
-            .as_ref()
-            .map_or_else(|| password::decoy_hash().to_owned(), |a| a.password_hash.clone());
+        let phc = usable.as_ref().map_or_else(
+            || password::decoy_hash().to_owned(),
+            |a| a.password_hash.clone(),
+        );
         let digest = self.digest(name, secret);
         if usable.is_some() && self.cached(name, &digest, &phc, now) {
             return true;
@@ -65,7 +66,14 @@ impl AccountVerifier {
             if cache.len() >= CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(name.to_owned(), Verified { digest, phc, at: now });
+            cache.insert(
+                name.to_owned(),
+                Verified {
+                    digest,
+                    phc,
+                    at: now,
+                },
+            );
         }
         ok
     }

@@ -119,10 +119,11 @@ impl AddressRequest {
                 IpAddr::V6(v6) => self.v6 = Spec6::Set(v6),
             }
         }
-        if let (Spec::Set(given), IpAddr::V4(client_v4)) = (self.v4, client) {
-            if given.is_private() && is_public_v4(client_v4) {
-                self.v4 = Spec::Set(client_v4);
-            }
+        if let (Spec::Set(given), IpAddr::V4(client_v4)) = (self.v4, client)
+            && given.is_private()
+            && is_public_v4(client_v4)
+        {
+            self.v4 = Spec::Set(client_v4);
         }
         self
     }
@@ -186,7 +187,10 @@ pub fn is_placeholder(value: &str) -> bool {
     let wrapped = |open: &str, close: &str| {
         value.len() > open.len() + close.len() && value.starts_with(open) && value.ends_with(close)
     };
-    wrapped("<", ">") || wrapped("%", "%") || wrapped("${", "}") || wrapped("__", "__")
+    wrapped("<", ">")
+        || wrapped("%", "%")
+        || wrapped("${", "}")
+        || wrapped("__", "__")
         || (wrapped("[", "]") && value[1..value.len() - 1].parse::<Ipv6Addr>().is_err())
 }
 
@@ -232,7 +236,15 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_errors() {
-        for bad in ["1.2.3", "1.2.3.4.5", "example.com", "1.1.1.1,2.2.2.2,3.3.3.3", "0.0.0.0", "224.0.0.1", "::ffff:1.2.3.4"] {
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "example.com",
+            "1.1.1.1,2.2.2.2,3.3.3.3",
+            "0.0.0.0",
+            "224.0.0.1",
+            "::ffff:1.2.3.4",
+        ] {
             assert_eq!(req().apply_myip(bad), Err(BadAddress), "{bad}");
         }
         assert_eq!(req().apply_myipv4("2001:db8::1"), Err(BadAddress));
@@ -265,7 +277,10 @@ mod tests {
         let mut r = req();
         r.apply_myip("preserve").unwrap();
         let r = r.with_client("198.51.100.9".parse().unwrap());
-        let current = (Some("192.0.2.1".parse().unwrap()), Some("2001:db8::1".parse().unwrap()));
+        let current = (
+            Some("192.0.2.1".parse().unwrap()),
+            Some("2001:db8::1".parse().unwrap()),
+        );
         assert_eq!(r.resolve(current.0, current.1), current);
     }
 
@@ -287,8 +302,15 @@ mod tests {
         r.apply_myipv6("2001:db8:aaaa:bbbb::/64").unwrap();
         let old: Ipv6Addr = "2001:db8:1:2:1122:33ff:fe44:5566".parse().unwrap();
         let (_, v6) = r.resolve(None, Some(old));
-        assert_eq!(v6, Some("2001:db8:aaaa:bbbb:1122:33ff:fe44:5566".parse().unwrap()));
-        assert_eq!(r.resolve(None, None), (None, None), "no AAAA: nothing to keep");
+        assert_eq!(
+            v6,
+            Some("2001:db8:aaaa:bbbb:1122:33ff:fe44:5566".parse().unwrap())
+        );
+        assert_eq!(
+            r.resolve(None, None),
+            (None, None),
+            "no AAAA: nothing to keep"
+        );
     }
 
     #[test]

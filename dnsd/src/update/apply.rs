@@ -4,8 +4,8 @@
 
 use super::{
     address::{AddressRequest, Spec, Spec6},
-    params::{TxtOp, MAX_TXT_VALUES},
-    policy::{retry_secs, Families, Policy, FAMILY_V4, FAMILY_V6},
+    params::{MAX_TXT_VALUES, TxtOp},
+    policy::{FAMILY_V4, FAMILY_V6, Families, Policy, retry_secs},
     reply::Reply,
 };
 use crate::{
@@ -115,10 +115,10 @@ fn apply_one(
     let Some(mut host) = load(txn, name)? else {
         return Ok(Reply::NoHost);
     };
-    if let Authority::Account(account) = &request.authority {
-        if host.account.as_deref() != Some(account.as_str()) {
-            return Ok(Reply::NotYours);
-        }
+    if let Authority::Account(account) = &request.authority
+        && host.account.as_deref() != Some(account.as_str())
+    {
+        return Ok(Reply::NotYours);
     }
     if !host.enabled {
         return Ok(Reply::Fatal);
@@ -140,7 +140,12 @@ fn apply_one(
     if v6 != host.ipv6 {
         changed |= FAMILY_V6;
     }
-    if let Some(wait) = too_soon(&host, changed, now, policy.config().min_change_interval_secs) {
+    if let Some(wait) = too_soon(
+        &host,
+        changed,
+        now,
+        policy.config().min_change_interval_secs,
+    ) {
         return Ok(Reply::Abuse {
             retry_after: retry_secs(wait),
         });
@@ -182,11 +187,14 @@ fn apply_one(
 /// Milliseconds to wait when a family changes again within the minimum interval.
 fn too_soon(host: &HostRecord, changed: Families, now: Millis, min_secs: u64) -> Option<Millis> {
     let min_ms = min_secs * 1000;
-    [(FAMILY_V4, host.ipv4_changed), (FAMILY_V6, host.ipv6_changed)]
-        .into_iter()
-        .filter(|(family, last)| changed & family != 0 && *last > 0)
-        .filter_map(|(_, last)| (last + min_ms).checked_sub(now).filter(|wait| *wait > 0))
-        .max()
+    [
+        (FAMILY_V4, host.ipv4_changed),
+        (FAMILY_V6, host.ipv6_changed),
+    ]
+    .into_iter()
+    .filter(|(family, last)| changed & family != 0 && *last > 0)
+    .filter_map(|(_, last)| (last + min_ms).checked_sub(now).filter(|wait| *wait > 0))
+    .max()
 }
 
 fn requested_families(addresses: &AddressRequest) -> Families {

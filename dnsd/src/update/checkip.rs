@@ -4,14 +4,14 @@
 use std::net::SocketAddr;
 
 use axum::{
+    Router,
     extract::{ConnectInfo, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
-    Router,
 };
 
-use super::{client_ip::client_address, policy::retry_secs, UpdateState};
+use super::{UpdateState, client_ip::client_address, policy::retry_secs};
 use crate::store::now_millis;
 
 /// The checkip routes, for the update listeners and checkip-only listeners.
@@ -28,10 +28,13 @@ async fn plain(
     headers: HeaderMap,
 ) -> Response {
     let client = client_address(peer, &headers, &state.trusted_proxies);
-    if let Err(response) = rate_limit(&state, client.effective()) {
+    if let Some(response) = rate_limited(&state, client.effective()) {
         return response;
     }
-    uncached("text/plain; charset=utf-8", format!("{}\n", client.effective()))
+    uncached(
+        "text/plain; charset=utf-8",
+        format!("{}\n", client.effective()),
+    )
 }
 
 async fn json(
@@ -40,12 +43,15 @@ async fn json(
     headers: HeaderMap,
 ) -> Response {
     let client = client_address(peer, &headers, &state.trusted_proxies);
-    if let Err(response) = rate_limit(&state, client.effective()) {
+    if let Some(response) = rate_limited(&state, client.effective()) {
         return response;
     }
-    let mut info = vec![serde_json::json!({"ip": client.peer.to_string(), "source": "REMOTE_ADDR"})];
+    let mut info =
+        vec![serde_json::json!({"ip": client.peer.to_string(), "source": "REMOTE_ADDR"})];
     if let Some(forwarded) = client.forwarded {
-        info.push(serde_json::json!({"ip": forwarded.to_string(), "source": "HTTP_X_FORWARDED_FOR"}));
+        info.push(
+            serde_json::json!({"ip": forwarded.to_string(), "source": "HTTP_X_FORWARDED_FOR"}),
+        );
     }
     uncached(
         "application/json",
@@ -53,14 +59,14 @@ async fn json(
     )
 }
 
-fn rate_limit(state: &UpdateState, source: std::net::IpAddr) -> Result<(), Response> {
-    state.policy.checkip(source, now_millis()).map_err(|ms| {
-        let mut response = (StatusCode::TOO_MANY_REQUESTS, "slow down\n").into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_secs(ms)));
-        response
-    })
+/// The 429 answer when the source asked too often.
+fn rate_limited(state: &UpdateState, source: std::net::IpAddr) -> Option<Response> {
+    let ms = state.policy.checkip(source, now_millis()).err()?;
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, "slow down\n").into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_secs(ms)));
+    Some(response)
 }
 
 fn uncached(content_type: &'static str, body: String) -> Response {

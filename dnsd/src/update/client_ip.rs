@@ -77,7 +77,10 @@ mod tests {
 
     #[test]
     fn trusted_proxies_forward_the_rightmost_untrusted_hop() {
-        let trusted: Vec<IpNet> = vec!["127.0.0.0/8".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let trusted: Vec<IpNet> = vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
         let h = headers(&[("x-forwarded-for", "203.0.113.7, 198.51.100.1, 10.1.1.1")]);
         let c = client_address("127.0.0.1:1000".parse().unwrap(), &h, &trusted);
         assert_eq!(c.effective(), "198.51.100.1".parse::<IpAddr>().unwrap());

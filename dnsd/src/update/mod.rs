@@ -17,11 +17,11 @@ pub mod reply;
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
+    Router,
     body::Bytes,
     extract::{ConnectInfo, DefaultBodyLimit, RawQuery, State},
-    http::{header, HeaderMap, Method},
+    http::{HeaderMap, Method, header},
     routing::get,
-    Router,
 };
 use ipnet::IpNet;
 
@@ -30,13 +30,13 @@ use self::{
     apply::{Authority, UpdateRequest},
     client_ip::client_address,
     params::{Credentials, UpdateParams},
-    policy::{retry_secs, Policy},
+    policy::{Policy, retry_secs},
     reply::{Reply, UpdateResponse},
 };
 use crate::{
     config::UpdateConfig,
     names::Fqdn,
-    store::{now_millis, ClientInfo, Store, StoreError},
+    store::{ClientInfo, Store, StoreError, now_millis},
 };
 
 /// Longest form body accepted on POST.
@@ -128,8 +128,15 @@ async fn update(
                 }
             }
             None => {
-                if !state.accounts.verify(&state.store, &user, &secret, now).await {
-                    let named: Vec<Fqdn> = hostnames.iter().filter_map(|h| Fqdn::parse(h).ok()).collect();
+                if !state
+                    .accounts
+                    .verify(&state.store, &user, &secret, now)
+                    .await
+                {
+                    let named: Vec<Fqdn> = hostnames
+                        .iter()
+                        .filter_map(|h| Fqdn::parse(h).ok())
+                        .collect();
                     state.policy.auth_failed(client, &named, now);
                     tracing::info!(account = %user, "update: bad account credentials");
                     return UpdateResponse::Lines(vec![Reply::BadAuth; lines]);
@@ -185,7 +192,9 @@ async fn update(
     match result {
         Ok(outcome) => {
             if !outcome.auth_failures.is_empty() {
-                state.policy.auth_failed(client, &outcome.auth_failures, now);
+                state
+                    .policy
+                    .auth_failed(client, &outcome.auth_failures, now);
             }
             tracing::debug!(replies = ?outcome.replies, "update answered");
             UpdateResponse::Lines(outcome.replies)

@@ -1,7 +1,7 @@
 //! The parameters of an update request (query string and, for POST, form
 //! body) and the credentials (Basic auth or query fields).
 
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 
 use super::address::AddressRequest;
@@ -36,7 +36,9 @@ pub struct BadParam(pub &'static str);
 impl UpdateParams {
     /// Parses decoded name/value pairs. Unknown names and the classic
     /// parameters `wildcard`, `mx`, `backmx`, `offline`, `system` are ignored.
-    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, BadParam> {
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, BadParam> {
         let mut params = Self::default();
         let mut txt = None;
         let mut clear = false;
@@ -188,14 +190,26 @@ mod tests {
         assert_eq!(clear_one.txt, Some(TxtOp::Clear(Some("abc".into()))));
         assert_eq!(UpdateParams::parse([("txt", "")]).unwrap().txt, None);
         let long = "x".repeat(256);
-        assert_eq!(UpdateParams::parse([("txt", long.as_str())]).unwrap_err(), BadParam("txt"));
-        assert_eq!(UpdateParams::parse([("clear", "maybe")]).unwrap_err(), BadParam("clear"));
+        assert_eq!(
+            UpdateParams::parse([("txt", long.as_str())]).unwrap_err(),
+            BadParam("txt")
+        );
+        assert_eq!(
+            UpdateParams::parse([("clear", "maybe")]).unwrap_err(),
+            BadParam("clear")
+        );
     }
 
     #[test]
     fn bad_addresses_name_the_parameter() {
-        assert_eq!(UpdateParams::parse([("myip", "x")]).unwrap_err(), BadParam("myip"));
-        assert_eq!(UpdateParams::parse([("myipv6", "1.2.3.4")]).unwrap_err(), BadParam("myipv6"));
+        assert_eq!(
+            UpdateParams::parse([("myip", "x")]).unwrap_err(),
+            BadParam("myip")
+        );
+        assert_eq!(
+            UpdateParams::parse([("myipv6", "1.2.3.4")]).unwrap_err(),
+            BadParam("myipv6")
+        );
     }
 
     #[test]
@@ -204,14 +218,23 @@ mod tests {
         let mut headers = HeaderMap::new();
         assert_eq!(
             Credentials::from_request(&headers, &params),
-            Some(Credentials::UserSecret { user: "q".into(), secret: "p".into() })
+            Some(Credentials::UserSecret {
+                user: "q".into(),
+                secret: "p".into()
+            })
         );
         // "h.example:tok:with:colons"
         let encoded = base64::engine::general_purpose::STANDARD.encode("h.example:tok:with:colons");
-        headers.insert(header::AUTHORIZATION, format!("Basic {encoded}").parse().unwrap());
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Basic {encoded}").parse().unwrap(),
+        );
         assert_eq!(
             Credentials::from_request(&headers, &params),
-            Some(Credentials::UserSecret { user: "h.example".into(), secret: "tok:with:colons".into() })
+            Some(Credentials::UserSecret {
+                user: "h.example".into(),
+                secret: "tok:with:colons".into()
+            })
         );
         headers.insert(header::AUTHORIZATION, "Basic !!!".parse().unwrap());
         assert_eq!(Credentials::from_request(&headers, &params), None);

@@ -3,12 +3,7 @@
 //! It is lost on restart by design — a restart is rare and these are short
 //! locks, not records.
 
-use std::{
-    collections::HashMap,
-    hash::Hash,
-    net::IpAddr,
-    sync::Mutex,
-};
+use std::{collections::HashMap, hash::Hash, net::IpAddr, sync::Mutex};
 
 use crate::{config::AbuseConfig, names::Fqdn, store::Millis, update::address::canonical};
 
@@ -118,7 +113,11 @@ impl Policy {
                 config.auth_fail_window_secs,
                 config.auth_fail_block_secs,
             ),
-            nochg: Limiter::new(config.nochg_limit, config.nochg_window_secs, config.lock_secs),
+            nochg: Limiter::new(
+                config.nochg_limit,
+                config.nochg_window_secs,
+                config.lock_secs,
+            ),
             checkip: Limiter::new(config.checkip_per_minute, 60, 60),
         };
         Self {
@@ -137,7 +136,9 @@ impl Policy {
 
     /// Milliseconds left while a source is blocked for failed authentication.
     pub fn source_blocked(&self, source: IpAddr, now: Millis) -> Option<Millis> {
-        self.state().source_failures.blocked(&source_key(source), now)
+        self.state()
+            .source_failures
+            .blocked(&source_key(source), now)
     }
 
     /// Counts a failed authentication against the source and the named hosts.
@@ -235,11 +236,20 @@ mod tests {
     #[test]
     fn ipv6_sources_share_their_64() {
         let p = policy();
-        for (i, ip) in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"].iter().enumerate() {
+        for (i, ip) in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"]
+            .iter()
+            .enumerate()
+        {
             p.auth_failed(ip.parse().unwrap(), &[], i as u64);
         }
-        assert!(p.source_blocked("2001:db8:1:2::99".parse().unwrap(), 5).is_some());
-        assert!(p.source_blocked("2001:db8:1:3::1".parse().unwrap(), 5).is_none());
+        assert!(
+            p.source_blocked("2001:db8:1:2::99".parse().unwrap(), 5)
+                .is_some()
+        );
+        assert!(
+            p.source_blocked("2001:db8:1:3::1".parse().unwrap(), 5)
+                .is_none()
+        );
     }
 
     #[test]

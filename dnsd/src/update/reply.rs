@@ -3,7 +3,7 @@
 use std::{fmt, net::IpAddr};
 
 use axum::{
-    http::{header, HeaderValue, StatusCode},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -19,7 +19,9 @@ pub enum Reply {
     Fatal,
     NumHost,
     /// Locked or throttled; the lock ends after this many seconds.
-    Abuse { retry_after: u64 },
+    Abuse {
+        retry_after: u64,
+    },
     NotDonator,
     DnsErr,
     /// Server-side problem; retry later.
@@ -63,7 +65,9 @@ impl fmt::Display for Reply {
 pub enum UpdateResponse {
     Lines(Vec<Reply>),
     /// No credentials at all: challenge the client.
-    Challenge { realm: String },
+    Challenge {
+        realm: String,
+    },
     /// A parameter is malformed; nothing was changed.
     BadParam(&'static str),
 }
@@ -92,7 +96,12 @@ impl IntoResponse for UpdateResponse {
                 None,
                 Some(realm),
             ),
-            Self::BadParam(name) => (StatusCode::BAD_REQUEST, format!("badparam {name}"), None, None),
+            Self::BadParam(name) => (
+                StatusCode::BAD_REQUEST,
+                format!("badparam {name}"),
+                None,
+                None,
+            ),
         };
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
@@ -122,7 +131,10 @@ mod tests {
     fn lines_print_the_bare_code_then_addresses() {
         let v4: IpAddr = "192.0.2.1".parse().unwrap();
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
-        assert_eq!(Reply::Good(vec![v4, v6]).to_string(), "good 192.0.2.1,2001:db8::1");
+        assert_eq!(
+            Reply::Good(vec![v4, v6]).to_string(),
+            "good 192.0.2.1,2001:db8::1"
+        );
         assert_eq!(Reply::NoChg(vec![v6]).to_string(), "nochg 2001:db8::1");
         assert_eq!(Reply::Good(vec![]).to_string(), "good");
         assert_eq!(Reply::Abuse { retry_after: 5 }.to_string(), "abuse");

@@ -1,0 +1,481 @@
+//! Starting the real `dnsd` binary on loopback with port 0 everywhere, reading
+//! its bound addresses from the `listening service=… addr=…` log lines, and
+//! talking to it over real sockets.
+
+use std::{
+    collections::HashMap,
+    io::{BufRead, BufReader, Read, Write},
+    net::{SocketAddr, TcpStream, UdpSocket},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex, mpsc},
+    time::{Duration, Instant},
+};
+
+use hickory_proto::{
+    op::{Edns, Message, MessageType, OpCode, Query},
+    rr::{Name, RecordType},
+};
+
+pub const ZONE: &str = "dyn.test";
+pub const OTHER_ZONE: &str = "home.test";
+pub const ADMIN_SECRET: &str = "test-admin-secret";
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Directory of the workspace's built binaries (`target/debug`), found from
+/// the test binary's own path (`target/debug/deps/it-…`).
+pub fn bin_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("SPDYN_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .to_path_buf()
+}
+
+pub fn binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first (`cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// Knobs a test may change in the generated configuration.
+#[derive(Clone)]
+pub struct Options {
+    /// Extra TOML appended to `[update.abuse]`.
+    pub abuse: String,
+    /// Extra TOML appended to `[update]`.
+    pub update: String,
+    /// Extra top-level TOML (e.g. a `[checkip]` table).
+    pub extra: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            // Tests change addresses quickly; the interval has its own test.
+            abuse: "min_change_interval_secs = 0\n".into(),
+            update: String::new(),
+            extra: String::new(),
+        }
+    }
+}
+
+pub struct Dnsd {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub addrs: HashMap<String, Vec<SocketAddr>>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Dnsd {
+    pub fn start() -> Self {
+        Self::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("dnsd.toml");
+        std::fs::write(&config, config_text(&options)).expect("write config");
+        let mut dnsd = Self {
+            child: None,
+            dir,
+            config,
+            addrs: HashMap::new(),
+            log: Arc::new(Mutex::new(Vec::new())),
+        };
+        dnsd.spawn();
+        dnsd
+    }
+
+    /// Starts the process and waits until it reports `dnsd ready`.
+    fn spawn(&mut self) {
+        let mut child = Command::new(binary("dnsd"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("run")
+            .env("RUST_LOG", "info,hickory_server=warn,sled=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dnsd");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let log = self.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.lock().expect("log").push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        self.child = Some(child);
+        self.addrs.clear();
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(remaining)
+                .unwrap_or_else(|_| panic!("dnsd did not become ready:\n{}", self.log_text()));
+            if let Some((service, addr)) = parse_listening(&line) {
+                self.addrs.entry(service).or_default().push(addr);
+            }
+            if line.contains("dnsd ready") {
+                break;
+            }
+        }
+        // Keep draining so the pipe never fills up.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+    }
+
+    pub fn addr(&self, service: &str) -> SocketAddr {
+        self.addrs
+            .get(service)
+            .and_then(|a| a.first())
+            .copied()
+            .unwrap_or_else(|| panic!("no {service} listener in {:?}", self.addrs))
+    }
+
+    pub fn udp(&self) -> SocketAddr {
+        self.addr("dns-udp")
+    }
+
+    pub fn tcp(&self) -> SocketAddr {
+        self.addr("dns-tcp")
+    }
+
+    pub fn http(&self) -> SocketAddr {
+        self.addr("update-http")
+    }
+
+    pub fn update_url(&self) -> String {
+        format!("http://{}/nic/update", self.http())
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().expect("log").join("\n")
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// Runs a `dnsd` management subcommand against this instance.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        let mut child = Command::new(binary("dnsd"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("DNSD__ADMIN__LISTEN", format!("\"{}\"", self.addr("admin")))
+            .current_dir(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run dnsd cli");
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).expect("write stdin");
+        }
+        drop(input);
+        child.wait_with_output().expect("cli output")
+    }
+
+    /// `dnsd host add`; returns the token (the last output line).
+    pub fn add_host(&self, name: &str, extra: &[&str]) -> String {
+        let mut args = vec!["host", "add", name];
+        args.extend_from_slice(extra);
+        let out = self.cli(&args, None);
+        assert!(
+            out.status.success(),
+            "host add {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .expect("token line")
+            .trim()
+            .to_owned()
+    }
+
+    pub fn add_account(&self, name: &str, password: &str) {
+        let out = self.cli(&["account", "add", name], Some(&format!("{password}\n")));
+        assert!(
+            out.status.success(),
+            "account add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Dnsd {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
+    let rest = &line[line.find("listening service=")? + "listening service=".len()..];
+    let (service, rest) = rest.split_once(' ')?;
+    let addr = rest.strip_prefix("addr=")?.split_whitespace().next()?;
+    Some((service.to_owned(), addr.parse().ok()?))
+}
+
+fn config_text(options: &Options) -> String {
+    format!(
+        r#"
+[store]
+path = "state"
+cache_mb = 8
+
+[dns]
+listen = ["127.0.0.1:0"]
+
+[[zone]]
+name = "{ZONE}"
+ns = ["ns1.{ZONE}.", "ns2.example.net."]
+hostmaster = "hostmaster.example.net"
+negative_ttl = 30
+host_ttl = 60
+
+  [[zone.record]]
+  name = "@"
+  type = "TXT"
+  value = "\"v=spf1 -all\""
+
+  [[zone.record]]
+  name = "ns1"
+  type = "A"
+  value = "192.0.2.53"
+
+  [[zone.record]]
+  name = "big"
+  type = "TXT"
+  value = "\"{big}\" \"{big}\" \"{big}\""
+
+  [[zone.record]]
+  name = "big"
+  type = "TXT"
+  value = "\"{big2}\" \"{big2}\" \"{big2}\""
+
+[[zone]]
+name = "{OTHER_ZONE}"
+ns = ["ns1.{ZONE}."]
+hostmaster = "hostmaster.example.net"
+
+[update]
+listen = ["127.0.0.1:0"]
+trusted_proxies = ["127.0.0.2/32"]
+{update}
+
+[update.abuse]
+{abuse}
+
+[admin]
+listen = "127.0.0.1:0"
+secret = "{ADMIN_SECRET}"
+
+{extra}
+"#,
+        big = "a".repeat(150),
+        big2 = "b".repeat(150),
+        update = options.update,
+        abuse = options.abuse,
+        extra = options.extra,
+    )
+}
+
+/// A query message for `name` and `rtype`.
+pub fn query(name: &str, rtype: RecordType) -> Message {
+    let mut message = Message::new(rand_id(), MessageType::Query, OpCode::Query);
+    message.add_query(Query::query(Name::from_ascii(name).expect("name"), rtype));
+    message
+}
+
+/// The same with EDNS(0) and the given payload size.
+pub fn query_edns(name: &str, rtype: RecordType, payload: u16) -> Message {
+    let mut message = query(name, rtype);
+    let mut edns = Edns::new();
+    edns.set_max_payload(payload);
+    message.set_edns(edns);
+    message
+}
+
+fn rand_id() -> u16 {
+    // Good enough for tests: nanos of the clock.
+    (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(7)
+        & 0xFFFF) as u16
+}
+
+/// Sends raw bytes over UDP and returns the raw answer, if any within 2 s.
+pub fn udp_raw(server: SocketAddr, packet: &[u8]) -> Option<Vec<u8>> {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    socket.send_to(packet, server).expect("send");
+    let mut buf = vec![0u8; 65535];
+    let (len, _) = socket.recv_from(&mut buf).ok()?;
+    buf.truncate(len);
+    Some(buf)
+}
+
+pub fn udp(server: SocketAddr, message: &Message) -> Message {
+    let answer = udp_raw(server, &message.to_vec().expect("encode"))
+        .unwrap_or_else(|| panic!("no UDP answer for {:?}", message.queries));
+    let parsed = Message::from_vec(&answer).expect("decode answer");
+    assert_eq!(parsed.metadata.id, message.metadata.id, "answer id");
+    parsed
+}
+
+/// Sends one query over a fresh TCP connection.
+pub fn tcp_raw(server: SocketAddr, packet: &[u8]) -> Option<Vec<u8>> {
+    let mut stream = TcpStream::connect(server).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let mut framed = (packet.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(packet);
+    stream.write_all(&framed).expect("write");
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).ok()?;
+    let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut buf).ok()?;
+    Some(buf)
+}
+
+pub fn tcp(server: SocketAddr, message: &Message) -> Message {
+    let answer = tcp_raw(server, &message.to_vec().expect("encode"))
+        .unwrap_or_else(|| panic!("no TCP answer for {:?}", message.queries));
+    Message::from_vec(&answer).expect("decode answer")
+}
+
+/// Addresses (A/AAAA as strings) in the answer section.
+pub fn answer_ips(message: &Message) -> Vec<String> {
+    message
+        .answers
+        .iter()
+        .filter_map(|r| r.data.ip_addr())
+        .map(|ip| ip.to_string())
+        .collect()
+}
+
+/// Resolves `name`/`rtype` over UDP and returns the answer addresses.
+pub fn resolve(dnsd: &Dnsd, name: &str, rtype: RecordType) -> Vec<String> {
+    answer_ips(&udp(dnsd.udp(), &query(name, rtype)))
+}
+
+/// A reqwest builder with the process's crypto provider installed.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+/// A reqwest client for update requests (no redirects followed: we never send any).
+pub fn http_client() -> reqwest::Client {
+    client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client")
+}
+
+/// An update answer: status, body, and the Retry-After header if present.
+#[derive(Debug)]
+pub struct UpdateAnswer {
+    pub status: u16,
+    pub body: String,
+    pub retry_after: Option<u64>,
+    pub www_authenticate: Option<String>,
+}
+
+/// GET /nic/update with Basic credentials and the given query parameters.
+pub async fn update(
+    dnsd: &Dnsd,
+    user: &str,
+    secret: &str,
+    params: &[(&str, &str)],
+) -> UpdateAnswer {
+    let request = http_client()
+        .get(dnsd.update_url())
+        .basic_auth(user, Some(secret))
+        .query(params);
+    send(request).await
+}
+
+pub async fn send(request: reqwest::RequestBuilder) -> UpdateAnswer {
+    let response = request.send().await.expect("update request");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let retry_after = header("retry-after").and_then(|v| v.parse().ok());
+    let www_authenticate = header("www-authenticate");
+    let status = response.status().as_u16();
+    let body = response.text().await.expect("body");
+    UpdateAnswer {
+        status,
+        body,
+        retry_after,
+        www_authenticate,
+    }
+}
+
+/// Runs a command and returns its stdout, asserting success.
+pub fn run(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("running {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// True when an external program is on PATH (the CI script installs them).
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Requires an external program: in CI (`SPDYN_REQUIRE_TOOLS=1`, set by the test
+/// script after installing them) a missing tool fails the test.
+pub fn require(program: &str) -> bool {
+    if have(program) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SPDYN_REQUIRE_TOOLS").is_none(),
+        "{program} is required but not installed"
+    );
+    eprintln!("skipping: {program} not installed");
+    false
+}
