@@ -239,7 +239,8 @@ pub struct AdminConfig {
 impl AdminConfig {
     /// The admin secret from `secret` or `secret_file`.
     pub fn secret(&self) -> Result<String, ConfigError> {
-        if let Some(secret) = &self.secret {
+        // An empty `secret` (e.g. blanked from the environment) defers to the file.
+        if let Some(secret) = self.secret.as_ref().filter(|s| !s.is_empty()) {
             return Ok(secret.clone());
         }
         let path = self.secret_file.as_ref().ok_or_else(|| {

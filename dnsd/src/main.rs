@@ -5,7 +5,7 @@ use std::{io::Read, path::PathBuf};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use dnsd::{
-    admin::{AddAccount, AddHost, client::AdminClient},
+    admin::{AddAccount, AddHost, IMPORT_BATCH, ImportHost, client::AdminClient},
     config::{Config, LogConfig, LogFormat},
 };
 
@@ -59,6 +59,10 @@ enum HostCommand {
     },
     /// List hosts with their addresses and token use.
     List,
+    /// Create many hosts from a CSV file `hostname,ipv4,ipv6` (either address
+    /// may be empty; a header line is skipped). No tokens are made: run
+    /// `dnsd tokens export` afterwards.
+    Import { file: PathBuf },
     /// Delete a host.
     Remove { fqdn: String },
     /// Exchange the host's token: prints the new one; the old stops at once.
@@ -231,6 +235,29 @@ async fn host(client: AdminClient, command: HostCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        HostCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let mut batch = Vec::with_capacity(IMPORT_BATCH);
+            let (mut created, mut seen) = (0, 0);
+            for (number, line) in text.lines().enumerate() {
+                let Some(host) = parse_import_line(line)
+                    .with_context(|| format!("{}:{}", file.display(), number + 1))?
+                else {
+                    continue;
+                };
+                batch.push(host);
+                seen += 1;
+                if batch.len() == IMPORT_BATCH {
+                    created += client.import_hosts(&batch).await?;
+                    batch.clear();
+                }
+            }
+            if !batch.is_empty() {
+                created += client.import_hosts(&batch).await?;
+            }
+            println!("{created} of {seen} hosts created");
+        }
         HostCommand::Remove { fqdn } => {
             client.remove_host(&fqdn).await?;
             println!("host {fqdn} removed");
@@ -261,6 +288,37 @@ async fn host(client: AdminClient, command: HostCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One CSV line of an import; `None` for blank, comment and header lines.
+fn parse_import_line(line: &str) -> anyhow::Result<Option<ImportHost>> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') || line.starts_with("hostname") {
+        return Ok(None);
+    }
+    let mut fields = line.split(',').map(str::trim);
+    let name = fields.next().unwrap_or_default().to_owned();
+    let parse = |field: Option<&str>| -> anyhow::Result<Option<std::net::IpAddr>> {
+        match field {
+            None | Some("") => Ok(None),
+            Some(text) => Ok(Some(
+                text.parse()
+                    .with_context(|| format!("bad address {text}"))?,
+            )),
+        }
+    };
+    let (v4, v6) = (parse(fields.next())?, parse(fields.next())?);
+    let ipv4 = match v4 {
+        Some(std::net::IpAddr::V4(a)) => Some(a),
+        None => None,
+        Some(other) => bail!("{other} is not IPv4"),
+    };
+    let ipv6 = match v6 {
+        Some(std::net::IpAddr::V6(a)) => Some(a),
+        None => None,
+        Some(other) => bail!("{other} is not IPv6"),
+    };
+    Ok(Some(ImportHost { name, ipv4, ipv6 }))
 }
 
 /// Seconds since the epoch (`never` for 0); operators convert with `date -d @…`.

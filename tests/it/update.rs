@@ -518,22 +518,49 @@ async fn exchanged_tokens_stop_at_once_and_use_is_recorded() {
 }
 
 #[tokio::test]
-async fn bulk_token_export_writes_the_csv_once() {
+async fn imported_hosts_resolve_and_get_tokens_from_the_bulk_export() {
     let dnsd = Dnsd::start();
-    let token = dnsd.add_host(&fqdn("has-token"), &[]);
-    assert!(!token.is_empty());
-    // Hosts created without a token: remove theirs by adding them via the
-    // admin API then revoking is not offered, so use a fresh account import:
-    // the export creates tokens only for hosts that have none.
-    let out = dnsd.cli(&["tokens", "export", "--out", "tokens.csv"], None);
-    assert!(out.status.success());
-    let csv = std::fs::read_to_string(dnsd.dir.path().join("tokens.csv")).unwrap();
-    assert_eq!(csv.lines().next(), Some("hostname,token"));
-    assert_eq!(
-        csv.lines().count(),
-        1,
-        "every host already has a token: {csv}"
+    dnsd.add_host(&fqdn("has-token"), &[]);
+    let csv = format!(
+        "hostname,ipv4,ipv6\n{},192.0.2.201,\n{},,2001:db8::202\n{},192.0.2.203,2001:db8::203\n",
+        fqdn("imp1"),
+        fqdn("imp2"),
+        fqdn("imp3")
     );
+    std::fs::write(dnsd.dir.path().join("hosts.csv"), csv).unwrap();
+    let out = dnsd.cli(&["host", "import", "hosts.csv"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3 of 3 hosts created");
+    assert_eq!(resolve(&dnsd, &fqdn("imp1"), RecordType::A), vec!["192.0.2.201"]);
+    assert_eq!(resolve(&dnsd, &fqdn("imp2"), RecordType::AAAA), vec!["2001:db8::202"]);
+
+    let out = dnsd.cli(&["tokens", "export", "--out", "spdyn_update_token.csv"], None);
+    assert!(out.status.success());
+    let csv = std::fs::read_to_string(dnsd.dir.path().join("spdyn_update_token.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("hostname,token"));
+    let rows: Vec<(String, String)> = lines
+        .map(|l| {
+            let (h, t) = l.split_once(',').unwrap();
+            (h.to_owned(), t.to_owned())
+        })
+        .collect();
+    let mut names: Vec<&str> = rows.iter().map(|(h, _)| h.as_str()).collect();
+    names.sort();
+    assert_eq!(names, vec![fqdn("imp1"), fqdn("imp2"), fqdn("imp3")], "only hosts without a token");
+    for (host, token) in &rows {
+        let answer = update(&dnsd, host, token, &[("myip", "192.0.2.210")]).await;
+        assert!(answer.body.starts_with("good 192.0.2.210"), "{host}: {answer:?}");
+    }
+    // A second export has nothing left to do.
+    assert!(dnsd.cli(&["tokens", "export", "--out", "again.csv"], None).status.success());
+    let again = std::fs::read_to_string(dnsd.dir.path().join("again.csv")).unwrap();
+    assert_eq!(again, "hostname,token\n");
+    // Bad lines are refused with their line number, and nothing is created.
+    std::fs::write(dnsd.dir.path().join("bad.csv"), format!("{},banana,\n", fqdn("imp9"))).unwrap();
+    let out = dnsd.cli(&["host", "import", "bad.csv"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.csv:1"));
 }
 
 /// Speaks raw HTTP/1.0 and HTTP/1.1 as router firmware does.

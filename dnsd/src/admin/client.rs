@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use reqwest::{Method, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::{AddAccount, AddHost, ErrorBody, HostView, Licence, NewToken};
+use super::{AddAccount, AddHost, ErrorBody, HostView, ImportHost, Licence, NewToken};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -78,6 +78,11 @@ impl AdminClient {
 
     pub async fn add_host(&self, host: &AddHost) -> Result<NewToken, ClientError> {
         self.json(Method::POST, "/hosts", Some(host)).await
+    }
+
+    /// Imports one batch; returns how many hosts were new.
+    pub async fn import_hosts(&self, hosts: &[ImportHost]) -> Result<usize, ClientError> {
+        self.json(Method::POST, "/hosts/import", Some(&hosts)).await
     }
 
     pub async fn list_hosts(&self) -> Result<Vec<HostView>, ClientError> {

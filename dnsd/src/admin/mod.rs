@@ -23,6 +23,9 @@ use crate::{
     tokens,
 };
 
+/// Request bodies up to this size (an import batch is about 1 MiB).
+const IMPORT_BODY_LIMIT: usize = 8 << 20;
+
 /// Longest TTL a host may ask for.
 pub const MAX_TTL: u32 = 86_400;
 
@@ -86,6 +89,7 @@ pub fn router(store: Store, secret: String) -> Router {
     };
     Router::new()
         .route("/hosts", get(list_hosts).post(add_host))
+        .route("/hosts/import", post(import_hosts))
         .route("/hosts/{name}", delete(remove_host))
         .route("/hosts/{name}/token", post(exchange_token))
         .route("/hosts/{name}/enable", post(enable_host))
@@ -93,6 +97,7 @@ pub fn router(store: Store, secret: String) -> Router {
         .route("/hosts/{name}/licence", post(set_licence))
         .route("/accounts", post(add_account))
         .route("/tokens/export", post(export_tokens))
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
         .with_state(state)
 }
 
@@ -233,6 +238,63 @@ async fn add_host(
             token,
         }),
     ))
+}
+
+/// One host of a bulk import.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImportHost {
+    pub name: String,
+    pub ipv4: Option<std::net::Ipv4Addr>,
+    pub ipv6: Option<std::net::Ipv6Addr>,
+}
+
+/// Most hosts one import request may carry (the CLI sends batches).
+pub const IMPORT_BATCH: usize = 10_000;
+
+/// Creates many hosts (without tokens: `tokens export` makes those) in one
+/// commit. Existing names are left alone; the answer is how many were new.
+async fn import_hosts(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    Json(body): Json<Vec<ImportHost>>,
+) -> Result<Json<usize>, AdminError> {
+    authorize(&state, &headers)?;
+    if body.len() > IMPORT_BATCH {
+        return Err(AdminError::BadRequest(format!(
+            "at most {IMPORT_BATCH} hosts per request"
+        )));
+    }
+    let index = state.store.index().clone();
+    let mut hosts = Vec::with_capacity(body.len());
+    for item in body {
+        let name = Fqdn::parse(&item.name)?;
+        let key = name.key();
+        let zone = index
+            .zone_of(&key)
+            .filter(|zone| zone.apex.len() < key.len() && !index.is_static(&key))
+            .ok_or_else(|| {
+                AdminError::BadRequest(format!("{name} is not a free name in a served zone"))
+            })?;
+        hosts.push((name, zone.host_ttl, item.ipv4, item.ipv6));
+    }
+    let created = state
+        .store
+        .transact(move |txn| {
+            let mut created = 0;
+            for (name, ttl, ipv4, ipv6) in hosts {
+                if txn.host(&name)?.is_some() {
+                    continue;
+                }
+                let mut host = HostRecord::new(&name, None, ttl, txn.now());
+                host.ipv4 = ipv4;
+                host.ipv6 = ipv6;
+                txn.put_host(host);
+                created += 1;
+            }
+            Ok::<_, StoreError>(created)
+        })
+        .await??;
+    Ok(Json(created))
 }
 
 /// Runs `change` on an existing host inside a commit.
