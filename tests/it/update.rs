@@ -529,12 +529,28 @@ async fn imported_hosts_resolve_and_get_tokens_from_the_bulk_export() {
     );
     std::fs::write(dnsd.dir.path().join("hosts.csv"), csv).unwrap();
     let out = dnsd.cli(&["host", "import", "hosts.csv"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3 of 3 hosts created");
-    assert_eq!(resolve(&dnsd, &fqdn("imp1"), RecordType::A), vec!["192.0.2.201"]);
-    assert_eq!(resolve(&dnsd, &fqdn("imp2"), RecordType::AAAA), vec!["2001:db8::202"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "3 of 3 hosts created"
+    );
+    assert_eq!(
+        resolve(&dnsd, &fqdn("imp1"), RecordType::A),
+        vec!["192.0.2.201"]
+    );
+    assert_eq!(
+        resolve(&dnsd, &fqdn("imp2"), RecordType::AAAA),
+        vec!["2001:db8::202"]
+    );
 
-    let out = dnsd.cli(&["tokens", "export", "--out", "spdyn_update_token.csv"], None);
+    let out = dnsd.cli(
+        &["tokens", "export", "--out", "spdyn_update_token.csv"],
+        None,
+    );
     assert!(out.status.success());
     let csv = std::fs::read_to_string(dnsd.dir.path().join("spdyn_update_token.csv")).unwrap();
     let mut lines = csv.lines();
@@ -547,17 +563,32 @@ async fn imported_hosts_resolve_and_get_tokens_from_the_bulk_export() {
         .collect();
     let mut names: Vec<&str> = rows.iter().map(|(h, _)| h.as_str()).collect();
     names.sort();
-    assert_eq!(names, vec![fqdn("imp1"), fqdn("imp2"), fqdn("imp3")], "only hosts without a token");
+    assert_eq!(
+        names,
+        vec![fqdn("imp1"), fqdn("imp2"), fqdn("imp3")],
+        "only hosts without a token"
+    );
     for (host, token) in &rows {
         let answer = update(&dnsd, host, token, &[("myip", "192.0.2.210")]).await;
-        assert!(answer.body.starts_with("good 192.0.2.210"), "{host}: {answer:?}");
+        assert!(
+            answer.body.starts_with("good 192.0.2.210"),
+            "{host}: {answer:?}"
+        );
     }
     // A second export has nothing left to do.
-    assert!(dnsd.cli(&["tokens", "export", "--out", "again.csv"], None).status.success());
+    assert!(
+        dnsd.cli(&["tokens", "export", "--out", "again.csv"], None)
+            .status
+            .success()
+    );
     let again = std::fs::read_to_string(dnsd.dir.path().join("again.csv")).unwrap();
     assert_eq!(again, "hostname,token\n");
     // Bad lines are refused with their line number, and nothing is created.
-    std::fs::write(dnsd.dir.path().join("bad.csv"), format!("{},banana,\n", fqdn("imp9"))).unwrap();
+    std::fs::write(
+        dnsd.dir.path().join("bad.csv"),
+        format!("{},banana,\n", fqdn("imp9")),
+    )
+    .unwrap();
     let out = dnsd.cli(&["host", "import", "bad.csv"], None);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.csv:1"));

@@ -1,0 +1,81 @@
+//! Where should answers come from: the in-memory index or sled? Measures one
+//! lookup of a random existing host both ways over 100,000 hosts.
+//!
+//! Run: `cargo bench -p dnsd --bench lookup` (prints ns per lookup).
+
+use std::{hint::black_box, time::Instant};
+
+use dnsd::{
+    config::ZoneConfig,
+    dns::resolve::{Resolution, resolve},
+    names::Fqdn,
+    store::{HostRecord, Store},
+    zone::Zone,
+};
+
+const HOSTS: usize = 100_000;
+const LOOKUPS: usize = 1_000_000;
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("spdyn-lookup-bench-{}", std::process::id()));
+    let zone_cfg: ZoneConfig = toml::from_str(
+        r#"
+        name = "dyn.bench"
+        ns = ["ns1.dyn.bench."]
+        hostmaster = "hostmaster.dyn.bench"
+        "#,
+    )
+    .expect("zone");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let store =
+        Store::open(&dir, 64, vec![Zone::from_config(&zone_cfg).expect("zone")]).expect("store");
+    let names: Vec<Fqdn> = (0..HOSTS)
+        .map(|i| Fqdn::parse(&format!("h{i}.dyn.bench")).expect("name"))
+        .collect();
+    for chunk in names.chunks(10_000) {
+        let chunk = chunk.to_vec();
+        runtime
+            .block_on(store.transact(move |txn| {
+                for (i, name) in chunk.iter().enumerate() {
+                    let mut host = HostRecord::new(name, None, 60, 0);
+                    host.ipv4 = Some(std::net::Ipv4Addr::from(0xC000_0200 + i as u32));
+                    txn.put_host(host);
+                }
+            }))
+            .expect("load");
+    }
+    let keys: Vec<Vec<u8>> = names.iter().map(Fqdn::key).collect();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let order: Vec<usize> = (0..LOOKUPS)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % HOSTS as u64) as usize
+        })
+        .collect();
+
+    let index = store.index().clone();
+    let started = Instant::now();
+    let mut found = 0usize;
+    for &i in &order {
+        let view = index.view();
+        if let Resolution::Found { .. } = resolve(&view, &keys[i], 1) {
+            found += 1;
+        }
+    }
+    let memory_ns = started.elapsed().as_nanos() as f64 / LOOKUPS as f64;
+    assert_eq!(found, LOOKUPS);
+
+    let started = Instant::now();
+    for &i in &order {
+        black_box(store.host(&names[i]).expect("read").expect("host"));
+    }
+    let sled_ns = started.elapsed().as_nanos() as f64 / LOOKUPS as f64;
+
+    println!("lookup of a random host among {HOSTS} ({LOOKUPS} lookups):");
+    println!("  in-memory index (resolve)  {memory_ns:8.0} ns");
+    println!("  sled get + decode          {sled_ns:8.0} ns");
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
