@@ -70,6 +70,20 @@ pub struct DnsConfig {
     /// Idle time after which a TCP connection is closed.
     #[serde(default = "default_tcp_idle_secs")]
     pub tcp_idle_secs: u64,
+    /// UDP worker threads per listen address (each with its own socket);
+    /// 0 = one per CPU.
+    #[serde(default)]
+    pub udp_workers: usize,
+}
+
+impl DnsConfig {
+    /// The number of UDP workers to start per address.
+    pub fn udp_workers(&self) -> usize {
+        match self.udp_workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+    }
 }
 
 fn default_udp_payload() -> u16 {

@@ -1,6 +1,7 @@
 //! Authoritative DNS: sockets, the fast UDP path, the hickory-server path for
 //! TCP and unusual queries, and the shared lookup.
 
+pub mod batch_io;
 pub mod handler;
 pub mod resolve;
 pub mod udp;
@@ -9,7 +10,7 @@ pub mod wire;
 use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 
 use crate::{config::DnsConfig, store::Index};
 
@@ -25,28 +26,41 @@ pub struct DnsListeners {
     pub tcp: Vec<SocketAddr>,
 }
 
-/// Binds every configured address for UDP and TCP and starts serving.
+/// Binds every configured address for UDP and TCP and starts serving: UDP on
+/// `udp_workers` threads (each with its own `SO_REUSEPORT` socket), TCP on
+/// the async runtime through hickory-server.
 pub async fn start(config: &DnsConfig, index: Arc<Index>) -> io::Result<DnsListeners> {
     let handler = handler::Handler::new(index.clone(), config.udp_payload);
     let mut server = hickory_server::Server::new(handler.clone());
+    let context = Arc::new(udp::UdpContext {
+        index,
+        handler,
+        udp_payload: config.udp_payload,
+        runtime: tokio::runtime::Handle::current(),
+    });
+    let workers = config.udp_workers();
     let mut listeners = DnsListeners {
         udp: Vec::new(),
         tcp: Vec::new(),
     };
     for addr in &config.listen {
-        let (udp, tcp) = bind_pair(*addr)?;
-        let udp_addr = udp.local_addr()?;
+        let (first, tcp) = bind_pair(*addr)?;
+        let udp_addr = first.local_addr()?;
         let tcp_addr = tcp.local_addr()?;
+        let mut sockets = vec![first];
+        for _ in 1..workers {
+            sockets.push(udp_socket(udp_addr)?);
+        }
+        for (n, socket) in sockets.into_iter().enumerate() {
+            let context = context.clone();
+            std::thread::Builder::new()
+                .name(format!("dns-udp-{n}"))
+                .spawn(move || udp::serve(socket, context))?;
+        }
         crate::log_listening("dns-udp", udp_addr);
         crate::log_listening("dns-tcp", tcp_addr);
         listeners.udp.push(udp_addr);
         listeners.tcp.push(tcp_addr);
-        tokio::spawn(udp::serve(
-            udp,
-            index.clone(),
-            handler.clone(),
-            config.udp_payload,
-        ));
         server.register_listener(
             tcp,
             Duration::from_secs(config.tcp_idle_secs),
@@ -64,7 +78,7 @@ pub async fn start(config: &DnsConfig, index: Arc<Index>) -> io::Result<DnsListe
 
 /// Binds UDP and TCP on the same port; with port 0 the kernel's UDP choice is
 /// reused for TCP (retried if that port is taken for TCP).
-fn bind_pair(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
+fn bind_pair(addr: SocketAddr) -> io::Result<(std::net::UdpSocket, TcpListener)> {
     let mut last_error = None;
     for _ in 0..16 {
         let udp = udp_socket(addr)?;
@@ -79,16 +93,19 @@ fn bind_pair(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
     Err(last_error.unwrap_or_else(|| io::Error::other("no free port pair")))
 }
 
-fn udp_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+/// A blocking UDP socket with `SO_REUSEPORT`, so each worker can own one
+/// socket of the same address and the kernel spreads queries across them.
+fn udp_socket(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         socket.set_only_v6(true)?;
     }
+    socket.set_reuse_port(true)?;
     // Best effort: a smaller buffer only means earlier drops under a flood.
     let _ = socket.set_recv_buffer_size(UDP_RECV_BUFFER);
-    socket.set_nonblocking(true)?;
+    let _ = socket.set_send_buffer_size(UDP_RECV_BUFFER);
     socket.bind(&addr.into())?;
-    UdpSocket::from_std(socket.into())
+    Ok(socket.into())
 }
 
 fn tcp_listener(addr: SocketAddr) -> io::Result<TcpListener> {

@@ -1,87 +1,108 @@
-//! UDP serving: one task per socket, answering ordinary queries on the fast
-//! path and everything else through the hickory handler.
+//! UDP serving: worker threads, each owning one `SO_REUSEPORT` socket of the
+//! listen address, taking queries in batches and answering ordinary ones on
+//! the fast path without allocating; everything else goes through the hickory
+//! handler on the async runtime.
 
 use std::{net::SocketAddr, sync::Arc};
 
-use hickory_proto::serialize::binary::BinEncoder;
+use hickory_proto::{op::MessageType, rr::Record, serialize::binary::BinEncoder};
 use hickory_server::{
     net::{NetError, runtime::TokioTime, xfer::Protocol},
-    proto::rr::Record,
     server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
     zone_handler::MessageResponse,
 };
-use tokio::net::UdpSocket;
 
 use super::{
+    batch_io::BatchIo,
     handler::Handler,
     resolve::resolve,
     wire::{self, MAX_WIRE_NAME, Parsed},
 };
 use crate::store::Index;
 
-/// Largest datagram we read; anything longer is not a query we answer.
-const RECV_BUFFER: usize = 4096;
+/// What every UDP worker shares.
+pub struct UdpContext {
+    pub index: Arc<Index>,
+    pub handler: Handler,
+    pub udp_payload: u16,
+    /// For the slow path, which is async (hickory-server).
+    pub runtime: tokio::runtime::Handle,
+}
 
-pub async fn serve(socket: UdpSocket, index: Arc<Index>, handler: Handler, udp_payload: u16) {
-    let mut packet = vec![0u8; RECV_BUFFER];
-    let mut response = Vec::with_capacity(usize::from(udp_payload));
+/// Serves one socket on the calling thread, forever.
+pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
+    let mut io = BatchIo::new(&socket);
     let mut key = [0u8; MAX_WIRE_NAME];
     loop {
-        let (len, peer) = match socket.recv_from(&mut packet).await {
+        let received = match io.receive() {
             Ok(received) => received,
             Err(error) => {
                 tracing::debug!(%error, "udp receive failed");
                 continue;
             }
         };
-        if peer.port() == 0 {
-            continue; // cannot be answered; also a classic reflection trick
-        }
-        let query = &packet[..len];
-        let answered = match wire::parse(query, &mut key) {
-            Parsed::Query(parsed) => {
-                let qname = &key[..parsed.qname_len];
-                let view = index.view();
-                let resolution = resolve(&view, qname, parsed.qtype);
-                let limit = parsed.udp_limit(udp_payload);
-                wire::write_response(
-                    &parsed,
-                    &resolution,
-                    udp_payload,
-                    Some(limit),
-                    &mut response,
-                );
-                true
+        // One pinned view for the whole batch: a single epoch enter/leave.
+        let view = context.index.view();
+        for i in 0..received {
+            let Some(peer) = io.peer(i).filter(|peer| peer.port() != 0) else {
+                continue; // port 0 cannot be answered (and is a reflection trick)
+            };
+            let (packet, reply) = io.slot(i);
+            let answered = match wire::parse(packet, &mut key) {
+                Parsed::Query(query) => {
+                    let resolution = resolve(&view, &key[..query.qname_len], query.qtype);
+                    let limit = query.udp_limit(context.udp_payload);
+                    wire::write_response(
+                        &query,
+                        &resolution,
+                        context.udp_payload,
+                        Some(limit),
+                        reply,
+                    );
+                    true
+                }
+                Parsed::Drop => false,
+                Parsed::Fallback => {
+                    match context
+                        .runtime
+                        .block_on(slow_path(&context.handler, packet, peer))
+                    {
+                        Some(bytes) => {
+                            *reply = bytes;
+                            true
+                        }
+                        None => false,
+                    }
+                }
+            };
+            if answered {
+                io.queue_reply(i);
             }
-            Parsed::Drop => false,
-            Parsed::Fallback => slow_path(&handler, query, peer, &mut response).await,
-        };
-        if answered && let Err(error) = socket.send_to(&response, peer).await {
-            tracing::debug!(%error, %peer, "udp send failed");
+        }
+        drop(view);
+        if let Err(error) = io.send() {
+            tracing::debug!(%error, "udp send failed");
         }
     }
 }
 
 /// Runs the hickory handler on a datagram and captures the encoded answer.
-async fn slow_path(handler: &Handler, query: &[u8], peer: SocketAddr, out: &mut Vec<u8>) -> bool {
+async fn slow_path(handler: &Handler, query: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
     let request = match Request::from_bytes(query.to_vec(), peer, Protocol::Udp) {
         Ok(request) => request,
-        Err(_) => return wire::format_error(query, out),
+        Err(_) => {
+            let mut out = Vec::new();
+            return wire::format_error(query, &mut out).then_some(out);
+        }
     };
-    if request.metadata.message_type == hickory_proto::op::MessageType::Response {
-        return false;
+    if request.metadata.message_type == MessageType::Response {
+        return None;
     }
     let capture = Capture::default();
     handler
         .handle_request::<_, TokioTime>(&request, capture.clone())
         .await;
-    match capture.take() {
-        Some(bytes) => {
-            *out = bytes;
-            true
-        }
-        None => false,
-    }
+    capture.take()
 }
 
 /// A response handler that keeps the encoded message instead of sending it.
