@@ -3,7 +3,9 @@
 
 use hickory_proto::rr::RecordType;
 
-use crate::harness::{Dnsd, ZONE, resolve, update};
+use std::process::Command;
+
+use crate::harness::{Dnsd, Options, ZONE, resolve, update};
 
 #[tokio::test]
 async fn good_survives_sigkill() {
@@ -67,4 +69,101 @@ async fn concurrent_updates_are_all_durable_across_a_kill() {
         resolve(&dnsd, &format!("ns1.{ZONE}"), RecordType::A),
         vec!["192.0.2.53"]
     );
+}
+
+/// A small tmpfs that can be filled; unmounted when dropped.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    /// `None` when this machine does not let us mount (not root, no CAP_SYS_ADMIN).
+    fn mount() -> Option<Self> {
+        let dir = tempfile::tempdir().ok()?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .ok()?;
+        status.success().then_some(Self(dir))
+    }
+
+    fn fill(&self) {
+        // dd stops with "No space left on device", which is the point.
+        let _ = Command::new("dd")
+            .args(["if=/dev/zero", "bs=64k"])
+            .arg(format!("of={}", self.0.path().join("fill").display()))
+            .output();
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.0.path().join("fill")).expect("remove fill");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_dnserr_then_911_and_recovers_after_restart() {
+    let Some(disk) = SmallDisk::mount() else {
+        eprintln!("skipping: cannot mount a tmpfs here");
+        return;
+    };
+    let mut dnsd = Dnsd::start_with(Options {
+        store_path: Some(disk.0.path().join("state")),
+        ..Options::default()
+    });
+    let host = format!("full.{ZONE}");
+    let token = dnsd.add_host(&host, &[]);
+    assert_eq!(
+        update(&dnsd, &host, &token, &[("myip", "192.0.2.1")])
+            .await
+            .body,
+        "good 192.0.2.1"
+    );
+    disk.fill();
+    // The first few writes may still fit into pages sled already holds.
+    let mut last_good = "192.0.2.1".to_owned();
+    let mut failed_with = None;
+    for i in 2..=250 {
+        let ip = format!("192.0.2.{i}");
+        let answer = update(&dnsd, &host, &token, &[("myip", &ip)]).await;
+        if answer.body == format!("good {ip}") {
+            last_good = ip;
+            continue;
+        }
+        failed_with = Some((ip, answer.body));
+        break;
+    }
+    let (failed_ip, body) = failed_with.expect("a full disk must make an update fail");
+    assert_eq!(body, "dnserr");
+    assert_eq!(
+        resolve(&dnsd, &host, RecordType::A),
+        vec![last_good.clone()],
+        "DNS keeps the last durable answer"
+    );
+
+    // sled's I/O errors are sticky: until a restart every change is refused
+    // up front with `911` (retry later), while DNS keeps serving.
+    let again = update(&dnsd, &host, &token, &[("myip", &failed_ip)]).await;
+    assert_eq!(again.body, "911");
+    assert_eq!(
+        resolve(&dnsd, &host, RecordType::A),
+        vec![last_good.clone()]
+    );
+
+    disk.free();
+    dnsd.restart();
+    assert_eq!(
+        resolve(&dnsd, &host, RecordType::A),
+        vec![last_good],
+        "restart serves what was durable"
+    );
+    // The refused change was not applied: retrying it is a change, not `nochg`.
+    let retry = update(&dnsd, &host, &token, &[("myip", &failed_ip)]).await;
+    assert_eq!(retry.body, format!("good {failed_ip}"));
+    assert_eq!(resolve(&dnsd, &host, RecordType::A), vec![failed_ip]);
+    drop(dnsd);
 }

@@ -54,6 +54,8 @@ pub struct Options {
     pub update: String,
     /// Extra top-level TOML (e.g. a `[checkip]` table).
     pub extra: String,
+    /// Where the sled store lives (default: `state` in the temp dir).
+    pub store_path: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -63,6 +65,7 @@ impl Default for Options {
             abuse: "min_change_interval_secs = 0\n".into(),
             update: String::new(),
             extra: String::new(),
+            store_path: None,
         }
     }
 }
@@ -241,7 +244,7 @@ fn config_text(options: &Options) -> String {
     format!(
         r#"
 [store]
-path = "state"
+path = "{store}"
 cache_mb = 8
 
 [dns]
@@ -298,6 +301,10 @@ secret = "{ADMIN_SECRET}"
         update = options.update,
         abuse = options.abuse,
         extra = options.extra,
+        store = options
+            .store_path
+            .as_deref()
+            .map_or_else(|| "state".into(), |p| p.display().to_string()),
     )
 }
 

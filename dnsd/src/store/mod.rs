@@ -14,7 +14,10 @@ mod writer;
 
 use std::{
     path::Path,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -51,6 +54,10 @@ pub enum StoreError {
     Schema { found: u32 },
     #[error("the store writer has stopped")]
     Closed,
+    /// An earlier commit failed on storage; sled refuses writes until the
+    /// process restarts.
+    #[error("the store failed earlier and takes no more changes until restarted")]
+    Failed,
 }
 
 impl From<sled::Error> for StoreError {
@@ -72,6 +79,8 @@ struct Inner {
     db: sled::Db,
     index: Arc<Index>,
     jobs: mpsc::Sender<Job>,
+    /// Set by the writer when a commit fails (sled's I/O errors are sticky).
+    failed: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -119,14 +128,23 @@ impl Store {
         tracing::info!(hosts, names = index.len(), path = %path.display(), "store loaded");
 
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
-        let writer_db = db.clone();
-        let writer_index = index.clone();
+        let failed = Arc::new(AtomicBool::new(false));
+        let writer = writer::Writer {
+            db: db.clone(),
+            index: index.clone(),
+            failed: failed.clone(),
+        };
         std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(writer_db, writer_index, queue))
+            .spawn(move || writer.run(queue))
             .map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(Self {
-            inner: Arc::new(Inner { db, index, jobs }),
+            inner: Arc::new(Inner {
+                db,
+                index,
+                jobs,
+                failed,
+            }),
         })
     }
 
@@ -142,6 +160,9 @@ impl Store {
         R: Send + 'static,
         F: FnOnce(&mut Txn<'_>) -> R + Send + 'static,
     {
+        if !self.is_healthy() {
+            return Err(StoreError::Failed);
+        }
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |txn| {
             let value = f(txn);
@@ -155,6 +176,11 @@ impl Store {
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// False once a commit has failed on storage (see [`StoreError::Failed`]).
+    pub fn is_healthy(&self) -> bool {
+        !self.inner.failed.load(Ordering::Acquire)
     }
 
     /// Reads a host straight from sled (not for the DNS path).

@@ -5,7 +5,13 @@
 //! then publish the new host state to the index and complete the jobs. A
 //! caller is woken only after its write is durable and served.
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::{
+    collections::BTreeSet,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use tokio::sync::mpsc;
 
@@ -14,28 +20,39 @@ use super::{Index, Job, StoreError, Txn, now_millis, zone_key};
 /// Most jobs in one group; bounds the latency a full queue adds to one commit.
 const MAX_GROUP: usize = 1024;
 
-pub(super) fn run(db: sled::Db, index: Arc<Index>, mut queue: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::with_capacity(MAX_GROUP);
-    while let Some(first) = queue.blocking_recv() {
-        jobs.push(first);
-        while jobs.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+/// What the writer thread owns.
+pub(super) struct Writer {
+    pub db: sled::Db,
+    pub index: Arc<Index>,
+    /// Raised when a commit fails, so callers are refused up front.
+    pub failed: Arc<AtomicBool>,
+}
+
+impl Writer {
+    pub(super) fn run(self, mut queue: mpsc::Receiver<Job>) {
+        let mut jobs = Vec::with_capacity(MAX_GROUP);
+        while let Some(first) = queue.blocking_recv() {
+            jobs.push(first);
+            while jobs.len() < MAX_GROUP {
+                match queue.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            let mut txn = Txn::new(&self.db, now_millis());
+            let completions: Vec<_> = jobs.drain(..).map(|job| job(&mut txn)).collect();
+            let result = commit(&self.db, &self.index, txn);
+            if let Err(error) = &result {
+                tracing::error!(%error, "group commit failed; no more changes until restart");
+                self.failed.store(true, Ordering::Release);
+            }
+            for complete in completions {
+                complete(result.clone());
             }
         }
-        let mut txn = Txn::new(&db, now_millis());
-        let completions: Vec<_> = jobs.drain(..).map(|job| job(&mut txn)).collect();
-        let result = commit(&db, &index, txn);
-        if let Err(error) = &result {
-            tracing::error!(%error, "group commit failed; its callers get an error");
+        if let Err(error) = self.db.flush() {
+            tracing::error!(%error, "final flush failed");
         }
-        for complete in completions {
-            complete(result.clone());
-        }
-    }
-    if let Err(error) = db.flush() {
-        tracing::error!(%error, "final flush failed");
     }
 }
 
@@ -62,6 +79,9 @@ fn commit(db: &sled::Db, index: &Index, mut txn: Txn<'_>) -> Result<(), StoreErr
         serials.push((zone, serial));
     }
     let (batch, hosts) = txn.into_parts();
+    // After an I/O error sled refuses every later write until it is reopened
+    // (its error is sticky), so a failed group can never be half-applied and
+    // later read back: the node answers `dnserr` until restarted.
     db.apply_batch(batch)?;
     db.flush()?;
     for (name, host) in &hosts {

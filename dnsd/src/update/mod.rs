@@ -199,7 +199,9 @@ async fn update(
             tracing::debug!(replies = ?outcome.replies, "update answered");
             UpdateResponse::Lines(outcome.replies)
         }
-        Err(StoreError::Closed) => UpdateResponse::Lines(vec![Reply::ServerError; count]),
+        Err(StoreError::Closed | StoreError::Failed) => {
+            UpdateResponse::Lines(vec![Reply::ServerError; count])
+        }
         Err(error) => {
             tracing::error!(%error, "update could not be committed");
             UpdateResponse::Lines(vec![Reply::DnsErr; count])
