@@ -41,7 +41,17 @@ pub struct Config {
     pub checkip: CheckipConfig,
     pub admin: AdminConfig,
     #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
     pub log: LogConfig,
+}
+
+/// Where `/metrics`, `/healthz` and `/readyz` are served (no authentication:
+/// bind it where only monitoring can reach it).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod config;
 pub mod dns;
 pub mod http;
+pub mod metrics;
 pub mod names;
 pub mod password;
 pub mod records;
@@ -16,7 +17,7 @@ pub mod tokens;
 pub mod update;
 pub mod zone;
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 pub use config::Config;
 
@@ -56,6 +57,7 @@ pub struct Running {
     pub update_https: Vec<SocketAddr>,
     pub checkip: Vec<SocketAddr>,
     pub admin: SocketAddr,
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Logs a bound address in the one stable format operators and tests read:
@@ -77,11 +79,12 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         .await
         .map_err(|e| StoreError::Io(e.to_string()))??;
 
-    let dns = dns::start(&config.dns, store.index().clone())
+    let metrics = Arc::new(metrics::Metrics::default());
+    let dns = dns::start(&config.dns, store.index().clone(), metrics.clone())
         .await
         .map_err(StartError::Dns)?;
 
-    let state = update::UpdateState::new(store.clone(), &config.update);
+    let state = update::UpdateState::new(store.clone(), &config.update, metrics.clone());
     let update_router = update::router(state.clone());
     let tls = match (&config.update.tls_cert, &config.update.tls_key) {
         (Some(cert), Some(key)) if !config.update.tls_listen.is_empty() => {
@@ -108,6 +111,16 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         .copied()
         .unwrap_or(config.admin.listen);
 
+    let ops = match config.metrics.listen {
+        Some(addr) => serve_all(
+            &[addr],
+            "metrics",
+            &metrics::router(metrics, store.clone()),
+            None,
+        )?,
+        None => Vec::new(),
+    };
+
     let policy = state.policy.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PRUNE_INTERVAL);
@@ -124,6 +137,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         update_https,
         checkip,
         admin,
+        metrics: ops.first().copied(),
     })
 }
 

@@ -113,6 +113,7 @@ async fn a_full_disk_answers_dnserr_then_911_and_recovers_after_restart() {
     };
     let mut dnsd = Dnsd::start_with(Options {
         store_path: Some(disk.0.path().join("state")),
+        extra: "[metrics]\nlisten = \"127.0.0.1:0\"\n".into(),
         ..Options::default()
     });
     let host = format!("full.{ZONE}");
@@ -149,6 +150,13 @@ async fn a_full_disk_answers_dnserr_then_911_and_recovers_after_restart() {
     // up front with `911` (retry later), while DNS keeps serving.
     let again = update(&dnsd, &host, &token, &[("myip", &failed_ip)]).await;
     assert_eq!(again.body, "911");
+    let readyz = format!("http://{}/readyz", dnsd.addr("metrics"));
+    let ready = crate::harness::http_client()
+        .get(&readyz)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503, "not ready while the store has failed");
     assert_eq!(
         resolve(&dnsd, &host, RecordType::A),
         vec![last_good.clone()]

@@ -6,4 +6,5 @@ mod clients;
 mod dns;
 mod durability;
 mod harness;
+mod ops;
 mod update;

@@ -16,18 +16,27 @@ use hickory_server::{
 };
 
 use super::resolve::{Answer, Resolution, resolve};
-use crate::{records::TYPE_SOA, store::Index};
+use crate::{
+    metrics::{Answered, DnsCounters},
+    records::TYPE_SOA,
+    store::Index,
+};
 
 /// Answers from the index through hickory's message types.
 #[derive(Clone)]
 pub struct Handler {
     index: Arc<Index>,
     udp_payload: u16,
+    counters: Arc<DnsCounters>,
 }
 
 impl Handler {
-    pub fn new(index: Arc<Index>, udp_payload: u16) -> Self {
-        Self { index, udp_payload }
+    pub fn new(index: Arc<Index>, udp_payload: u16, counters: Arc<DnsCounters>) -> Self {
+        Self {
+            index,
+            udp_payload,
+            counters,
+        }
     }
 }
 
@@ -62,6 +71,12 @@ impl RequestHandler for Handler {
             }
             None => self.lookup(request, &mut metadata),
         };
+        self.counters.answered(match metadata.response_code {
+            ResponseCode::NoError => Answered::NoError,
+            ResponseCode::NXDomain => Answered::NxDomain,
+            ResponseCode::Refused => Answered::Refused,
+            _ => Answered::Other,
+        });
         let response = builder.build(
             metadata,
             records.answers.iter(),

@@ -12,7 +12,7 @@ use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
 
-use crate::{config::DnsConfig, store::Index};
+use crate::{config::DnsConfig, metrics::Metrics, store::Index};
 
 /// Per-connection buffer for TCP responses in hickory-server.
 const TCP_RESPONSE_BUFFER: usize = 32;
@@ -29,14 +29,19 @@ pub struct DnsListeners {
 /// Binds every configured address for UDP and TCP and starts serving: UDP on
 /// `udp_workers` threads (each with its own `SO_REUSEPORT` socket), TCP on
 /// the async runtime through hickory-server.
-pub async fn start(config: &DnsConfig, index: Arc<Index>) -> io::Result<DnsListeners> {
-    let handler = handler::Handler::new(index.clone(), config.udp_payload);
+pub async fn start(
+    config: &DnsConfig,
+    index: Arc<Index>,
+    metrics: Arc<Metrics>,
+) -> io::Result<DnsListeners> {
+    let handler = handler::Handler::new(index.clone(), config.udp_payload, metrics.dns_counters());
     let mut server = hickory_server::Server::new(handler.clone());
     let context = Arc::new(udp::UdpContext {
         index,
         handler,
         udp_payload: config.udp_payload,
         runtime: tokio::runtime::Handle::current(),
+        metrics,
     });
     let workers = config.udp_workers();
     let mut listeners = DnsListeners {

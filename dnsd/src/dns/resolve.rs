@@ -33,6 +33,18 @@ pub enum Resolution<'a> {
     },
 }
 
+impl Resolution<'_> {
+    /// How this answer is counted in the metrics.
+    pub fn counted_as(&self) -> crate::metrics::Answered {
+        use crate::metrics::Answered;
+        match self {
+            Self::Found { .. } | Self::NoData { .. } => Answered::NoError,
+            Self::NxDomain { .. } => Answered::NxDomain,
+            Self::Refused => Answered::Refused,
+        }
+    }
+}
+
 /// Looks up `qname` (lowercase wire key) and `qtype`.
 pub fn resolve<'a>(view: &'a IndexView<'_>, qname: &[u8], qtype: u16) -> Resolution<'a> {
     let Some(zone) = view.zone_of(qname) else {

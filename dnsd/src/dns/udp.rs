@@ -18,7 +18,7 @@ use super::{
     resolve::resolve,
     wire::{self, MAX_WIRE_NAME, Parsed},
 };
-use crate::store::Index;
+use crate::{metrics::Metrics, store::Index};
 
 /// What every UDP worker shares.
 pub struct UdpContext {
@@ -27,11 +27,13 @@ pub struct UdpContext {
     pub udp_payload: u16,
     /// For the slow path, which is async (hickory-server).
     pub runtime: tokio::runtime::Handle,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Serves one socket on the calling thread, forever.
 pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
     let mut io = BatchIo::new(&socket);
+    let counters = context.metrics.dns_counters();
     let mut key = [0u8; MAX_WIRE_NAME];
     loop {
         let received = match io.receive() {
@@ -52,17 +54,22 @@ pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
                 Parsed::Query(query) => {
                     let resolution = resolve(&view, &key[..query.qname_len], query.qtype);
                     let limit = query.udp_limit(context.udp_payload);
-                    wire::write_response(
+                    let truncated = wire::write_response(
                         &query,
                         &resolution,
                         context.udp_payload,
                         Some(limit),
                         reply,
                     );
+                    if truncated {
+                        counters.truncated();
+                    }
+                    counters.answered(resolution.counted_as());
                     true
                 }
                 Parsed::Drop => false,
                 Parsed::Fallback => {
+                    counters.slow_path();
                     match context
                         .runtime
                         .block_on(slow_path(&context.handler, packet, peer))

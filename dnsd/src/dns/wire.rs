@@ -164,14 +164,15 @@ impl Query<'_> {
 }
 
 /// Writes the response to `query` for `resolution` into `out` (cleared first).
-/// `limit` is the UDP size limit, or `None` over TCP.
+/// `limit` is the UDP size limit, or `None` over TCP. Returns true when the
+/// answer did not fit and was sent truncated (TC).
 pub fn write_response(
     query: &Query<'_>,
     resolution: &Resolution<'_>,
     our_payload: u16,
     limit: Option<usize>,
     out: &mut Vec<u8>,
-) {
+) -> bool {
     out.clear();
     let (rcode, authoritative) = match resolution {
         Resolution::Refused => (RCODE_REFUSED, false),
@@ -210,7 +211,8 @@ pub fn write_response(
         Resolution::Refused => {}
     }
     let opt_len = if query.edns.is_some() { 11 } else { 0 };
-    if limit.is_some_and(|limit| out.len() + opt_len > limit) {
+    let truncated = limit.is_some_and(|limit| out.len() + opt_len > limit);
+    if truncated {
         out.truncate(HEADER_LEN + query.question.len());
         flags |= FLAG_TC;
         ancount = 0;
@@ -227,6 +229,7 @@ pub fn write_response(
     out[6..8].copy_from_slice(&ancount.to_be_bytes());
     out[8..10].copy_from_slice(&nscount.to_be_bytes());
     out[10..12].copy_from_slice(&arcount.to_be_bytes());
+    truncated
 }
 
 fn write_header(out: &mut Vec<u8>, id: u16, flags: u16, counts: [u16; 4]) {

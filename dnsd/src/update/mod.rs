@@ -35,6 +35,7 @@ use self::{
 };
 use crate::{
     config::UpdateConfig,
+    metrics::Metrics,
     names::Fqdn,
     store::{ClientInfo, Store, StoreError, now_millis},
 };
@@ -52,10 +53,11 @@ pub struct UpdateState {
     pub trusted_proxies: Arc<[IpNet]>,
     pub realm: Arc<str>,
     pub max_hosts: usize,
+    pub metrics: Arc<Metrics>,
 }
 
 impl UpdateState {
-    pub fn new(store: Store, config: &UpdateConfig) -> Self {
+    pub fn new(store: Store, config: &UpdateConfig, metrics: Arc<Metrics>) -> Self {
         Self {
             store,
             policy: Arc::new(Policy::new(config.abuse.clone())),
@@ -63,6 +65,7 @@ impl UpdateState {
             trusted_proxies: config.trusted_proxies.clone().into(),
             realm: config.realm.as_str().into(),
             max_hosts: config.max_hosts_per_request,
+            metrics,
         }
     }
 }
@@ -91,6 +94,23 @@ async fn update(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> UpdateResponse {
+    let response = answer(&state, peer, method, headers, query, body).await;
+    if let UpdateResponse::Lines(lines) = &response {
+        for line in lines {
+            state.metrics.update_answered(line);
+        }
+    }
+    response
+}
+
+async fn answer(
+    state: &UpdateState,
+    peer: SocketAddr,
+    method: Method,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+) -> UpdateResponse {
     let mut pairs: Vec<(String, String)> = Vec::new();
     if method == Method::POST && is_form(&headers) {
         pairs.extend(form_urlencoded::parse(&body).into_owned());
@@ -117,7 +137,7 @@ async fn update(
 
     let mut hostnames = params.hostnames.clone();
     let authority = match credentials {
-        Credentials::UserSecret { user, secret } => match token_user(&state, &user) {
+        Credentials::UserSecret { user, secret } => match token_user(state, &user) {
             Some(host) => {
                 if hostnames.is_empty() {
                     hostnames.push(host.to_string());

@@ -1,0 +1,177 @@
+//! Counters and gauges in Prometheus text format, plus `/healthz` and
+//! `/readyz`. Counting is a relaxed atomic add on a counter owned by the
+//! counting thread (UDP workers each have their own block), so the query
+//! path never contends on a shared cache line.
+
+use std::{
+    fmt::Write as _,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+
+use crate::{store::Store, update::reply::Reply};
+
+/// Answer kinds counted per DNS query.
+#[derive(Debug, Clone, Copy)]
+pub enum Answered {
+    NoError = 0,
+    NxDomain = 1,
+    Refused = 2,
+    Other = 3,
+}
+
+const ANSWER_NAMES: [&str; 4] = ["noerror", "nxdomain", "refused", "other"];
+const UPDATE_CODES: [&str; 12] = [
+    "good", "nochg", "badauth", "!yours", "notfqdn", "nohost", "fatal", "numhost", "abuse",
+    "!donator", "dnserr", "911",
+];
+
+/// One thread's DNS counters; padded so two workers never share a line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct DnsCounters {
+    answers: [AtomicU64; 4],
+    truncated: AtomicU64,
+    slow_path: AtomicU64,
+}
+
+impl DnsCounters {
+    pub fn answered(&self, kind: Answered) {
+        self.answers[kind as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn truncated(&self) {
+        self.truncated.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn slow_path(&self) {
+        self.slow_path.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Process-wide metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    dns: Mutex<Vec<Arc<DnsCounters>>>,
+    updates: [AtomicU64; 12],
+}
+
+impl Metrics {
+    /// A counter block for one more counting thread.
+    pub fn dns_counters(&self) -> Arc<DnsCounters> {
+        let counters = Arc::new(DnsCounters::default());
+        self.dns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(counters.clone());
+        counters
+    }
+
+    pub fn update_answered(&self, reply: &Reply) {
+        if let Some(i) = UPDATE_CODES.iter().position(|code| *code == reply.code()) {
+            self.updates[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self, store: &Store) -> String {
+        let mut out = String::new();
+        let blocks = self.dns.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let sum = |f: &dyn Fn(&DnsCounters) -> u64| blocks.iter().map(|b| f(b)).sum::<u64>();
+        out.push_str("# HELP spdyn_dns_answers_total DNS answers sent, by result.\n");
+        out.push_str("# TYPE spdyn_dns_answers_total counter\n");
+        for (i, name) in ANSWER_NAMES.iter().enumerate() {
+            let value = sum(&|b| b.answers[i].load(Ordering::Relaxed));
+            let _ = writeln!(out, "spdyn_dns_answers_total{{rcode=\"{name}\"}} {value}");
+        }
+        counter(
+            &mut out,
+            "spdyn_dns_truncated_total",
+            "UDP answers sent truncated (TC).",
+            sum(&|b| b.truncated.load(Ordering::Relaxed)),
+        );
+        counter(
+            &mut out,
+            "spdyn_dns_slow_path_total",
+            "UDP queries answered by the full (hickory) path.",
+            sum(&|b| b.slow_path.load(Ordering::Relaxed)),
+        );
+        out.push_str("# HELP spdyn_updates_total Update answers per host, by code.\n");
+        out.push_str("# TYPE spdyn_updates_total counter\n");
+        for (i, code) in UPDATE_CODES.iter().enumerate() {
+            let value = self.updates[i].load(Ordering::Relaxed);
+            let _ = writeln!(out, "spdyn_updates_total{{code=\"{code}\"}} {value}");
+        }
+        gauge(
+            &mut out,
+            "spdyn_names",
+            "Names in the DNS index.",
+            store.index().len() as u64,
+        );
+        gauge(
+            &mut out,
+            "spdyn_store_healthy",
+            "1 while the store accepts changes.",
+            u64::from(store.is_healthy()),
+        );
+        gauge(
+            &mut out,
+            "spdyn_store_disk_bytes",
+            "Bytes the sled database takes on disk.",
+            store.size_on_disk(),
+        );
+        out
+    }
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+    );
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
+}
+
+#[derive(Clone)]
+struct OpsState {
+    metrics: Arc<Metrics>,
+    store: Store,
+}
+
+/// `/metrics`, `/healthz` (the process answers) and `/readyz` (it can take
+/// changes) for monitoring and load balancers.
+pub fn router(metrics: Arc<Metrics>, store: Store) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .with_state(OpsState { metrics, store })
+}
+
+async fn metrics_text(State(state): State<OpsState>) -> impl IntoResponse {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(&state.store),
+    )
+}
+
+async fn ready(State(state): State<OpsState>) -> impl IntoResponse {
+    if state.store.is_healthy() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store failed; restart needed\n",
+        )
+    }
+}
