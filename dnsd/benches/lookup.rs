@@ -27,8 +27,13 @@ fn main() {
     )
     .expect("zone");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let store =
-        Store::open(&dir, 64, vec![Zone::from_config(&zone_cfg).expect("zone")]).expect("store");
+    let store = Store::open(
+        &dir,
+        64,
+        vec![Zone::from_config(&zone_cfg).expect("zone")],
+        false,
+    )
+    .expect("store");
     let names: Vec<Fqdn> = (0..HOSTS)
         .map(|i| Fqdn::parse(&format!("h{i}.dyn.bench")).expect("name"))
         .collect();

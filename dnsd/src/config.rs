@@ -42,8 +42,37 @@ pub struct Config {
     pub admin: AdminConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Follow Postgres (the control plane) instead of running standalone.
+    pub sync: Option<SyncConfig>,
     #[serde(default)]
     pub log: LogConfig,
+}
+
+/// Connection to the control plane's Postgres.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// `postgres://user:password@host:port/db`; prefer `database_url_file`
+    /// or `DNSD__SYNC__DATABASE_URL` for the password.
+    pub database_url: Option<String>,
+    pub database_url_file: Option<PathBuf>,
+}
+
+impl SyncConfig {
+    pub fn database_url(&self) -> Result<String, ConfigError> {
+        if let Some(url) = self.database_url.as_ref().filter(|u| !u.is_empty()) {
+            return Ok(url.clone());
+        }
+        let path = self.database_url_file.as_ref().ok_or_else(|| {
+            ConfigError::Invalid("sync.database_url or sync.database_url_file is required".into())
+        })?;
+        std::fs::read_to_string(path)
+            .map(|text| text.trim().to_owned())
+            .map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })
+    }
 }
 
 /// Where `/metrics`, `/healthz` and `/readyz` are served (no authentication:

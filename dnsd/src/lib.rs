@@ -13,6 +13,7 @@ pub mod names;
 pub mod password;
 pub mod records;
 pub mod store;
+pub mod sync;
 pub mod tokens;
 pub mod update;
 pub mod zone;
@@ -46,6 +47,8 @@ pub enum StartError {
     },
     #[error("DNS listeners: {0}")]
     Dns(std::io::Error),
+    #[error(transparent)]
+    Sync(#[from] sync::SyncError),
 }
 
 /// A started dnsd and where it listens.
@@ -75,16 +78,22 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         .collect::<Result<Vec<_>, _>>()?;
     let path = config.store.path.clone();
     let cache_mb = config.store.cache_mb;
-    let store = tokio::task::spawn_blocking(move || Store::open(&path, cache_mb, zones))
+    let fed = config.sync.is_some();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path, cache_mb, zones, fed))
         .await
         .map_err(|e| StoreError::Io(e.to_string()))??;
+    let sync = match &config.sync {
+        Some(sync_config) => Some(sync::spawn(sync_config, store.clone())?),
+        None => None,
+    };
 
     let metrics = Arc::new(metrics::Metrics::default());
     let dns = dns::start(&config.dns, store.index().clone(), metrics.clone())
         .await
         .map_err(StartError::Dns)?;
 
-    let state = update::UpdateState::new(store.clone(), &config.update, metrics.clone());
+    let state =
+        update::UpdateState::new(store.clone(), &config.update, metrics.clone(), sync.clone());
     let update_router = update::router(state.clone());
     let tls = match (&config.update.tls_cert, &config.update.tls_key) {
         (Some(cert), Some(key)) if !config.update.tls_listen.is_empty() => {
@@ -105,7 +114,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         &update::checkip_router(state.clone()),
         None,
     )?;
-    let admin_router = admin::router(store.clone(), config.admin.secret()?);
+    let admin_router = admin::router(store.clone(), config.admin.secret()?, fed);
     let admin = serve_all(&[config.admin.listen], "admin", &admin_router, None)?
         .first()
         .copied()
@@ -115,7 +124,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         Some(addr) => serve_all(
             &[addr],
             "metrics",
-            &metrics::router(metrics, store.clone()),
+            &metrics::router(metrics, store.clone(), sync.clone()),
             None,
         )?,
         None => Vec::new(),

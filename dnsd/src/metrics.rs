@@ -13,7 +13,11 @@ use std::{
 
 use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 
-use crate::{store::Store, update::reply::Reply};
+use crate::{
+    store::{Store, now_millis},
+    sync::SyncStatus,
+    update::reply::Reply,
+};
 
 /// Answer kinds counted per DNS query.
 #[derive(Debug, Clone, Copy)]
@@ -146,32 +150,89 @@ fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
 struct OpsState {
     metrics: Arc<Metrics>,
     store: Store,
+    sync: Option<Arc<SyncStatus>>,
 }
 
 /// `/metrics`, `/healthz` (the process answers) and `/readyz` (it can take
 /// changes) for monitoring and load balancers.
-pub fn router(metrics: Arc<Metrics>, store: Store) -> Router {
+pub fn router(metrics: Arc<Metrics>, store: Store, sync: Option<Arc<SyncStatus>>) -> Router {
     Router::new()
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
-        .with_state(OpsState { metrics, store })
+        .with_state(OpsState {
+            metrics,
+            store,
+            sync,
+        })
 }
 
 async fn metrics_text(State(state): State<OpsState>) -> impl IntoResponse {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(&state.store),
-    )
+    let mut text = state.metrics.render(&state.store);
+    if let Some(sync) = &state.sync {
+        render_sync(&mut text, sync, &state.store);
+    }
+    ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
+fn render_sync(out: &mut String, sync: &SyncStatus, store: &Store) {
+    let flag = |b: bool| u64::from(b);
+    let applied_at = sync.applied_at_ms.load(Ordering::Relaxed);
+    let age = match applied_at {
+        0 => 0,
+        at => now_millis().saturating_sub(at) / 1000,
+    };
+    gauge(
+        out,
+        "spdyn_sync_connected",
+        "1 while Postgres is reachable.",
+        flag(sync.connected.load(Ordering::Relaxed)),
+    );
+    gauge(
+        out,
+        "spdyn_sync_bootstrapped",
+        "1 once the first snapshot is applied.",
+        flag(sync.is_bootstrapped()),
+    );
+    gauge(
+        out,
+        "spdyn_feed_applied_seq",
+        "Last change-feed sequence applied.",
+        sync.applied_seq.load(Ordering::Relaxed),
+    );
+    gauge(
+        out,
+        "spdyn_feed_lag_entries",
+        "Announced feed entries not applied yet.",
+        sync.lag(),
+    );
+    gauge(
+        out,
+        "spdyn_feed_applied_age_seconds",
+        "Age of the last applied feed entry (0 = none yet).",
+        age,
+    );
+    gauge(
+        out,
+        "spdyn_outbox_pending",
+        "Host states waiting to be written to Postgres.",
+        store.outbox_len() as u64,
+    );
+}
+
+/// Ready: the store takes changes and, on a fed node, the first snapshot is in.
 async fn ready(State(state): State<OpsState>) -> impl IntoResponse {
-    if state.store.is_healthy() {
-        (StatusCode::OK, "ready\n")
-    } else {
+    if !state.store.is_healthy() {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             "store failed; restart needed\n",
         )
+    } else if state.sync.as_ref().is_some_and(|s| !s.is_bootstrapped()) {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "waiting for the first snapshot from postgres\n",
+        )
+    } else {
+        (StatusCode::OK, "ready\n")
     }
 }

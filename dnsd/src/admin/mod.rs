@@ -80,12 +80,16 @@ pub struct ErrorBody {
 struct AdminState {
     store: Store,
     secret: Arc<str>,
+    /// Fed from Postgres: hosts and accounts are managed in control, so the
+    /// commands that change them are refused (listing still works).
+    managed: bool,
 }
 
-pub fn router(store: Store, secret: String) -> Router {
+pub fn router(store: Store, secret: String, managed: bool) -> Router {
     let state = AdminState {
         store,
         secret: secret.into(),
+        managed,
     };
     Router::new()
         .route("/hosts", get(list_hosts).post(add_host))
@@ -174,6 +178,17 @@ fn authorize(state: &AdminState, headers: &HeaderMap) -> Result<(), AdminError> 
     }
 }
 
+/// Like [`authorize`], and refuses changes on a node fed from Postgres.
+fn authorize_change(state: &AdminState, headers: &HeaderMap) -> Result<(), AdminError> {
+    authorize(state, headers)?;
+    if state.managed {
+        return Err(AdminError::Conflict(
+            "this node follows the control plane: change hosts and accounts there".into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn list_hosts(
     State(state): State<AdminState>,
     headers: HeaderMap,
@@ -188,7 +203,7 @@ async fn add_host(
     headers: HeaderMap,
     Json(body): Json<AddHost>,
 ) -> Result<(StatusCode, Json<NewToken>), AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     let name = Fqdn::parse(&body.name)?;
     let key = name.key();
     let index = state.store.index();
@@ -258,7 +273,7 @@ async fn import_hosts(
     headers: HeaderMap,
     Json(body): Json<Vec<ImportHost>>,
 ) -> Result<Json<usize>, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     if body.len() > IMPORT_BATCH {
         return Err(AdminError::BadRequest(format!(
             "at most {IMPORT_BATCH} hosts per request"
@@ -322,7 +337,7 @@ async fn remove_host(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     let name = Fqdn::parse(&name)?;
     state
         .store
@@ -342,7 +357,7 @@ async fn exchange_token(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Json<NewToken>, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     let token = tokens::generate();
     let hash = tokens::hash(&token);
     let hostname = modify_host(&state, &name, move |host, now| {
@@ -358,7 +373,7 @@ async fn enable_host(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     modify_host(&state, &name, |host, _| host.enabled = true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -368,7 +383,7 @@ async fn disable_host(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     modify_host(&state, &name, |host, _| host.enabled = false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -385,7 +400,7 @@ async fn set_licence(
     Path(name): Path<String>,
     Json(body): Json<Licence>,
 ) -> Result<StatusCode, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     modify_host(&state, &name, move |host, _| {
         host.licence_expired = body.expired
     })
@@ -414,7 +429,7 @@ async fn add_account(
     headers: HeaderMap,
     Json(body): Json<AddAccount>,
 ) -> Result<StatusCode, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     let name = check_account_name(&body.name)?;
     if body.password.chars().count() < 10 {
         return Err(AdminError::BadRequest(
@@ -450,7 +465,7 @@ async fn export_tokens(
     State(state): State<AdminState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<NewToken>>, AdminError> {
-    authorize(&state, &headers)?;
+    authorize_change(&state, &headers)?;
     let without: Vec<Fqdn> = state
         .store
         .hosts()?

@@ -40,6 +40,10 @@ const META_SCHEMA: &[u8] = b"meta/schema";
 const HOST_PREFIX: &[u8] = b"host/";
 const ACCOUNT_PREFIX: &[u8] = b"acct/";
 const ZONE_PREFIX: &[u8] = b"zone/";
+/// Host states waiting to be written to Postgres (latest per host).
+const OUTBOX_PREFIX: &[u8] = b"outbox/";
+/// Sequence number of the last change-feed entry applied.
+const META_FEED_SEQ: &[u8] = b"meta/feed_seq";
 
 /// Jobs waiting for the writer; senders wait when it is full (back-pressure).
 const QUEUE_DEPTH: usize = 16 * 1024;
@@ -81,6 +85,8 @@ struct Inner {
     jobs: mpsc::Sender<Job>,
     /// Set by the writer when a commit fails (sled's I/O errors are sticky).
     failed: Arc<AtomicBool>,
+    /// Wakes the outbox drainer after a commit that queued host states.
+    outbox_ready: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,10 +108,13 @@ pub fn now_millis() -> Millis {
 impl Store {
     /// Opens (or creates) the database, loads every host into the index and
     /// starts the writer thread.
+    /// With `outbox`, every accepted update also queues the host's new state
+    /// for Postgres in the same commit (nodes fed from Postgres).
     pub fn open(
         path: &Path,
         cache_mb: u64,
         zones: Vec<(Zone, StaticNodes)>,
+        outbox: bool,
     ) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
@@ -129,10 +138,12 @@ impl Store {
 
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let failed = Arc::new(AtomicBool::new(false));
+        let outbox_ready = Arc::new(tokio::sync::Notify::new());
         let writer = writer::Writer {
             db: db.clone(),
             index: index.clone(),
             failed: failed.clone(),
+            outbox: outbox.then(|| outbox_ready.clone()),
         };
         std::thread::Builder::new()
             .name("store-writer".into())
@@ -144,6 +155,7 @@ impl Store {
                 index,
                 jobs,
                 failed,
+                outbox_ready,
             }),
         })
     }
@@ -192,6 +204,18 @@ impl Store {
         get(&self.inner.db, &account_key(name))
     }
 
+    /// Every account, in name order.
+    pub fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        self.inner
+            .db
+            .scan_prefix(ACCOUNT_PREFIX)
+            .map(|entry| {
+                let (key, value) = entry?;
+                decode(&key, &value)
+            })
+            .collect()
+    }
+
     /// Every host, in name order.
     pub fn hosts(&self) -> Result<Vec<HostRecord>, StoreError> {
         self.inner
@@ -202,6 +226,47 @@ impl Store {
                 decode(&key, &value)
             })
             .collect()
+    }
+
+    /// The last change-feed sequence applied, `None` before the first snapshot.
+    pub fn feed_seq(&self) -> Result<Option<u64>, StoreError> {
+        read_u64(&self.inner.db, META_FEED_SEQ)
+    }
+
+    /// Up to `limit` queued host states for Postgres, with their raw values
+    /// (to remove exactly what was sent, see [`Store::outbox_sent`]).
+    pub fn outbox(&self, limit: usize) -> Result<Vec<(HostRecord, sled::IVec)>, StoreError> {
+        self.inner
+            .db
+            .scan_prefix(OUTBOX_PREFIX)
+            .take(limit)
+            .map(|entry| {
+                let (key, value) = entry?;
+                Ok((decode(&key, &value)?, value))
+            })
+            .collect()
+    }
+
+    /// Removes an outbox entry Postgres confirmed, unless a newer state for the
+    /// host was queued meanwhile (then that one is still to be sent).
+    pub fn outbox_sent(&self, host: &Fqdn, sent: &sled::IVec) -> Result<(), StoreError> {
+        let key = outbox_key(host);
+        // A failed compare-and-swap means a newer state is waiting: keep it.
+        let _ = self
+            .inner
+            .db
+            .compare_and_swap(key, Some(sent), None::<&[u8]>)?;
+        Ok(())
+    }
+
+    /// Number of host states waiting for Postgres.
+    pub fn outbox_len(&self) -> usize {
+        self.inner.db.scan_prefix(OUTBOX_PREFIX).count()
+    }
+
+    /// Resolves once a commit queued host states for Postgres.
+    pub async fn outbox_queued(&self) {
+        self.inner.outbox_ready.notified().await;
     }
 
     /// Bytes the database takes on disk.
@@ -273,6 +338,23 @@ fn zone_state(serial: u32, fingerprint: &[u8; 32]) -> Vec<u8> {
     let mut value = serial.to_be_bytes().to_vec();
     value.extend_from_slice(fingerprint);
     value
+}
+
+fn read_u64(db: &sled::Db, key: &[u8]) -> Result<Option<u64>, StoreError> {
+    db.get(key)?
+        .map(|raw| {
+            <[u8; 8]>::try_from(raw.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    reason: "not a u64".into(),
+                })
+        })
+        .transpose()
+}
+
+fn outbox_key(name: &Fqdn) -> Vec<u8> {
+    [OUTBOX_PREFIX, name.as_str().as_bytes()].concat()
 }
 
 fn host_key(name: &Fqdn) -> Vec<u8> {

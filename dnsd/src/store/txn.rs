@@ -3,12 +3,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{AccountRecord, HostRecord, Millis, StoreError, account_key, decode, encode, host_key};
+use super::{
+    AccountRecord, HostRecord, META_FEED_SEQ, Millis, StoreError, account_key, decode, encode,
+    host_key, outbox_key,
+};
 use crate::names::Fqdn;
 
 pub struct Txn<'a> {
     db: &'a sled::Db,
     now: Millis,
+    /// Queue accepted updates for Postgres.
+    outbox: bool,
+    /// Whether this group queued anything for Postgres.
+    queued: bool,
     batch: sled::Batch,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Final state of every host written in this group (`None` = deleted).
@@ -16,10 +23,12 @@ pub struct Txn<'a> {
 }
 
 impl<'a> Txn<'a> {
-    pub(super) fn new(db: &'a sled::Db, now: Millis) -> Self {
+    pub(super) fn new(db: &'a sled::Db, now: Millis, outbox: bool) -> Self {
         Self {
             db,
             now,
+            outbox,
+            queued: false,
             batch: sled::Batch::default(),
             overlay: HashMap::new(),
             hosts: BTreeMap::new(),
@@ -40,6 +49,30 @@ impl<'a> Txn<'a> {
         self.hosts.insert(host.name.clone(), Some(host));
     }
 
+    /// Stores a host changed by an update (`good`/`nochg`): on nodes fed from
+    /// Postgres its new state is also queued for the outbox, atomically.
+    pub fn put_updated_host(&mut self, host: HostRecord) {
+        if self.outbox {
+            self.write(outbox_key(&host.name), Some(encode(&host)));
+            self.queued = true;
+        }
+        self.put_host(host);
+    }
+
+    /// The last change-feed sequence applied.
+    pub fn feed_seq(&self) -> Result<Option<u64>, StoreError> {
+        match self.overlay.get(META_FEED_SEQ) {
+            Some(Some(raw)) => Ok(raw.as_slice().try_into().ok().map(u64::from_be_bytes)),
+            Some(None) => Ok(None),
+            None => super::read_u64(self.db, META_FEED_SEQ),
+        }
+    }
+
+    /// Records the feed position in the same commit as the entries applied.
+    pub fn set_feed_seq(&mut self, seq: u64) {
+        self.write(META_FEED_SEQ.to_vec(), Some(seq.to_be_bytes().to_vec()));
+    }
+
     pub fn delete_host(&mut self, name: &Fqdn) {
         self.write(host_key(name), None);
         self.hosts.insert(name.clone(), None);
@@ -53,8 +86,16 @@ impl<'a> Txn<'a> {
         self.write(account_key(&account.name), Some(encode(account)));
     }
 
+    pub fn delete_account(&mut self, name: &str) {
+        self.write(account_key(name), None);
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.overlay.is_empty()
+    }
+
+    pub(super) fn queued_outbox(&self) -> bool {
+        self.queued
     }
 
     pub(super) fn changed_hosts(&self) -> impl Iterator<Item = &Fqdn> {

@@ -26,6 +26,9 @@ pub(super) struct Writer {
     pub index: Arc<Index>,
     /// Raised when a commit fails, so callers are refused up front.
     pub failed: Arc<AtomicBool>,
+    /// Set on nodes fed from Postgres: updates queue outbox entries, and the
+    /// drainer is woken after each commit that did.
+    pub outbox: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Writer {
@@ -39,9 +42,13 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let mut txn = Txn::new(&self.db, now_millis());
+            let mut txn = Txn::new(&self.db, now_millis(), self.outbox.is_some());
             let completions: Vec<_> = jobs.drain(..).map(|job| job(&mut txn)).collect();
+            let queued = txn.queued_outbox();
             let result = commit(&self.db, &self.index, txn);
+            if let (Ok(()), true, Some(ready)) = (&result, queued, &self.outbox) {
+                ready.notify_one();
+            }
             if let Err(error) = &result {
                 tracing::error!(%error, "group commit failed; no more changes until restart");
                 self.failed.store(true, Ordering::Release);

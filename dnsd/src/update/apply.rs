@@ -164,7 +164,7 @@ fn apply_one(
         }
         record_use(&mut host, request, now);
         let addresses = host.addresses();
-        txn.put_host(host);
+        txn.put_updated_host(host);
         return Ok(Reply::NoChg(addresses));
     }
 
@@ -180,7 +180,7 @@ fn apply_one(
     record_use(&mut host, request, now);
     policy.changed(name, families);
     let addresses = host.addresses();
-    txn.put_host(host);
+    txn.put_updated_host(host);
     Ok(Reply::Good(addresses))
 }
 

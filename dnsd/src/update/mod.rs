@@ -38,6 +38,7 @@ use crate::{
     metrics::Metrics,
     names::Fqdn,
     store::{ClientInfo, Store, StoreError, now_millis},
+    sync::SyncStatus,
 };
 
 /// Longest form body accepted on POST.
@@ -54,10 +55,17 @@ pub struct UpdateState {
     pub realm: Arc<str>,
     pub max_hosts: usize,
     pub metrics: Arc<Metrics>,
+    /// Set on nodes fed from Postgres: no updates before the first snapshot.
+    pub sync: Option<Arc<SyncStatus>>,
 }
 
 impl UpdateState {
-    pub fn new(store: Store, config: &UpdateConfig, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        store: Store,
+        config: &UpdateConfig,
+        metrics: Arc<Metrics>,
+        sync: Option<Arc<SyncStatus>>,
+    ) -> Self {
         Self {
             store,
             policy: Arc::new(Policy::new(config.abuse.clone())),
@@ -66,6 +74,7 @@ impl UpdateState {
             realm: config.realm.as_str().into(),
             max_hosts: config.max_hosts_per_request,
             metrics,
+            sync,
         }
     }
 }
@@ -128,6 +137,14 @@ async fn answer(
     if let Some(ms) = state.policy.source_blocked(client, now) {
         let retry_after = retry_secs(ms);
         return UpdateResponse::Lines(vec![Reply::Abuse { retry_after }; lines]);
+    }
+    if state
+        .sync
+        .as_ref()
+        .is_some_and(|sync| !sync.is_bootstrapped())
+    {
+        // Hosts and tokens are not here yet: ask the client to come back.
+        return UpdateResponse::Lines(vec![Reply::ServerError; lines]);
     }
     let Some(credentials) = Credentials::from_request(&headers, &params) else {
         return UpdateResponse::Challenge {

@@ -1,0 +1,65 @@
+//! The outbox drainer: writes the host states that updates queued in sled to
+//! Postgres in batches, and removes each only after Postgres confirmed it.
+//!
+//! Postgres merges each state last-writer-wins per family
+//! (`dnsd_apply_host_states`, see the migrations) and appends a `host.state`
+//! feed entry so every other node learns the change; sending a state twice is
+//! harmless, so a retry after a lost answer is too.
+
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
+
+use sqlx::PgPool;
+
+use super::{SyncError, SyncStatus, merge, next_backoff};
+use crate::store::Store;
+
+/// Host states per Postgres round trip.
+const BATCH: usize = 500;
+/// Look for work at least this often (a commit usually wakes us sooner).
+const IDLE_WAKE: Duration = Duration::from_secs(1);
+
+pub(super) async fn drain(pool: PgPool, store: Store, status: Arc<SyncStatus>) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match send_batch(&pool, &store).await {
+            Ok(0) => {
+                backoff = Duration::from_millis(250);
+                tokio::select! {
+                    () = store.outbox_queued() => {}
+                    () = tokio::time::sleep(IDLE_WAKE) => {}
+                }
+            }
+            Ok(_) => backoff = Duration::from_millis(250),
+            Err(error) => {
+                status.connected.store(false, Ordering::Relaxed);
+                tracing::warn!(%error, pending = store.outbox_len(), retry_in = ?backoff, "outbox: cannot write to postgres");
+                tokio::time::sleep(backoff).await;
+                backoff = next_backoff(backoff);
+            }
+        }
+    }
+}
+
+/// Sends one batch; returns how many states were confirmed.
+async fn send_batch(pool: &PgPool, store: &Store) -> Result<usize, SyncError> {
+    let pending = store.outbox(BATCH)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let states: Vec<merge::HostState> = pending
+        .iter()
+        .map(|(host, _)| merge::state_of(host))
+        .collect();
+    let payload = serde_json::to_string(&states).map_err(|e| SyncError::Feed(e.to_string()))?;
+    sqlx::query("SELECT dnsd_apply_host_states($1::jsonb)")
+        .bind(payload)
+        .execute(pool)
+        .await?;
+    for (host, raw) in &pending {
+        store.outbox_sent(&host.name, raw)?;
+    }
+    Ok(pending.len())
+}
