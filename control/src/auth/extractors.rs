@@ -1,0 +1,227 @@
+//! Extractors: who is asking (web session or API token) and from where.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{header, request::Parts},
+};
+
+use super::session::SessionContext;
+use crate::{
+    db,
+    domain::{
+        accounts::{AccountId, Language},
+        scopes::{self, Scope},
+        tokens,
+    },
+    error::{Error, HtmlError},
+    state::AppState,
+};
+
+/// The signed-in web user. Without a signed-in session the request is
+/// redirected to the sign-in page.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub account: AccountId,
+    pub name: String,
+    pub is_admin: bool,
+    pub language: Language,
+    pub csrf: String,
+    pub session: SessionContext,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = HtmlError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let context = parts
+            .extensions
+            .get::<SessionContext>()
+            .cloned()
+            .ok_or(Error::Unauthorized)?;
+        let s = &context.session;
+        let (Some(id), Some(name)) = (s.account_id, s.account_name.clone()) else {
+            return Err(Error::Unauthorized.into());
+        };
+        Ok(Self {
+            account: AccountId(id),
+            name,
+            is_admin: s.is_admin.unwrap_or(false),
+            language: s
+                .language
+                .as_deref()
+                .and_then(Language::from_code)
+                .unwrap_or_default(),
+            csrf: s.csrf_token.clone(),
+            session: context,
+        })
+    }
+}
+
+/// A signed-in operator (administrator).
+#[derive(Debug, Clone)]
+pub struct RequireAdmin(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
+    type Rejection = HtmlError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if user.is_admin {
+            Ok(Self(user))
+        } else {
+            Err(Error::Forbidden.into())
+        }
+    }
+}
+
+/// The session of the request, signed in or not (form pages before sign-in).
+#[derive(Debug, Clone)]
+pub struct MaybeSession(pub Option<SessionContext>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<SessionContext>().cloned()))
+    }
+}
+
+/// The interface language: the signed-in account's, else Accept-Language.
+#[derive(Debug, Clone, Copy)]
+pub struct Lang(pub Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let from_session = parts
+            .extensions
+            .get::<SessionContext>()
+            .and_then(|c| c.session.language.as_deref())
+            .and_then(Language::from_code);
+        let negotiated = || {
+            parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Language::negotiate)
+                .unwrap_or_default()
+        };
+        Ok(Self(from_session.unwrap_or_else(negotiated)))
+    }
+}
+
+/// The client's address (the TCP peer, or the first address a trusted proxy
+/// forwarded) and user agent.
+#[derive(Debug, Clone)]
+pub struct ClientAddr {
+    pub addr: Option<IpAddr>,
+    pub user_agent: String,
+}
+
+impl ClientAddr {
+    pub fn origin(&self) -> super::session::Origin<'_> {
+        super::session::Origin {
+            addr: self.addr,
+            user_agent: &self.user_agent,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        };
+        let addr = match peer {
+            Some(peer) if state.config.http.trusted_proxies.contains(&peer) => {
+                forwarded().or(Some(peer))
+            }
+            other => other,
+        };
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect();
+        Ok(Self { addr, user_agent })
+    }
+}
+
+/// The caller of the JSON API, authenticated by a personal API token in
+/// `Authorization: Bearer …`. The API never looks at cookies, so CSRF cannot
+/// reach it.
+#[derive(Debug, Clone)]
+pub struct ApiUser {
+    pub account: AccountId,
+    pub name: String,
+    pub token_name: String,
+    pub scopes: Vec<Scope>,
+}
+
+impl ApiUser {
+    /// Fails with 403 unless the token has `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), Error> {
+        if scopes::allows(&self.scopes, scope) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    /// How the action log names this caller.
+    pub fn actor(&self) -> String {
+        format!("{} (API token \"{}\")", self.name, self.token_name)
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Error::Unauthorized)?;
+        let mut conn = state.db.acquire().await?;
+        let owner = db::api_tokens::authenticate(&mut conn, &tokens::hash(token))
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        Ok(Self {
+            account: AccountId(owner.account_id),
+            name: owner.account_name,
+            token_name: owner.token_name,
+            scopes: owner
+                .scopes
+                .iter()
+                .filter_map(|s| Scope::parse(s))
+                .collect(),
+        })
+    }
+}

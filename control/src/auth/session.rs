@@ -1,0 +1,217 @@
+//! Server-side sessions: a random 256-bit cookie value, stored only as its
+//! SHA-256, carrying a per-session CSRF token (synchronizer pattern). One
+//! middleware loads the session for every web request and rejects any
+//! state-changing request whose form lacks the session's CSRF token.
+
+use std::net::IpAddr;
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    db,
+    domain::{
+        accounts::AccountId,
+        tokens::{self, SecretHash},
+    },
+    error::{Error, HtmlError},
+    state::AppState,
+};
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "spdyn_session";
+/// Name of the hidden form field carrying the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+/// Lifetime of a session that only carries a form's CSRF token.
+const ANONYMOUS_LIFETIME_SECS: i64 = 2 * 3600;
+/// Largest form body the CSRF check reads.
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// The session of the current request, put into the request's extensions by
+/// [`middleware`].
+#[derive(Debug, Clone)]
+pub struct SessionContext {
+    pub id_hash: SecretHash,
+    pub session: db::sessions::Session,
+}
+
+/// The one place that makes the session cookie: HttpOnly, SameSite=Lax,
+/// Path=/, Secure when the portal is served over TLS. `None` clears it.
+pub fn cookie(value: Option<&str>, secure: bool, max_age_secs: i64) -> HeaderValue {
+    let mut text = match value {
+        Some(value) => format!("{COOKIE}={value}; Max-Age={max_age_secs}"),
+        None => format!("{COOKIE}=; Max-Age=0"),
+    };
+    text.push_str("; Path=/; HttpOnly; SameSite=Lax");
+    if secure {
+        text.push_str("; Secure");
+    }
+    // The value is URL-safe base64: always a valid header value.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The session cookie's value from the request headers.
+pub fn read_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
+        })
+}
+
+/// Loads the session (if any) into the request and enforces CSRF on every
+/// request that is not GET or HEAD.
+pub async fn middleware(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let context = match load(&state, request.headers()).await {
+        Ok(context) => context,
+        Err(error) => return HtmlError(error).into_response(),
+    };
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let Some(context) = &context else {
+            return HtmlError(Error::Csrf).into_response();
+        };
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+            return HtmlError(Error::invalid("body", "the form is too large")).into_response();
+        };
+        let presented = form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == CSRF_FIELD)
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default();
+        let expected = context.session.csrf_token.as_bytes();
+        if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected)) {
+            tracing::info!("request rejected: CSRF token missing or wrong");
+            return HtmlError(Error::Csrf).into_response();
+        }
+        request = Request::from_parts(parts, Body::from(bytes));
+    }
+    if let Some(context) = context {
+        request.extensions_mut().insert(context);
+    }
+    next.run(request).await
+}
+
+async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionContext>, Error> {
+    let Some(value) = read_cookie(headers) else {
+        return Ok(None);
+    };
+    let id_hash = tokens::hash(&value);
+    let mut conn = state.db.acquire().await?;
+    let session = db::sessions::load(&mut conn, &id_hash).await?;
+    Ok(session.map(|session| SessionContext { id_hash, session }))
+}
+
+/// Where a session is opened from (kept for the account's overview).
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub addr: Option<IpAddr>,
+    pub user_agent: &'a str,
+}
+
+/// Creates a session (signed in when `account` is set) and returns its
+/// CSRF token and the cookie that carries it.
+pub async fn open(
+    state: &AppState,
+    account: Option<AccountId>,
+    origin: Origin<'_>,
+) -> Result<(String, HeaderValue), Error> {
+    let id = tokens::random_secret();
+    let csrf = tokens::random_secret();
+    let lifetime = match account {
+        Some(_) => {
+            i64::try_from(state.config.accounts.session_lifetime().as_secs()).unwrap_or(i64::MAX)
+        }
+        None => ANONYMOUS_LIFETIME_SECS,
+    };
+    let mut conn = state.db.acquire().await?;
+    db::sessions::create(
+        &mut conn,
+        &db::sessions::NewSession {
+            id_hash: &tokens::hash(&id),
+            account,
+            csrf_token: &csrf,
+            lifetime_secs: lifetime,
+            source: origin.addr,
+            user_agent: &origin.user_agent.chars().take(300).collect::<String>(),
+        },
+    )
+    .await?;
+    Ok((
+        csrf,
+        cookie(Some(&id), state.config.http.is_https(), lifetime),
+    ))
+}
+
+/// The CSRF token for a form page: the current session's, or a new anonymous
+/// session's (then with the cookie to set).
+pub async fn csrf_for_form(
+    state: &AppState,
+    current: Option<&SessionContext>,
+    origin: Origin<'_>,
+) -> Result<(String, Option<HeaderValue>), Error> {
+    match current {
+        Some(context) => Ok((context.session.csrf_token.clone(), None)),
+        None => {
+            let (csrf, cookie) = open(state, None, origin).await?;
+            Ok((csrf, Some(cookie)))
+        }
+    }
+}
+
+/// Ends the current session (sign-out, or rotation at sign-in).
+pub async fn close(state: &AppState, current: Option<&SessionContext>) -> Result<(), Error> {
+    if let Some(context) = current {
+        let mut conn = state.db.acquire().await?;
+        db::sessions::delete(&mut conn, &context.id_hash).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_http_only_lax_and_secure_behind_tls() {
+        let plain = cookie(Some("abc"), false, 60);
+        assert_eq!(
+            plain.to_str().unwrap(),
+            "spdyn_session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax"
+        );
+        let tls = cookie(Some("abc"), true, 60);
+        assert!(tls.to_str().unwrap().ends_with("; Secure"));
+        let cleared = cookie(None, false, 60);
+        assert!(
+            cleared
+                .to_str()
+                .unwrap()
+                .starts_with("spdyn_session=; Max-Age=0")
+        );
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; spdyn_session=xyz; b=2"),
+        );
+        assert_eq!(read_cookie(&headers).as_deref(), Some("xyz"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("spdyn_session="));
+        assert_eq!(read_cookie(&headers), None);
+    }
+}

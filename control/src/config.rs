@@ -1,0 +1,412 @@
+//! control configuration: a TOML file, overridable by `CONTROL__SECTION__KEY=value`
+//! environment variables, with secrets readable from files.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde::Deserialize;
+
+use crate::domain::names::Zone;
+
+/// Prefix of environment variables that override file values, e.g.
+/// `CONTROL__DATABASE__URL=postgres://…` or `CONTROL__HTTP__LISTEN=0.0.0.0:8080`.
+pub const ENV_PREFIX: &str = "CONTROL__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("environment override {var}: {reason}")]
+    Env { var: String, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    /// Directory for control's own state (the private PostgreSQL cluster,
+    /// development mails). Relative to the config file's directory.
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    pub hosts: HostsConfig,
+    #[serde(default)]
+    pub accounts: AccountsConfig,
+    pub mail: MailConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address of the portal and the API. Port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The URL people reach the portal at (used in mails). When it starts
+    /// with `https://` cookies are marked `Secure`.
+    pub public_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client
+    /// address in the action log and the sign-in throttle.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl HttpConfig {
+    /// True when the portal is served to browsers over TLS (by a proxy).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://…`; unset = a private cluster under `data_dir/postgres`.
+    pub url: Option<String>,
+    /// File holding the URL (for secrets managers); used when `url` is unset.
+    pub url_file: Option<PathBuf>,
+    /// Connections in the pool.
+    #[serde(default = "default_pool")]
+    pub max_connections: u32,
+}
+
+fn default_pool() -> u32 {
+    10
+}
+
+impl DatabaseConfig {
+    /// The configured URL, from `url` or `url_file`; `None` = private cluster.
+    pub fn url(&self) -> Result<Option<String>, ConfigError> {
+        if let Some(url) = self.url.as_ref().filter(|u| !u.is_empty()) {
+            return Ok(Some(url.clone()));
+        }
+        match &self.url_file {
+            None => Ok(None),
+            Some(path) => std::fs::read_to_string(path)
+                .map(|text| Some(text.trim().to_owned()))
+                .map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostsConfig {
+    /// Zones under which accounts may create hosts (`<label>.<zone>`).
+    pub zones: Vec<String>,
+    /// TTL of a new host.
+    #[serde(default = "default_ttl")]
+    pub default_ttl: u32,
+}
+
+fn default_ttl() -> u32 {
+    60
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// Whether anyone may create an account.
+    pub signup: bool,
+    /// Hosts a new account may create.
+    pub default_host_quota: u32,
+    /// Absolute lifetime of a signed-in session.
+    pub session_hours: u64,
+    /// Name and e-mail address of the administrator created on first start.
+    pub first_admin: String,
+    pub first_admin_email: String,
+    /// Failed sign-ins per account name, and per source address, within
+    /// `signin_window_minutes` before further attempts are refused.
+    pub signin_failures_per_account: u32,
+    pub signin_failures_per_source: u32,
+    pub signin_window_minutes: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            signup: true,
+            default_host_quota: 5,
+            session_hours: 12,
+            first_admin: "admin".into(),
+            first_admin_email: "admin@localhost.localdomain".into(),
+            signin_failures_per_account: 5,
+            signin_failures_per_source: 20,
+            signin_window_minutes: 15,
+        }
+    }
+}
+
+impl AccountsConfig {
+    pub fn session_lifetime(&self) -> Duration {
+        Duration::from_secs(self.session_hours * 3600)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// Sender address of every mail.
+    pub from: String,
+    /// Development: write each mail as a file into this directory instead of
+    /// sending it (relative to the config file's directory).
+    pub mail_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `none` (plain, for a local relay), `starttls` or `tls`.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    pub user: Option<String>,
+    /// Prefer `password_file` or `CONTROL__MAIL__SMTP__PASSWORD`.
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+impl SmtpConfig {
+    /// The SMTP password from `password` or `password_file`, if any.
+    pub fn password(&self) -> Result<Option<String>, ConfigError> {
+        if let Some(password) = self.password.as_ref().filter(|p| !p.is_empty()) {
+            return Ok(Some(password.clone()));
+        }
+        match &self.password_file {
+            None => Ok(None),
+            Some(path) => std::fs::read_to_string(path)
+                .map(|text| Some(text.trim().to_owned()))
+                .map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// tracing-subscriber filter; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info,sqlx=warn".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// Reads the file, applies environment overrides and checks the result.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::parse_with_env(&text, std::env::vars())?;
+        // Relative paths are relative to the config file's directory so a
+        // service manager's working directory does not matter.
+        if let Some(dir) = path.parent() {
+            config.data_dir = dir.join(&config.data_dir);
+            if let Some(mail_dir) = &mut config.mail.mail_dir {
+                *mail_dir = dir.join(&*mail_dir);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses TOML text and applies `CONTROL__…` overrides from `vars`.
+    pub fn parse_with_env(
+        text: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut doc: toml::Table = toml::from_str(text)?;
+        for (var, value) in vars {
+            if let Some(path) = var.strip_prefix(ENV_PREFIX) {
+                apply_override(&mut doc, path, &value).map_err(|reason| ConfigError::Env {
+                    var: var.clone(),
+                    reason,
+                })?;
+            }
+        }
+        let config: Config = toml::Value::Table(doc).try_into()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The offered zones, validated.
+    pub fn zones(&self) -> Vec<Zone> {
+        // validate() has parsed every zone already.
+        self.hosts
+            .zones
+            .iter()
+            .filter_map(|z| Zone::parse(z).ok())
+            .collect()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.hosts.zones.is_empty() {
+            return Err(ConfigError::Invalid("hosts.zones may not be empty".into()));
+        }
+        for zone in &self.hosts.zones {
+            Zone::parse(zone)
+                .map_err(|e| ConfigError::Invalid(format!("hosts.zones: {zone}: {e}")))?;
+        }
+        if !crate::domain::hosts::TTL_RANGE.contains(&self.hosts.default_ttl) {
+            return Err(ConfigError::Invalid(
+                "hosts.default_ttl must be between 30 and 86400".into(),
+            ));
+        }
+        if !(self.http.public_url.starts_with("http://")
+            || self.http.public_url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(
+                "http.public_url must start with http:// or https://".into(),
+            ));
+        }
+        if self.mail.mail_dir.is_none() && self.mail.smtp.is_none() {
+            return Err(ConfigError::Invalid(
+                "mail needs either mail_dir (development) or [mail.smtp]".into(),
+            ));
+        }
+        crate::domain::accounts::AccountName::parse(&self.accounts.first_admin)
+            .map_err(|e| ConfigError::Invalid(format!("accounts.first_admin: {e}")))?;
+        crate::domain::accounts::Email::parse(&self.accounts.first_admin_email)
+            .map_err(|e| ConfigError::Invalid(format!("accounts.first_admin_email: {e}")))?;
+        if self.accounts.session_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "accounts.session_hours must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Sets `doc[a][b]… = value` for the path `A__B__…`. The value is read as a TOML
+/// value when it parses as one (numbers, booleans, arrays), else as a string.
+fn apply_override(doc: &mut toml::Table, path: &str, value: &str) -> Result<(), String> {
+    let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+    let (last, parents) = keys.split_last().ok_or("empty key")?;
+    let mut table = doc;
+    for key in parents {
+        let entry = table
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{key}` is not a table"))?;
+    }
+    let parsed = format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_owned()));
+    table.insert(last.clone(), parsed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        data_dir = "state"
+        [http]
+        listen = "127.0.0.1:0"
+        public_url = "http://127.0.0.1"
+        [hosts]
+        zones = ["dyn.example"]
+        [mail]
+        from = "spdyn <noreply@example.net>"
+        mail_dir = "mails"
+    "#;
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../../config/control.example.toml");
+        let config = Config::parse_with_env(text, []).expect("example config must parse");
+        assert!(!config.zones().is_empty());
+        assert_eq!(config.zones().len(), config.hosts.zones.len());
+        assert!(config.database.url().unwrap().is_none(), "private cluster");
+    }
+
+    #[test]
+    fn environment_overrides_file_values() {
+        let vars = [
+            (
+                "CONTROL__DATABASE__URL".to_owned(),
+                "postgres://u:p@127.0.0.1/db".to_owned(),
+            ),
+            ("CONTROL__ACCOUNTS__SIGNUP".to_owned(), "false".to_owned()),
+            (
+                "CONTROL__HTTP__PUBLIC_URL".to_owned(),
+                "https://portal.example".to_owned(),
+            ),
+            ("OTHER".to_owned(), "ignored".to_owned()),
+        ];
+        let config = Config::parse_with_env(MINIMAL, vars).unwrap();
+        assert_eq!(
+            config.database.url().unwrap().as_deref(),
+            Some("postgres://u:p@127.0.0.1/db")
+        );
+        assert!(!config.accounts.signup);
+        assert!(config.http.is_https());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_rejected() {
+        let typo = MINIMAL.replace("[hosts]", "[hosts]\nzone = []");
+        assert!(matches!(
+            Config::parse_with_env(&typo, []),
+            Err(ConfigError::Parse(_))
+        ));
+        let bad_zone = MINIMAL.replace("dyn.example", "not a zone");
+        assert!(matches!(
+            Config::parse_with_env(&bad_zone, []),
+            Err(ConfigError::Invalid(_))
+        ));
+        let no_mail = MINIMAL.replace("mail_dir = \"mails\"", "");
+        assert!(matches!(
+            Config::parse_with_env(&no_mail, []),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+}

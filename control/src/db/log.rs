@@ -1,0 +1,150 @@
+//! The action log: every change and every sign-in attempt.
+
+use std::net::IpAddr;
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+use crate::domain::accounts::AccountId;
+
+/// What was done. The codes are stable: exports and filters use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SigninSuccess,
+    SigninFailure,
+    SigninThrottled,
+    Signout,
+    Signup,
+    PasswordChange,
+    PasswordResetRequest,
+    PasswordReset,
+    ProfileChange,
+    HostCreate,
+    HostUpdate,
+    HostEnable,
+    HostDisable,
+    HostDelete,
+    HostMoveOut,
+    HostMoveIn,
+    TokenCreate,
+    TokenExchange,
+    TokenRevoke,
+    ApiTokenCreate,
+    ApiTokenRevoke,
+    AccountEnable,
+    AccountDisable,
+    AccountQuota,
+    AccountCreate,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::SigninSuccess => "signin.success",
+            Action::SigninFailure => "signin.failure",
+            Action::SigninThrottled => "signin.throttled",
+            Action::Signout => "signout",
+            Action::Signup => "signup",
+            Action::PasswordChange => "password.change",
+            Action::PasswordResetRequest => "password.reset_request",
+            Action::PasswordReset => "password.reset",
+            Action::ProfileChange => "profile.change",
+            Action::HostCreate => "host.create",
+            Action::HostUpdate => "host.update",
+            Action::HostEnable => "host.enable",
+            Action::HostDisable => "host.disable",
+            Action::HostDelete => "host.delete",
+            Action::HostMoveOut => "host.move_out",
+            Action::HostMoveIn => "host.move_in",
+            Action::TokenCreate => "token.create",
+            Action::TokenExchange => "token.exchange",
+            Action::TokenRevoke => "token.revoke",
+            Action::ApiTokenCreate => "api_token.create",
+            Action::ApiTokenRevoke => "api_token.revoke",
+            Action::AccountEnable => "account.enable",
+            Action::AccountDisable => "account.disable",
+            Action::AccountQuota => "account.quota",
+            Action::AccountCreate => "account.create",
+        }
+    }
+}
+
+/// A new entry.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    /// Whose log shows it.
+    pub account: Option<AccountId>,
+    pub actor: &'a str,
+    pub action: Action,
+    pub target: &'a str,
+    pub detail: &'a str,
+    pub source: Option<IpAddr>,
+}
+
+pub async fn add(conn: &mut PgConnection, entry: &NewEntry<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO action_log (account_id, actor, action, target, detail, source_addr)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(entry.account.map(|a| a.0))
+    .bind(entry.actor)
+    .bind(entry.action.as_str())
+    .bind(entry.target)
+    .bind(entry.detail)
+    .bind(entry.source)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub source_addr: Option<IpAddr>,
+}
+
+/// The account's entries, newest first, older than `before` when given.
+pub async fn list(
+    conn: &mut PgConnection,
+    account: AccountId,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<Entry>> {
+    sqlx::query_as(
+        "SELECT id, at, actor, action, target, detail, source_addr FROM action_log
+         WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3",
+    )
+    .bind(account.0)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Failed sign-ins within the last `minutes`: (for this name, from this source).
+pub async fn recent_signin_failures(
+    conn: &mut PgConnection,
+    name: &str,
+    source: Option<IpAddr>,
+    minutes: u32,
+) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE target = $1),
+                count(*) FILTER (WHERE source_addr = $2)
+         FROM action_log
+         WHERE action = 'signin.failure' AND at > now() - $3 * interval '1 minute'
+           AND (target = $1 OR source_addr = $2)",
+    )
+    .bind(name)
+    .bind(source)
+    .bind(i64::from(minutes))
+    .fetch_one(conn)
+    .await
+}

@@ -1,0 +1,71 @@
+//! The mail outbox: mails are queued in the transaction that causes them and
+//! sent by the sender task.
+
+use sqlx::PgConnection;
+
+/// A queued mail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO mail_outbox (to_addr, subject, body) VALUES ($1, $2, $3)")
+        .bind(to)
+        .bind(subject)
+        .bind(body)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Mails due for sending, locked so that a second sender skips them.
+pub async fn due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<QueuedMail>> {
+    sqlx::query_as(
+        "SELECT id, to_addr, subject, body, attempts FROM mail_outbox
+         WHERE sent_at IS NULL AND next_attempt_at <= now()
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks a mail sent and clears its body (reset links must not linger).
+pub async fn mark_sent(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE mail_outbox SET sent_at = now(), body = '', attempts = attempts + 1 WHERE id = $1",
+    )
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Records a failed attempt and when to try again.
+pub async fn mark_failed(
+    conn: &mut PgConnection,
+    id: i64,
+    error: &str,
+    retry_secs: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2,
+                next_attempt_at = now() + $3 * interval '1 second' WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(retry_secs)
+    .execute(conn)
+    .await
+    .map(drop)
+}

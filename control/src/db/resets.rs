@@ -1,0 +1,61 @@
+//! Password-reset links: stored as SHA-256, single use, expiring.
+
+use sqlx::PgConnection;
+
+use crate::domain::{accounts::AccountId, tokens::SecretHash};
+
+/// How long a reset link works.
+pub const LIFETIME_SECS: i64 = 3600;
+
+pub async fn create(
+    conn: &mut PgConnection,
+    account: AccountId,
+    hash: &SecretHash,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO password_resets (token_hash, account_id, expires_at)
+         VALUES ($1, $2, now() + $3 * interval '1 second')",
+    )
+    .bind(hash.as_slice())
+    .bind(account.0)
+    .bind(LIFETIME_SECS)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The account of a usable (unused, unexpired) link, without using it.
+pub async fn peek(conn: &mut PgConnection, hash: &SecretHash) -> sqlx::Result<Option<AccountId>> {
+    sqlx::query_scalar(
+        "SELECT account_id FROM password_resets
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()",
+    )
+    .bind(hash.as_slice())
+    .fetch_optional(conn)
+    .await
+    .map(|id| id.map(AccountId))
+}
+
+/// Uses a link: returns its account once; every other link of the account
+/// stops working too.
+pub async fn consume(
+    conn: &mut PgConnection,
+    hash: &SecretHash,
+) -> sqlx::Result<Option<AccountId>> {
+    let account: Option<i64> = sqlx::query_scalar(
+        "UPDATE password_resets SET used_at = now()
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING account_id",
+    )
+    .bind(hash.as_slice())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(account) = account {
+        sqlx::query(
+            "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        )
+        .bind(account)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(account.map(AccountId))
+}

@@ -1,0 +1,26 @@
+//! control: the spdyn control plane — web portal and JSON API over
+//! PostgreSQL, the source of truth that dnsd follows through the change feed.
+//!
+//! [`startup::app`] builds the whole HTTP application from an [`state::AppState`]
+//! without binding a socket; [`startup::run`] opens the database (a private
+//! cluster when none is configured), binds and serves.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod ops;
+pub mod pg;
+pub mod routes;
+pub mod startup;
+pub mod state;
+
+pub use config::Config;
+
+/// Logs a bound address in the one stable format operators and tests read
+/// (the same as dnsd's): `listening service=<name> addr=<ip:port>`.
+pub fn log_listening(service: &str, addr: std::net::SocketAddr) {
+    tracing::info!(target: "spdyn::listen", service = %service, addr = %addr, "listening");
+}

@@ -1,0 +1,142 @@
+//! The `control` binary: serve the portal and API, apply migrations, or run a
+//! private PostgreSQL cluster for tests and development.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use control::{
+    Config,
+    config::{LogConfig, LogFormat},
+    pg::{Cluster, StartOptions},
+    startup,
+};
+
+/// spdyn control: the web portal and JSON API over PostgreSQL.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (TOML).
+    #[arg(
+        short,
+        long,
+        env = "CONTROL_CONFIG",
+        default_value = "/etc/spdyn/control.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the portal and the API (the default). Without a configured
+    /// database a private PostgreSQL cluster is started under data_dir.
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Check the configuration and exit.
+    CheckConfig,
+    /// A private PostgreSQL cluster from the server binaries on this machine
+    /// (for tests and development; no configuration needed).
+    #[command(subcommand)]
+    Postgres(PostgresCommand),
+}
+
+#[derive(Subcommand)]
+enum PostgresCommand {
+    /// Create (if needed) and start a cluster; prints its database URL.
+    Start {
+        /// Directory of the cluster (created if missing).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Without fsync: much faster, for throwaway test clusters.
+        #[arg(long)]
+        fast: bool,
+    },
+    /// Stop the cluster in the directory.
+    Stop {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // One crypto provider for every rustls user in the process (sqlx, lettre);
+    // a second one would fail at run time.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Postgres(command) = command {
+        return postgres(&runtime, command);
+    }
+    let config =
+        Config::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()))?;
+    match command {
+        Command::Serve => {
+            init_logging(&config.log);
+            runtime.block_on(startup::run(config, shutdown_signal()))
+        }
+        Command::Migrate => {
+            init_logging(&config.log);
+            runtime.block_on(async {
+                startup::Database::open(&config).await?.close().await;
+                println!("migrations applied");
+                Ok(())
+            })
+        }
+        Command::CheckConfig => {
+            println!(
+                "{}: ok ({} zones)",
+                cli.config.display(),
+                config.hosts.zones.len()
+            );
+            Ok(())
+        }
+        Command::Postgres(_) => unreachable!("handled above"),
+    }
+}
+
+fn postgres(runtime: &tokio::runtime::Runtime, command: PostgresCommand) -> anyhow::Result<()> {
+    match command {
+        PostgresCommand::Start { dir, fast } => {
+            let cluster = Cluster::start(&dir, StartOptions { durable: !fast })?;
+            runtime.block_on(control::pg::create_database(
+                &cluster.url("postgres"),
+                "spdyn",
+            ))?;
+            println!("{}", cluster.url("spdyn"));
+            Ok(())
+        }
+        PostgresCommand::Stop { dir } => Ok(Cluster::stop_dir(&dir)?),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        let _ = ctrl_c.await;
+        return;
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}
+
+fn init_logging(config: &LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
+}

@@ -1,0 +1,118 @@
+//! The calling account and its action log.
+
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    auth::ApiUser,
+    db,
+    domain::scopes::Scope,
+    error::{Error, ErrorBody},
+    routes::rfc3339,
+    state::AppState,
+};
+
+/// The account a token belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub name: String,
+    pub email: String,
+    /// `en` or `de`.
+    pub language: String,
+    pub host_quota: i32,
+    pub hosts: i64,
+    /// Scopes of the token used for this request.
+    pub scopes: Vec<String>,
+}
+
+/// The calling account.
+#[utoipa::path(get, path = "/account", tag = "account",
+    responses(
+        (status = 200, body = AccountView),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "token lacks account:read", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn get_account(
+    State(state): State<AppState>,
+    api: ApiUser,
+) -> Result<Json<AccountView>, Error> {
+    api.require(Scope::AccountRead)?;
+    let mut conn = state.db.acquire().await?;
+    let account = db::accounts::by_id(&mut conn, api.account)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    let hosts = db::hosts::list(&mut conn, api.account).await?.len() as i64;
+    Ok(Json(AccountView {
+        name: account.name,
+        email: account.email,
+        language: account.language,
+        host_quota: account.host_quota,
+        hosts,
+        scopes: api.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+    }))
+}
+
+/// One action-log entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogEntryView {
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    /// e.g. `host.create`, `token.exchange`, `signin.failure`.
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub source_addr: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LogQuery {
+    /// Only entries with an id below this (paging: the last id of a page).
+    pub before: Option<i64>,
+    /// Entries per page, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// The account's action log, newest first.
+#[utoipa::path(get, path = "/log", tag = "log", params(LogQuery),
+    responses(
+        (status = 200, body = [LogEntryView]),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "token lacks log:read", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn get_log(
+    State(state): State<AppState>,
+    api: ApiUser,
+    query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<LogEntryView>>, Error> {
+    api.require(Scope::LogRead)?;
+    let Query(query) = query.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::invalid("limit", "limit must be between 1 and 1000"));
+    }
+    let mut conn = state.db.acquire().await?;
+    let entries = db::log::list(&mut conn, api.account, query.before, limit).await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|e| LogEntryView {
+                id: e.id,
+                at: rfc3339(e.at),
+                actor: e.actor,
+                action: e.action,
+                target: e.target,
+                detail: e.detail,
+                source_addr: e.source_addr.map(|a| a.to_string()),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,336 @@
+//! Hosts and update tokens over JSON.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ApiJson;
+use crate::{
+    auth::{ApiUser, ClientAddr},
+    db::{
+        self,
+        hosts::{Host, HostChanges},
+    },
+    domain::{hosts::valid_ttl, names::HostName, scopes::Scope},
+    error::{Error, ErrorBody},
+    ops::{self, Actor, hosts::NewToken},
+    routes::{host_id, rfc3339},
+    state::AppState,
+};
+
+/// A host as the API shows it. Addresses, update times and token use are
+/// written by the DNS servers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HostView {
+    pub id: i64,
+    /// Fully qualified name, lowercase.
+    pub name: String,
+    pub zone: String,
+    pub ttl: i32,
+    pub wildcard: bool,
+    pub enabled: bool,
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+    pub ipv4_changed_at: Option<String>,
+    pub ipv6_changed_at: Option<String>,
+    /// Last accepted update (RFC 3339).
+    pub last_update_at: Option<String>,
+    pub last_client_addr: Option<String>,
+    pub last_user_agent: Option<String>,
+    pub token: TokenView,
+    pub created_at: String,
+}
+
+/// The state of a host's update token (never the token).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub present: bool,
+    pub created_at: Option<String>,
+    pub first_used_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_client_addr: Option<String>,
+    pub last_user_agent: Option<String>,
+}
+
+impl From<Host> for HostView {
+    fn from(h: Host) -> Self {
+        let ip = |a: Option<std::net::IpAddr>| a.map(|a| a.to_string());
+        Self {
+            id: h.id,
+            name: h.name,
+            zone: h.zone,
+            ttl: h.ttl,
+            wildcard: h.wildcard,
+            enabled: h.enabled,
+            ipv4: ip(h.ipv4),
+            ipv6: ip(h.ipv6),
+            ipv4_changed_at: h.ipv4_changed_at.map(rfc3339),
+            ipv6_changed_at: h.ipv6_changed_at.map(rfc3339),
+            last_update_at: h.updated_at.map(rfc3339),
+            last_client_addr: ip(h.last_client_addr),
+            last_user_agent: h.last_user_agent,
+            token: TokenView {
+                present: h.has_token,
+                created_at: h.token_created_at.map(rfc3339),
+                first_used_at: h.token_first_used_at.map(rfc3339),
+                last_used_at: h.token_last_used_at.map(rfc3339),
+                last_client_addr: ip(h.token_last_client_addr),
+                last_user_agent: h.token_last_user_agent,
+            },
+            created_at: rfc3339(h.created_at),
+        }
+    }
+}
+
+fn actor(api: &ApiUser, client: &ClientAddr) -> Actor {
+    Actor {
+        account: api.account,
+        name: api.actor(),
+        source: client.addr,
+    }
+}
+
+/// The account's hosts.
+#[utoipa::path(get, path = "/hosts", tag = "hosts",
+    responses(
+        (status = 200, body = [HostView]),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "token lacks hosts:read", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn list_hosts(
+    State(state): State<AppState>,
+    api: ApiUser,
+) -> Result<Json<Vec<HostView>>, Error> {
+    api.require(Scope::HostsRead)?;
+    let mut conn = state.db.acquire().await?;
+    let hosts = db::hosts::list(&mut conn, api.account).await?;
+    Ok(Json(hosts.into_iter().map(HostView::from).collect()))
+}
+
+/// A new host: either `name` (the full name) or `label` and `zone`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateHost {
+    /// e.g. `home.dyn.example.net`.
+    pub name: Option<String>,
+    pub label: Option<String>,
+    pub zone: Option<String>,
+    /// Seconds, 30–86400 (default from the configuration).
+    pub ttl: Option<i64>,
+    #[serde(default)]
+    pub wildcard: bool,
+}
+
+/// Creates a host.
+#[utoipa::path(post, path = "/hosts", tag = "hosts", request_body = CreateHost,
+    responses(
+        (status = 201, body = HostView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "token lacks hosts:write", body = ErrorBody),
+        (status = 409, description = "name taken or quota used up", body = ErrorBody),
+        (status = 422, description = "invalid name or TTL", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn create_host(
+    State(state): State<AppState>,
+    api: ApiUser,
+    client: ClientAddr,
+    ApiJson(input): ApiJson<CreateHost>,
+) -> Result<(StatusCode, Json<HostView>), Error> {
+    api.require(Scope::HostsWrite)?;
+    let name = match (&input.name, &input.label, &input.zone) {
+        (Some(name), None, None) => HostName::parse(name, &state.zones),
+        (None, Some(label), Some(zone)) => HostName::new(label, zone, &state.zones),
+        _ => {
+            return Err(Error::invalid(
+                "name",
+                "give either name, or label and zone",
+            ));
+        }
+    }
+    .map_err(|e| Error::invalid("name", e))?;
+    let ttl = ttl(input.ttl)?.unwrap_or(state.config.hosts.default_ttl);
+    let host =
+        ops::hosts::create(&state.db, &actor(&api, &client), &name, ttl, input.wildcard).await?;
+    Ok((StatusCode::CREATED, Json(host.into())))
+}
+
+fn ttl(ttl: Option<i64>) -> Result<Option<u32>, Error> {
+    match ttl {
+        None => Ok(None),
+        Some(t) if valid_ttl(t) => Ok(u32::try_from(t).ok()),
+        Some(_) => Err(Error::invalid(
+            "ttl",
+            "the TTL must be between 30 and 86400 seconds",
+        )),
+    }
+}
+
+/// One host.
+#[utoipa::path(get, path = "/hosts/{id}", tag = "hosts", params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = HostView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "no such host in this account", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn get_host(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<HostView>, Error> {
+    api.require(Scope::HostsRead)?;
+    let mut conn = state.db.acquire().await?;
+    let host = db::hosts::get(&mut conn, api.account, host_id(&id)?)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(host.into()))
+}
+
+/// Changes to a host; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateHost {
+    pub ttl: Option<i64>,
+    pub wildcard: Option<bool>,
+    /// Disabled hosts stop resolving and their updates answer `fatal`.
+    pub enabled: Option<bool>,
+}
+
+/// Changes TTL, wildcard or enabled state.
+#[utoipa::path(patch, path = "/hosts/{id}", tag = "hosts", params(("id" = i64, Path)), request_body = UpdateHost,
+    responses(
+        (status = 200, body = HostView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn update_host(
+    State(state): State<AppState>,
+    api: ApiUser,
+    client: ClientAddr,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UpdateHost>,
+) -> Result<Json<HostView>, Error> {
+    api.require(Scope::HostsWrite)?;
+    let id = host_id(&id)?;
+    let changes = HostChanges {
+        ttl: ttl(input.ttl)?,
+        wildcard: input.wildcard,
+        enabled: input.enabled,
+    };
+    let host = ops::hosts::update(&state.db, &actor(&api, &client), id, changes).await?;
+    Ok(Json(host.into()))
+}
+
+/// Deletes a host and its token.
+#[utoipa::path(delete, path = "/hosts/{id}", tag = "hosts", params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn delete_host(
+    State(state): State<AppState>,
+    api: ApiUser,
+    client: ClientAddr,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Error> {
+    api.require(Scope::HostsWrite)?;
+    ops::hosts::delete(&state.db, &actor(&api, &client), host_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Creates the host's update token, or exchanges it: the old token stops at
+/// once. The token is in this answer only.
+#[utoipa::path(post, path = "/hosts/{id}/token", tag = "tokens", params(("id" = i64, Path)),
+    responses(
+        (status = 201, body = NewToken),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "token lacks tokens:write", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn set_token(
+    State(state): State<AppState>,
+    api: ApiUser,
+    client: ClientAddr,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<NewToken>), Error> {
+    api.require(Scope::TokensWrite)?;
+    let (host, token) =
+        ops::hosts::set_token(&state.db, &actor(&api, &client), host_id(&id)?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewToken {
+            hostname: host.name,
+            token,
+        }),
+    ))
+}
+
+/// Revokes the host's update token.
+#[utoipa::path(delete, path = "/hosts/{id}/token", tag = "tokens", params(("id" = i64, Path)),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "the host has no token", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    api: ApiUser,
+    client: ClientAddr,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Error> {
+    api.require(Scope::TokensWrite)?;
+    ops::hosts::revoke_token(&state.db, &actor(&api, &client), host_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Creates update tokens for every host that has none. Answers JSON, or the
+/// `spdyn_update_token.csv` file (hostname, token) with `Accept: text/csv`.
+#[utoipa::path(post, path = "/tokens/missing", tag = "tokens",
+    responses(
+        (status = 200, body = [NewToken], content_type = "application/json"),
+        (status = 200, body = String, content_type = "text/csv"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn create_missing_tokens(
+    State(state): State<AppState>,
+    api: ApiUser,
+    client: ClientAddr,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    api.require(Scope::TokensWrite)?;
+    let tokens = ops::hosts::create_missing_tokens(&state.db, &actor(&api, &client)).await?;
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if wants_csv {
+        Ok(crate::routes::csv_download(
+            "spdyn_update_token.csv",
+            ops::hosts::tokens_csv(&tokens),
+        ))
+    } else {
+        Ok(Json(tokens).into_response())
+    }
+}

@@ -1,0 +1,405 @@
+//! Sign-in, sign-out, sign-up, password reset and profile pages.
+
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    Done, actor,
+    i18n::{Tr, error_text},
+    page_with,
+    pages::{
+        Chrome, LanguageOption, LoginPage, ProfilePage, ResetFormPage, ResetRequestPage, SignupPage,
+    },
+    render,
+};
+use crate::{
+    auth::{
+        ClientAddr, CurrentUser,
+        extractors::{Lang, MaybeSession},
+        session,
+    },
+    domain::accounts::Language,
+    error::{Error, HtmlError},
+    ops::{self, Actor, accounts::SigninError},
+    state::AppState,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Query(done): Query<Done>,
+) -> Result<Response, HtmlError> {
+    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
+    let page = LoginPage {
+        c: Chrome::anonymous(lang, csrf).with_done(done.done.as_deref()),
+        name: String::new(),
+        signup: state.config.accounts.signup,
+    };
+    Ok(page_with(StatusCode::OK, &page, cookie))
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn login_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, HtmlError> {
+    match ops::accounts::signin(
+        &state.db,
+        &state.config,
+        &form.name,
+        &form.password,
+        client.addr,
+    )
+    .await
+    {
+        Ok(account) => {
+            // A new session id at sign-in: a session fixed before cannot be
+            // carried over.
+            session::close(&state, current.as_ref()).await?;
+            let (_, cookie) =
+                session::open(&state, Some(account.account_id()), client.origin()).await?;
+            let mut response = Redirect::to("/hosts").into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Err(SigninError::Other(error)) => Err(error.into()),
+        Err(failure) => {
+            let (status, key) = match failure {
+                SigninError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
+                _ => (StatusCode::UNAUTHORIZED, "login.failed"),
+            };
+            let (csrf, cookie) =
+                session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
+            let page = LoginPage {
+                c: Chrome::anonymous(lang, csrf).with_error(Tr(lang).t(key)),
+                name: form.name.chars().take(64).collect(),
+                signup: state.config.accounts.signup,
+            };
+            Ok(page_with(status, &page, cookie))
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn logout_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    client: ClientAddr,
+) -> Result<Response, HtmlError> {
+    if let Some(context) = &current
+        && let (Some(id), Some(name)) = (context.session.account_id, &context.session.account_name)
+    {
+        let actor = Actor {
+            account: crate::domain::accounts::AccountId(id),
+            name: name.clone(),
+            source: client.addr,
+        };
+        let mut conn = state.db.acquire().await.map_err(Error::from)?;
+        crate::db::log::add(
+            &mut conn,
+            &actor.entry(crate::db::log::Action::Signout, name, ""),
+        )
+        .await
+        .map_err(Error::from)?;
+    }
+    session::close(&state, current.as_ref()).await?;
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session::cookie(None, state.config.http.is_https(), 0),
+    );
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignupForm {
+    name: String,
+    email: String,
+    password: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn signup_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+) -> Result<Response, HtmlError> {
+    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
+    let open = state.config.accounts.signup;
+    let page = SignupPage {
+        c: Chrome::anonymous(lang, csrf),
+        open,
+        name: String::new(),
+        email: String::new(),
+    };
+    let status = if open {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok(page_with(status, &page, cookie))
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn signup_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Form(form): Form<SignupForm>,
+) -> Result<Response, HtmlError> {
+    if !state.config.accounts.signup {
+        return Err(Error::NotFound.into());
+    }
+    let input = ops::accounts::Signup {
+        name: &form.name,
+        email: &form.email,
+        password: &form.password,
+        language: lang,
+        source: client.addr,
+    };
+    match ops::accounts::signup(&state.db, &state.config, input).await {
+        Ok(account) => {
+            session::close(&state, current.as_ref()).await?;
+            let (_, cookie) =
+                session::open(&state, Some(account.account_id()), client.origin()).await?;
+            let mut response = Redirect::to("/hosts?done=signed_up").into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Err(error) if !error.status_code().is_server_error() => {
+            let (csrf, cookie) =
+                session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
+            let page = SignupPage {
+                c: Chrome::anonymous(lang, csrf).with_error(error_text(Tr(lang), &error)),
+                open: true,
+                name: form.name.chars().take(64).collect(),
+                email: form.email.chars().take(254).collect(),
+            };
+            Ok(page_with(error.status_code(), &page, cookie))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn reset_request_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+) -> Result<Response, HtmlError> {
+    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
+    let page = ResetRequestPage {
+        c: Chrome::anonymous(lang, csrf),
+        sent: false,
+    };
+    Ok(page_with(StatusCode::OK, &page, cookie))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetRequestForm {
+    who: String,
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn reset_request_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Form(form): Form<ResetRequestForm>,
+) -> Result<Response, HtmlError> {
+    ops::accounts::request_reset(&state.db, &state.config, &form.who, client.addr).await?;
+    state.mail_wake.notify_one();
+    let csrf = current.map(|c| c.session.csrf_token).unwrap_or_default();
+    Ok(render(&ResetRequestPage {
+        c: Chrome::anonymous(lang, csrf),
+        sent: true,
+    }))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn reset_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Path(token): Path<String>,
+) -> Result<Response, HtmlError> {
+    let valid = ops::accounts::reset_link_valid(&state.db, &token).await?;
+    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page = ResetFormPage {
+        c: Chrome::anonymous(lang, csrf),
+        token,
+        valid,
+    };
+    Ok(page_with(status, &page, cookie))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    password: String,
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn reset_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, HtmlError> {
+    let csrf = current.map(|c| c.session.csrf_token).unwrap_or_default();
+    match ops::accounts::reset_password(&state.db, &token, &form.password, client.addr).await {
+        Ok(()) => Ok(Redirect::to("/login?done=reset_done").into_response()),
+        Err(Error::NotFound) => {
+            let page = ResetFormPage {
+                c: Chrome::anonymous(lang, csrf),
+                token,
+                valid: false,
+            };
+            Ok(page_with(StatusCode::NOT_FOUND, &page, None))
+        }
+        Err(error @ Error::Invalid { .. }) => {
+            let page = ResetFormPage {
+                c: Chrome::anonymous(lang, csrf).with_error(error_text(Tr(lang), &error)),
+                token,
+                valid: true,
+            };
+            Ok(page_with(error.status_code(), &page, None))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn profile_page(
+    state: &AppState,
+    user: &CurrentUser,
+    c: Chrome,
+) -> Result<ProfilePage, Error> {
+    let mut conn = state.db.acquire().await?;
+    let account = crate::db::accounts::by_id(&mut conn, user.account)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    let current = account.language();
+    let languages = Language::ALL
+        .into_iter()
+        .map(|l| LanguageOption {
+            code: l.code(),
+            name: match l {
+                Language::En => "English",
+                Language::De => "Deutsch",
+            },
+            selected: l == current,
+        })
+        .collect();
+    Ok(ProfilePage {
+        c,
+        email: account.email,
+        languages,
+    })
+}
+
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn profile_get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(done): Query<Done>,
+) -> Result<Response, HtmlError> {
+    let c = Chrome::signed_in(&user).with_done(done.done.as_deref());
+    Ok(render(&profile_page(&state, &user, c).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    email: String,
+    language: String,
+}
+
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn profile_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: ClientAddr,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, HtmlError> {
+    match ops::accounts::update_profile(
+        &state.db,
+        &actor(&user, &client),
+        &form.email,
+        &form.language,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to("/profile?done=saved").into_response()),
+        Err(error @ Error::Invalid { .. }) => {
+            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+            Ok((
+                error.status_code(),
+                render(&profile_page(&state, &user, c).await?),
+            )
+                .into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn password_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: ClientAddr,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, HtmlError> {
+    let result = ops::accounts::change_password(
+        &state.db,
+        &actor(&user, &client),
+        &user.session.id_hash,
+        &form.current_password,
+        &form.new_password,
+    )
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/profile?done=password_changed").into_response()),
+        Err(error @ Error::Invalid { .. }) => {
+            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+            Ok((
+                error.status_code(),
+                render(&profile_page(&state, &user, c).await?),
+            )
+                .into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,218 @@
+//! Building the application ([`app`]) and running it ([`run`]): database
+//! (configured or private cluster), migrations, first administrator, HTTP
+//! listener, mail sender and housekeeping.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    Json, Router,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use sqlx::PgPool;
+use utoipa::OpenApi;
+
+use crate::{
+    Config, db, mail, ops,
+    pg::{self, Cluster, StartOptions},
+    routes,
+    state::AppState,
+};
+
+/// Name of the database inside a private cluster.
+const PRIVATE_DATABASE: &str = "spdyn";
+/// How often expired sessions are removed.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+/// The portal's stylesheet, compiled in.
+const STYLESHEET: &str = include_str!("../static/style.css");
+
+/// The whole HTTP application: web UI, JSON API, OpenAPI document, health.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::web::router(state.clone()))
+        .nest("/api/v1", routes::api::router())
+        .route("/api/openapi.json", get(openapi))
+        .route("/static/style.css", get(stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(routes::api::ApiDoc::openapi())
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<AppState>) -> StatusCode {
+    match sqlx::query("SELECT 1").execute(&state.db).await {
+        Ok(_) => StatusCode::OK,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Headers on every answer: no framing, no sniffing, no referrer (reset links
+/// are in URLs), a CSP that allows no script at all, and no caching of pages
+/// that may show a token once.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// An open database, and the private cluster behind it if control started one.
+#[derive(Debug)]
+pub struct Database {
+    pub pool: PgPool,
+    pub cluster: Option<Cluster>,
+}
+
+impl Database {
+    /// Connects to the configured database, or creates and starts the private
+    /// cluster under `data_dir/postgres`; then applies the migrations.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let (url, cluster) = match config.database.url()? {
+            Some(url) => (url, None),
+            None => {
+                let root = config.data_dir.join("postgres");
+                tracing::info!(dir = %root.display(), "starting the private PostgreSQL cluster");
+                let cluster = tokio::task::spawn_blocking(move || {
+                    Cluster::start(&root, StartOptions { durable: true })
+                })
+                .await??;
+                (cluster.url(PRIVATE_DATABASE), Some(cluster))
+            }
+        };
+        match prepare(cluster.as_ref(), config, &url).await {
+            Ok(pool) => Ok(Self { pool, cluster }),
+            Err(error) => {
+                if let Some(cluster) = cluster {
+                    stop_cluster(cluster).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Closes the pool and stops the private cluster, if any.
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.cluster {
+            stop_cluster(cluster).await;
+        }
+    }
+}
+
+async fn prepare(cluster: Option<&Cluster>, config: &Config, url: &str) -> anyhow::Result<PgPool> {
+    if let Some(cluster) = cluster {
+        pg::create_database(&cluster.url("postgres"), PRIVATE_DATABASE).await?;
+    }
+    let pool = db::connect(url, config.database.max_connections)
+        .await
+        .context("connecting to PostgreSQL")?;
+    db::migrate(&pool).await.context("applying migrations")?;
+    Ok(pool)
+}
+
+async fn stop_cluster(cluster: Cluster) {
+    match tokio::task::spawn_blocking(move || cluster.stop()).await {
+        Ok(Ok(())) => tracing::info!("private PostgreSQL cluster stopped"),
+        Ok(Err(error)) => tracing::error!(%error, "stopping the private PostgreSQL cluster"),
+        Err(error) => tracing::error!(%error, "stopping the private PostgreSQL cluster"),
+    }
+}
+
+/// Runs control until `shutdown` completes, then stops what it started.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let database = Database::open(&config).await?;
+    let result = serve(config, database.pool.clone(), shutdown).await;
+    database.close().await;
+    result
+}
+
+async fn serve(
+    config: Config,
+    pool: PgPool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if let Some((name, password)) = ops::accounts::ensure_first_admin(&pool, &config).await? {
+        // Printed (not logged) once: logs must never hold secrets.
+        println!("first admin created (shown only now): name={name} password={password}");
+    }
+    let transport = mail::Transport::from_config(&config.mail)?;
+    let from = config.mail.from.parse().context("mail.from")?;
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+    let addr = listener.local_addr()?;
+    crate::log_listening("control-http", addr);
+    let public_url = config.http.public_url.clone();
+    let state = AppState::new(pool.clone(), config);
+    let sender = tokio::spawn(mail::run_sender(
+        pool.clone(),
+        transport,
+        from,
+        state.mail_wake.clone(),
+    ));
+    let pruner = tokio::spawn(prune_sessions(pool));
+    tracing::info!(portal = %public_url, "control ready");
+    let served = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    sender.abort();
+    pruner.abort();
+    tracing::info!("control stopping");
+    served.map_err(Into::into)
+}
+
+async fn prune_sessions(pool: PgPool) {
+    let mut tick = tokio::time::interval(PRUNE_INTERVAL);
+    loop {
+        tick.tick().await;
+        let pruned = async {
+            let mut conn = pool.acquire().await?;
+            db::sessions::prune(&mut conn).await
+        }
+        .await;
+        if let Err(error) = pruned {
+            tracing::warn!(%error, "pruning sessions");
+        }
+    }
+}
