@@ -88,14 +88,15 @@ pub struct MetricsConfig {
 pub struct StoreConfig {
     /// Directory of the sled database.
     pub path: PathBuf,
-    /// sled page cache in MiB. Queries never read sled, so this only speeds up
-    /// updates of hosts that were not touched recently.
+    /// sled page cache in MiB. Queries never read sled; updates read one host
+    /// each, and the kernel's page cache serves what sled's cache misses, so
+    /// a small cache costs little and keeps the resident size down.
     #[serde(default = "default_cache_mb")]
     pub cache_mb: u64,
 }
 
 fn default_cache_mb() -> u64 {
-    32
+    8
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -83,14 +83,16 @@ impl Fqdn {
         key_of(&self.0)
     }
 
-    /// The name of a child: `<label>.<self>`. The label is trusted (internal use:
-    /// `*` and `_acme-challenge`).
-    pub fn child_key(&self, label: &str) -> Vec<u8> {
-        let mut key = Vec::with_capacity(self.0.len() + label.len() + 3);
-        key.push(label.len() as u8);
-        key.extend(label.bytes().map(|b| b.to_ascii_lowercase()));
-        key.extend_from_slice(&self.key());
-        key
+    /// The key of a child name `<label>.<key>`, written into `buf`. The label
+    /// is trusted (internal use: `*` and `_acme-challenge`).
+    pub fn child_key_in<'b>(key: &[u8], label: &str, buf: &'b mut [u8; 256]) -> &'b [u8] {
+        let len = 1 + label.len() + key.len();
+        buf[0] = label.len() as u8;
+        for (dst, src) in buf[1..].iter_mut().zip(label.bytes()) {
+            *dst = src.to_ascii_lowercase();
+        }
+        buf[1 + label.len()..len].copy_from_slice(key);
+        &buf[..len]
     }
 
     /// True when `self` equals `apex` or lies below it.
@@ -220,7 +222,11 @@ mod tests {
         assert_eq!(parent_key(b"\x00"), None);
         assert_eq!(key_to_dotted(&key), "ab.example");
         let host = Fqdn::parse("h.example").unwrap();
-        assert_eq!(host.child_key("*"), b"\x01*\x01h\x07example\x00");
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            Fqdn::child_key_in(&host.key(), "*", &mut buf),
+            b"\x01*\x01h\x07example\x00"
+        );
     }
 
     #[test]

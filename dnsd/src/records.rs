@@ -5,8 +5,6 @@
 //! `0xC00C` (the question name at offset 12 of every DNS message), followed by
 //! TYPE, CLASS, TTL, RDLENGTH and uncompressed RDATA. Answering is a copy.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use hickory_proto::{
     rr::{RData, RecordType},
     serialize::binary::{BinEncodable, BinEncoder},
@@ -43,12 +41,21 @@ pub enum RecordError {
     TxtTooLong,
 }
 
-/// All records of one type at one name, in answer-section wire form.
+/// All records of one type at one name, in answer-section wire form (owned,
+/// used while building nodes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rrset {
     rtype: u16,
     count: u16,
     wire: Box<[u8]>,
+}
+
+/// A borrowed RRset, as stored inside an index node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RrsetRef<'a> {
+    rtype: u16,
+    count: u16,
+    wire: &'a [u8],
 }
 
 impl Rrset {
@@ -57,12 +64,7 @@ impl Rrset {
         let mut wire = Vec::new();
         let mut count = 0u16;
         for rdata in rdatas {
-            wire.extend_from_slice(&OWNER_IS_QNAME);
-            wire.extend_from_slice(&rtype.to_be_bytes());
-            wire.extend_from_slice(&CLASS_IN.to_be_bytes());
-            wire.extend_from_slice(&ttl.to_be_bytes());
-            wire.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-            wire.extend_from_slice(rdata);
+            write_rr(&mut wire, rtype, ttl, rdata);
             count += 1;
         }
         Self {
@@ -70,14 +72,6 @@ impl Rrset {
             count,
             wire: wire.into_boxed_slice(),
         }
-    }
-
-    pub fn a(ttl: u32, addr: Ipv4Addr) -> Self {
-        Self::new(TYPE_A, ttl, [&addr.octets()[..]])
-    }
-
-    pub fn aaaa(ttl: u32, addr: Ipv6Addr) -> Self {
-        Self::new(TYPE_AAAA, ttl, [&addr.octets()[..]])
     }
 
     /// One TXT RR per value, each value a single character-string.
@@ -93,14 +87,32 @@ impl Rrset {
         self.rtype
     }
 
+    pub fn as_ref(&self) -> RrsetRef<'_> {
+        RrsetRef {
+            rtype: self.rtype,
+            count: self.count,
+            wire: &self.wire,
+        }
+    }
+}
+
+impl<'a> RrsetRef<'a> {
+    pub fn from_parts(rtype: u16, count: u16, wire: &'a [u8]) -> Self {
+        Self { rtype, count, wire }
+    }
+
+    pub fn rtype(&self) -> u16 {
+        self.rtype
+    }
+
     /// Number of RRs.
     pub fn count(&self) -> u16 {
         self.count
     }
 
     /// The RRs exactly as they go into an answer section.
-    pub fn wire(&self) -> &[u8] {
-        &self.wire
+    pub fn wire(&self) -> &'a [u8] {
+        self.wire
     }
 
     pub fn ttl(&self) -> u32 {
@@ -110,8 +122,8 @@ impl Rrset {
     }
 
     /// The RDATA of each RR.
-    pub fn rdatas(&self) -> impl Iterator<Item = &[u8]> {
-        let mut rest: &[u8] = &self.wire;
+    pub fn rdatas(&self) -> impl Iterator<Item = &'a [u8]> {
+        let mut rest: &'a [u8] = self.wire;
         std::iter::from_fn(move || {
             let header = rest.get(..RR_HEADER_LEN)?;
             let len = usize::from(u16::from_be_bytes([header[10], header[11]]));
@@ -120,6 +132,16 @@ impl Rrset {
             Some(rdata)
         })
     }
+}
+
+/// Appends one RR in answer form (owner = pointer to the question name).
+pub fn write_rr(out: &mut Vec<u8>, rtype: u16, ttl: u32, rdata: &[u8]) {
+    out.extend_from_slice(&OWNER_IS_QNAME);
+    out.extend_from_slice(&rtype.to_be_bytes());
+    out.extend_from_slice(&CLASS_IN.to_be_bytes());
+    out.extend_from_slice(&ttl.to_be_bytes());
+    out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    out.extend_from_slice(rdata);
 }
 
 /// A TXT RDATA holding one character-string.
@@ -188,7 +210,8 @@ mod tests {
 
     #[test]
     fn rrset_wire_has_pointer_owner_and_reads_back() {
-        let set = Rrset::new(TYPE_A, 60, [&[192u8, 0, 2, 1][..], &[192, 0, 2, 2][..]]);
+        let owned = Rrset::new(TYPE_A, 60, [&[192u8, 0, 2, 1][..], &[192, 0, 2, 2][..]]);
+        let set = owned.as_ref();
         assert_eq!(set.count(), 2);
         assert_eq!(set.ttl(), 60);
         assert_eq!(&set.wire()[..2], &OWNER_IS_QNAME);

@@ -188,7 +188,7 @@ impl Zone {
         for (key, sets) in nodes {
             hash.update(key);
             for set in sets {
-                hash.update(set.wire());
+                hash.update(set.as_ref().wire());
             }
         }
         hash.finalize().into()
@@ -234,10 +234,14 @@ mod tests {
         assert_eq!(zone.name, "dyn.example");
         let apex = &nodes[&zone.apex.to_vec()];
         assert_eq!(apex[0].rtype(), TYPE_NS);
-        assert_eq!(apex[0].count(), 2);
+        assert_eq!(apex[0].as_ref().count(), 2);
         let www = &nodes[&key_of("www.dyn.example")];
-        assert_eq!(www[0].count(), 2);
-        assert_eq!(www[0].ttl(), 100, "an RRset has one TTL, the lowest");
+        assert_eq!(www[0].as_ref().count(), 2);
+        assert_eq!(
+            www[0].as_ref().ttl(),
+            100,
+            "an RRset has one TTL, the lowest"
+        );
         assert_eq!(zone.negative_ttl(), 60);
     }
 

@@ -3,15 +3,15 @@
 
 use crate::{
     names::parent_key,
-    records::{Rrset, TYPE_ANY, TYPE_CNAME, TYPE_SOA},
-    store::index::IndexView,
+    records::{RrsetRef, TYPE_ANY, TYPE_CNAME, TYPE_SOA},
+    store::{index::IndexView, node::Node},
     zone::Zone,
 };
 
 /// What the answer section holds.
 #[derive(Debug, Clone, Copy)]
 pub enum Answer<'a> {
-    Rrset(&'a Rrset),
+    Rrset(RrsetRef<'a>),
     /// The zone's SOA (built on the fly because its serial changes).
     Soa,
 }
@@ -58,7 +58,7 @@ pub fn resolve<'a>(view: &'a IndexView<'_>, qname: &[u8], qtype: u16) -> Resolut
                 answer: Answer::Soa,
             };
         }
-        return from_node(zone, &node.rrsets, qtype);
+        return from_node(zone, node, qtype);
     }
     // Wildcard synthesis (RFC 4592): find the closest encloser; if `*.<it>`
     // exists, answer from it as if it were the query name.
@@ -72,7 +72,7 @@ pub fn resolve<'a>(view: &'a IndexView<'_>, qname: &[u8], qtype: u16) -> Resolut
             wildcard.extend_from_slice(b"\x01*");
             wildcard.extend_from_slice(parent);
             return match view.node(&wildcard) {
-                Some(node) => from_node(zone, &node.rrsets, qtype),
+                Some(node) => from_node(zone, node, qtype),
                 None => Resolution::NxDomain { zone },
             };
         }
@@ -81,15 +81,12 @@ pub fn resolve<'a>(view: &'a IndexView<'_>, qname: &[u8], qtype: u16) -> Resolut
     Resolution::NxDomain { zone }
 }
 
-fn from_node<'a>(zone: &'a Zone, rrsets: &'a [Rrset], qtype: u16) -> Resolution<'a> {
+fn from_node<'a>(zone: &'a Zone, node: &'a Node, qtype: u16) -> Resolution<'a> {
     let set = if qtype == TYPE_ANY {
         // RFC 8482: answer ANY with one RRset rather than everything.
-        rrsets.first()
+        node.rrsets().next()
     } else {
-        rrsets
-            .iter()
-            .find(|set| set.rtype() == qtype)
-            .or_else(|| rrsets.iter().find(|set| set.rtype() == TYPE_CNAME))
+        node.rrset(qtype).or_else(|| node.rrset(TYPE_CNAME))
     };
     match set {
         Some(set) => Resolution::Found {

@@ -16,7 +16,10 @@ use papaya::HashMap as LockFreeMap;
 use crate::{
     names::{Fqdn, parent_key},
     records::Rrset,
-    store::model::HostRecord,
+    store::{
+        model::HostRecord,
+        node::{Node, NodeKey},
+    },
     zone::{StaticNodes, Zone},
 };
 
@@ -24,37 +27,6 @@ use crate::{
 pub const ACME_LABEL: &str = "_acme-challenge";
 
 type Hasher = foldhash::fast::RandomState;
-
-/// The data at one name. An empty `rrsets` with `owned == false` is an empty
-/// non-terminal; `owned == true` with no rrsets is a host without addresses
-/// (it exists: NODATA, not NXDOMAIN).
-#[derive(Debug, Clone)]
-pub struct Node {
-    /// Sorted by type.
-    pub rrsets: Box<[Rrset]>,
-    owned: bool,
-}
-
-impl Node {
-    fn owned(mut rrsets: Vec<Rrset>) -> Self {
-        rrsets.sort_by_key(Rrset::rtype);
-        Self {
-            rrsets: rrsets.into_boxed_slice(),
-            owned: true,
-        }
-    }
-
-    fn empty_non_terminal() -> Self {
-        Self {
-            rrsets: Box::new([]),
-            owned: false,
-        }
-    }
-
-    pub fn rrset(&self, rtype: u16) -> Option<&Rrset> {
-        self.rrsets.iter().find(|set| set.rtype() == rtype)
-    }
-}
 
 /// State only the writer touches.
 #[derive(Default)]
@@ -67,7 +39,7 @@ struct WriterState {
 
 pub struct Index {
     zones: Vec<Zone>,
-    nodes: LockFreeMap<Box<[u8]>, Node, Hasher>,
+    nodes: LockFreeMap<NodeKey, Node, Hasher>,
     writer: Mutex<WriterState>,
 }
 
@@ -181,30 +153,25 @@ impl Index {
         if self.zone_of(&key).is_none() {
             return;
         }
-        let wildcard_key = name.child_key("*");
-        let acme_key = name.child_key(ACME_LABEL);
+        let (mut wildcard_buf, mut acme_buf) = ([0u8; 256], [0u8; 256]);
+        let wildcard_key = Fqdn::child_key_in(&key, "*", &mut wildcard_buf);
+        let acme_key = Fqdn::child_key_in(&key, ACME_LABEL, &mut acme_buf);
         let Some(host) = host else {
-            for key in [&wildcard_key, &acme_key, &key] {
+            for key in [wildcard_key, acme_key, &key] {
                 self.clear(key);
             }
             return;
         };
-        let mut address_sets = Vec::with_capacity(2);
-        if let Some(v4) = host.ipv4 {
-            address_sets.push(Rrset::a(host.ttl, v4));
-        }
-        if let Some(v6) = host.ipv6 {
-            address_sets.push(Rrset::aaaa(host.ttl, v6));
-        }
+        let node = Node::addresses(host.ttl, host.ipv4, host.ipv6);
         if host.wildcard {
-            self.set(&wildcard_key, Node::owned(address_sets.clone()));
+            self.set(wildcard_key, node.clone());
         } else {
-            self.clear(&wildcard_key);
+            self.clear(wildcard_key);
         }
-        self.set(&key, Node::owned(address_sets));
+        self.set(&key, node);
         match Rrset::txt(host.ttl, &host.txt) {
-            Ok(set) if !host.txt.is_empty() => self.set(&acme_key, Node::owned(vec![set])),
-            _ => self.clear(&acme_key),
+            Ok(set) if !host.txt.is_empty() => self.set(acme_key, Node::owned(vec![set])),
+            _ => self.clear(acme_key),
         }
     }
 
@@ -215,18 +182,20 @@ impl Index {
     }
 
     fn put(&self, key: &[u8], node: Node) {
-        self.nodes.pin().insert(key.into(), node);
+        self.nodes.pin().insert(NodeKey::new(key), node);
     }
 
     fn is_owned(&self, key: &[u8]) -> bool {
-        self.nodes.pin().get(key).is_some_and(|node| node.owned)
+        self.nodes.pin().get(key).is_some_and(Node::is_owned)
     }
 
     /// Sets an owned node, creating empty non-terminals above it.
     fn set(&self, key: &[u8], node: Node) {
-        if !self.is_owned(key) {
+        let ancestors = self.ancestors_below_apex(key);
+        // Most hosts sit right below an apex: no counts to keep, no lock.
+        if !ancestors.is_empty() && !self.is_owned(key) {
             let mut state = self.writer();
-            for ancestor in self.ancestors_below_apex(key) {
+            for ancestor in ancestors {
                 let count = state.descendants.entry(ancestor.into()).or_insert(0);
                 *count += 1;
                 if *count == 1 && self.nodes.pin().get(ancestor).is_none() {
@@ -338,7 +307,7 @@ mod tests {
                 .is_some()
         );
         let ent = view.node(&key_of("b.c.dyn.example")).unwrap();
-        assert!(ent.rrsets.is_empty() && !ent.owned);
+        assert!(ent.is_empty() && !ent.is_owned());
         assert!(view.node(&key_of("c.dyn.example")).is_some());
         drop(view);
 

@@ -9,6 +9,7 @@
 
 pub mod index;
 pub mod model;
+pub mod node;
 mod txn;
 mod writer;
 
@@ -127,13 +128,7 @@ impl Store {
             .collect();
         let index = Arc::new(Index::new(zones));
         restore_serials(&db, &index, &fingerprints)?;
-        let mut hosts = 0usize;
-        for entry in db.scan_prefix(HOST_PREFIX) {
-            let (key, value) = entry?;
-            let host: HostRecord = decode(&key, &value)?;
-            index.apply_host(&host);
-            hosts += 1;
-        }
+        let hosts = load_hosts(&db, &index)?;
         tracing::info!(hosts, names = index.len(), path = %path.display(), "store loaded");
 
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
@@ -273,6 +268,69 @@ impl Store {
     pub fn size_on_disk(&self) -> u64 {
         self.inner.db.size_on_disk().unwrap_or(0)
     }
+}
+
+/// Reads every host into the index. sled's scan is sequential, so one thread
+/// reads and the decoding and indexing are spread over the others.
+fn load_hosts(db: &sled::Db, index: &Index) -> Result<usize, StoreError> {
+    const CHUNK: usize = 4096;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4);
+    std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(sled::IVec, sled::IVec)>>(4);
+            senders.push(tx);
+            handles.push(scope.spawn(move || -> Result<usize, StoreError> {
+                let mut loaded = 0;
+                for chunk in rx {
+                    for (key, value) in chunk {
+                        let host: HostRecord = decode(&key, &value)?;
+                        index.apply_host(&host);
+                        loaded += 1;
+                    }
+                }
+                Ok(loaded)
+            }));
+        }
+        let mut scan_error = None;
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut next = 0;
+        for entry in db.scan_prefix(HOST_PREFIX) {
+            match entry {
+                Ok(entry) => chunk.push(entry),
+                Err(error) => {
+                    scan_error = Some(error.into());
+                    break;
+                }
+            }
+            if chunk.len() == CHUNK {
+                // A worker that stopped early kept its error; collect it below.
+                if senders[next].send(std::mem::take(&mut chunk)).is_err() {
+                    break;
+                }
+                next = (next + 1) % workers;
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = senders[next].send(chunk);
+        }
+        drop(senders);
+        let mut loaded = 0;
+        for handle in handles {
+            match handle.join() {
+                Ok(Ok(count)) => loaded += count,
+                Ok(Err(error)) => scan_error = scan_error.or(Some(error)),
+                Err(_) => {
+                    scan_error =
+                        scan_error.or(Some(StoreError::Io("a load thread panicked".into())));
+                }
+            }
+        }
+        scan_error.map_or(Ok(loaded), Err)
+    })
 }
 
 fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
