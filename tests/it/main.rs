@@ -3,6 +3,10 @@
 //! them over real sockets with real clients.
 
 mod clients;
+mod control_api;
+mod control_browser;
+mod control_harness;
+mod control_web;
 mod dns;
 mod durability;
 mod harness;

@@ -2,8 +2,7 @@
 //! that dnsd must know (it checks account-mode update passwords) is published
 //! to the change feed in the same transaction.
 
-use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 
 use super::feed::{self, Kind};
@@ -204,17 +203,15 @@ pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<AccountSummary>> 
     .await
 }
 
-/// Appends the account's full state to the change feed.
+/// Appends the account's full state to the change feed (`account.upsert`),
+/// shaped by the `dnsd_account_payloads` view.
 async fn publish(conn: &mut PgConnection, account: &Account) -> sqlx::Result<()> {
-    let payload = json!({
-        "name": account.name,
-        "password_hash": account.password_hash,
-        "enabled": account.enabled,
-        // Linking to a reseller account arrives with PRODUCT.md §8 (table
-        // `account_links`); until then no account is linked.
-        "linked": false,
-    });
-    feed::append(conn, Kind::AccountUpsert, payload)
+    let payload: Json<serde_json::Value> =
+        sqlx::query_scalar("SELECT payload FROM dnsd_account_payloads WHERE id = $1")
+            .bind(account.id)
+            .fetch_one(&mut *conn)
+            .await?;
+    feed::append(conn, Kind::AccountUpsert, payload.0)
         .await
         .map(drop)
 }

@@ -70,3 +70,87 @@ pub async fn after(conn: &mut PgConnection, seq: i64, limit: i64) -> sqlx::Resul
     .fetch_all(conn)
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::postgres::PgListener;
+
+    use super::*;
+    use crate::{
+        db::{accounts, hosts},
+        domain::{
+            accounts::{AccountName, Email, Language},
+            names::{HostName, Zone},
+        },
+        pg::scratch::Scratch,
+    };
+
+    async fn max_seq(pool: &sqlx::PgPool) -> i64 {
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM change_feed")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_host_change_and_its_feed_entry_commit_or_roll_back_together() {
+        let scratch = Scratch::new().await.expect("test database");
+        let pool = crate::db::connect(&scratch.url, 3).await.unwrap();
+        crate::db::migrate(&pool).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        let new = accounts::NewAccount {
+            name: &AccountName::parse("alice").unwrap(),
+            email: &Email::parse("alice@example.net").unwrap(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            language: Language::En,
+            is_admin: false,
+            host_quota: 5,
+        };
+        let account = accounts::create(&mut tx, &new).await.unwrap();
+        tx.commit().await.unwrap();
+        let zones = [Zone::parse("dyn.example").unwrap()];
+        let name = HostName::new("home", "dyn.example", &zones).unwrap();
+
+        let before = max_seq(&pool).await;
+        let mut tx = pool.begin().await.unwrap();
+        hosts::create(&mut tx, account.account_id(), &name, 60, false)
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(max_seq(&pool).await, before, "rolled back: no feed entry");
+        let mut conn = pool.acquire().await.unwrap();
+        assert!(
+            hosts::list(&mut conn, account.account_id())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut listener = PgListener::connect_with(&pool).await.unwrap();
+        listener.listen(CHANNEL).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        hosts::create(&mut tx, account.account_id(), &name, 120, true)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let entries = after(&mut conn, before, 10).await.unwrap();
+        assert_eq!(entries.len(), 1, "committed: exactly one feed entry");
+        let entry = &entries[0];
+        assert_eq!(entry.kind, "host.upsert");
+        let p = &entry.payload.0;
+        assert_eq!(p["name"], "home.dyn.example");
+        assert_eq!(p["account"], "alice");
+        assert_eq!(p["ttl"], 120);
+        assert_eq!(p["wildcard"], true);
+        assert_eq!(p["enabled"], true);
+        assert_eq!(p["licence_expired"], false);
+        assert!(p["ipv4"].is_null() && p["token_hash"].is_null());
+        assert_eq!(p["ipv4_changed_ms"], 0);
+        assert_eq!(p["txt"], serde_json::json!([]));
+        let notification = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
+            .await
+            .expect("NOTIFY after commit")
+            .unwrap();
+        assert_eq!(notification.payload(), entry.seq.to_string());
+    }
+}

@@ -5,11 +5,11 @@
 use std::net::IpAddr;
 
 use serde_json::json;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 
 use super::feed::{self, Kind};
-use crate::domain::{accounts::AccountId, hosts::HostId, names::HostName, tokens};
+use crate::domain::{accounts::AccountId, hosts::HostId, names::HostName};
 
 /// A host with its token's state (never the token).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -220,52 +220,16 @@ pub async fn move_to(
     Ok(from.map(AccountId))
 }
 
-/// The feed's view of a host.
-#[derive(sqlx::FromRow)]
-struct Snapshot {
-    name: String,
-    account: String,
-    ttl: i32,
-    wildcard: bool,
-    enabled: bool,
-    ipv4: Option<IpAddr>,
-    ipv6: Option<IpAddr>,
-    ipv4_changed_ms: i64,
-    ipv6_changed_ms: i64,
-    txt: Vec<String>,
-    token_hash: Option<Vec<u8>>,
-}
-
-/// Appends the host's full state to the change feed (`host.upsert`).
+/// Appends the host's full state to the change feed (`host.upsert`). The
+/// payload's shape has one definition, the `dnsd_host_payloads` view, which
+/// dnsd also bootstraps from.
 pub(crate) async fn publish(conn: &mut PgConnection, id: HostId) -> sqlx::Result<()> {
-    let s: Snapshot = sqlx::query_as(
-        "SELECT h.name, a.name AS account, h.ttl, h.wildcard, h.enabled, h.ipv4, h.ipv6,
-                coalesce((extract(epoch FROM h.ipv4_changed_at) * 1000)::bigint, 0) AS ipv4_changed_ms,
-                coalesce((extract(epoch FROM h.ipv6_changed_at) * 1000)::bigint, 0) AS ipv6_changed_ms,
-                h.txt, t.token_hash
-         FROM hosts h JOIN accounts a ON a.id = h.account_id
-         LEFT JOIN update_tokens t ON t.host_id = h.id
-         WHERE h.id = $1",
-    )
-    .bind(id.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    let payload = json!({
-        "name": s.name,
-        "account": s.account,
-        "ttl": s.ttl,
-        "wildcard": s.wildcard,
-        "enabled": s.enabled,
-        // Licences arrive with PRODUCT.md §6; until then none has expired.
-        "licence_expired": false,
-        "ipv4": s.ipv4.map(|a| a.to_string()),
-        "ipv6": s.ipv6.map(|a| a.to_string()),
-        "ipv4_changed_ms": s.ipv4_changed_ms,
-        "ipv6_changed_ms": s.ipv6_changed_ms,
-        "txt": s.txt,
-        "token_hash": s.token_hash.as_deref().map(tokens::hex),
-    });
-    feed::append(conn, Kind::HostUpsert, payload)
+    let payload: Json<serde_json::Value> =
+        sqlx::query_scalar("SELECT payload FROM dnsd_host_payloads WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *conn)
+            .await?;
+    feed::append(conn, Kind::HostUpsert, payload.0)
         .await
         .map(drop)
 }

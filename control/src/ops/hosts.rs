@@ -21,6 +21,12 @@ pub async fn create(
     ttl: u32,
     wildcard: bool,
 ) -> Result<Host, Error> {
+    if !crate::domain::hosts::valid_ttl(i64::from(ttl)) {
+        return Err(Error::invalid(
+            "ttl",
+            "the TTL must be between 30 and 86400 seconds",
+        ));
+    }
     let mut tx = pool.begin().await?;
     let host = db::hosts::create(&mut tx, actor.account, name, ttl, wildcard)
         .await
@@ -175,7 +181,8 @@ pub fn tokens_csv(tokens: &[NewToken]) -> String {
 pub async fn move_host(pool: &PgPool, operator: &Actor, host: &str, to: &str) -> Result<(), Error> {
     let to = AccountName::parse(to).map_err(|e| Error::invalid("account", e))?;
     let mut tx = pool.begin().await?;
-    let host = db::hosts::by_name_any_account(&mut tx, host.trim().trim_end_matches('.'))
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let host = db::hosts::by_name_any_account(&mut tx, &host)
         .await?
         .ok_or_else(|| Error::invalid("host", "no such host"))?;
     let target = db::accounts::by_name(&mut tx, to.as_str())

@@ -8,6 +8,8 @@
 //! (no Unix socket, so no shared socket directory is needed) and requires a
 //! password (SCRAM) kept in a file readable only by control's user.
 
+pub mod scratch;
+
 use std::{
     fs,
     io::Write,

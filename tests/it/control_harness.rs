@@ -1,0 +1,701 @@
+//! Starting the real `control` binary against a throwaway PostgreSQL database
+//! (one per test: see `control::pg::scratch`), with a real SMTP sink that
+//! keeps every mail, and clients that talk to it over HTTP like a browser
+//! (cookies, forms, CSRF tokens) or like an API client (bearer tokens).
+
+use std::{
+    io::{BufRead, BufReader},
+    net::{SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex, mpsc},
+    time::{Duration, Instant},
+};
+
+use control::pg::scratch::Scratch;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
+
+use crate::harness::{binary, client_builder};
+
+pub const ZONE: &str = "dyn.test";
+pub const OTHER_ZONE: &str = "home.test";
+pub const PASSWORD: &str = "correct horse battery";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Knobs a test may change in the generated configuration.
+#[derive(Clone)]
+pub struct Options {
+    pub signup: bool,
+    pub quota: u32,
+    /// `None`: no database URL, so control runs its private cluster.
+    pub external_database: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            signup: true,
+            quota: 5,
+            external_database: true,
+        }
+    }
+}
+
+/// A running control with its database, mail sink and directory.
+pub struct Control {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub mail: SmtpSink,
+    pub database: Option<Scratch>,
+    /// From the first start's stdout: (name, password) of the first admin.
+    pub admin: Option<(String, String)>,
+    stdout: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Control {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let database = if options.external_database {
+            Some(Scratch::new().await.expect("test database"))
+        } else {
+            None
+        };
+        let mail = SmtpSink::start().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        // The private cluster's directory must be reachable by the postgres
+        // user when the tests run as root.
+        open_for_others(dir.path());
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let config = dir.path().join("control.toml");
+        std::fs::write(
+            &config,
+            config_text(
+                &options,
+                addr,
+                mail.addr,
+                database.as_ref().map(|d| d.url.as_str()),
+            ),
+        )
+        .expect("write config");
+        let mut control = Self {
+            child: None,
+            dir,
+            config,
+            addr,
+            base: format!("http://{addr}"),
+            mail,
+            database,
+            admin: None,
+            stdout: Arc::default(),
+            log: Arc::default(),
+        };
+        control.spawn();
+        control.admin = control.admin_line();
+        control
+    }
+
+    /// Starts the process and waits until it reports `control ready`.
+    pub fn spawn(&mut self) {
+        let mut child = Command::new(binary("control"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start control");
+        let stdout = child.stdout.take().expect("stdout");
+        let out = self.stdout.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                out.lock().expect("stdout").push(line);
+            }
+        });
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        let log = self.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.lock().expect("log").push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        self.child = Some(child);
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut listening = None;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(remaining)
+                .unwrap_or_else(|_| panic!("control did not become ready:\n{}", self.log_text()));
+            if let Some(addr) = parse_listening(&line, "control-http") {
+                listening = Some(addr);
+            }
+            if line.contains("control ready") {
+                break;
+            }
+        }
+        assert_eq!(
+            listening,
+            Some(self.addr),
+            "listening line names the bound address"
+        );
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+    }
+
+    fn admin_line(&self) -> Option<(String, String)> {
+        // stdout is read by another thread; the line precedes `ready` on stderr.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let found = self.stdout.lock().expect("stdout").iter().find_map(|line| {
+                let rest = line.split_once("first admin created")?.1;
+                let name = rest.split_once("name=")?.1.split_whitespace().next()?;
+                let password = rest.split_once("password=")?.1.split_whitespace().next()?;
+                Some((name.to_owned(), password.to_owned()))
+            });
+            if found.is_some() || Instant::now() > deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stdout_text(&self) -> String {
+        self.stdout.lock().expect("stdout").join("\n")
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().expect("log").join("\n")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGTERM and wait: a graceful stop (the private cluster stops too).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "control did not stop:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL, then start again on the same database.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A direct connection to the test database (for checks and for
+    /// simulating time, e.g. expiring a link).
+    pub async fn db(&self) -> sqlx::PgPool {
+        let url = &self.database.as_ref().expect("external database").url;
+        sqlx::PgPool::connect(url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// A browser-like client that keeps cookies.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: client_builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+        }
+    }
+
+    /// Signs up `name` and returns its signed-in browser.
+    pub async fn signed_up(&self, name: &str) -> Browser {
+        let browser = self.browser();
+        let page = browser
+            .post_form(
+                "/signup",
+                "/signup",
+                &[
+                    ("name", name),
+                    ("email", &format!("{name}@example.net")),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "sign-up of {name}: {}", page.body);
+        browser
+    }
+
+    /// The first admin, signed in.
+    pub async fn admin_browser(&self) -> Browser {
+        let (name, password) = self.admin.clone().expect("first admin credentials");
+        let browser = self.browser();
+        let page = browser.sign_in(&name, &password).await;
+        assert_eq!(page.status, 303, "admin sign-in: {}", page.body);
+        browser
+    }
+
+    /// Signs up `name` and creates a personal API token with `scopes`.
+    pub async fn api_user(&self, name: &str, scopes: &[&str]) -> Api {
+        let browser = self.signed_up(name).await;
+        Api {
+            client: plain_client(),
+            base: format!("{}/api/v1", self.base),
+            token: browser.create_api_token("test", scopes).await,
+        }
+    }
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        if self.child.is_some() && std::thread::panicking() {
+            eprintln!("--- control log ---\n{}", self.log_text());
+        }
+        self.kill();
+    }
+}
+
+/// A client without cookies (the process's crypto provider installed).
+pub fn plain_client() -> reqwest::Client {
+    client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+/// An HTTP answer read completely.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> &str {
+        self.header("location").unwrap_or("")
+    }
+
+    /// The value of the first hidden CSRF field.
+    pub fn csrf(&self) -> Option<String> {
+        between(&self.body, "name=\"csrf\" value=\"", "\"")
+    }
+
+    /// The text of the element with this id (first occurrence).
+    pub fn by_id(&self, id: &str) -> Option<String> {
+        let start = self.body.find(&format!("id=\"{id}\""))?;
+        let rest = &self.body[start..];
+        let open_end = rest.find('>')? + 1;
+        let close = rest[open_end..].find('<')?;
+        Some(rest[open_end..open_end + close].trim().to_owned())
+    }
+}
+
+/// Text between two markers.
+pub fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(text[from..to].to_owned())
+}
+
+/// A cookie-keeping client that behaves like a browser without script.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Page {
+        let response = request.send().await.expect("request");
+        Page {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.expect("body"),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(fields),
+        )
+        .await
+    }
+
+    /// Loads `page` (as a person would), takes its CSRF token and posts the
+    /// form with `fields` to `action`.
+    pub async fn post_form(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let form = self.get(page).await;
+        let csrf = form
+            .csrf()
+            .unwrap_or_else(|| panic!("no CSRF field on {page}: {}", form.body));
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        all.extend_from_slice(fields);
+        self.post_raw(action, &all).await
+    }
+
+    pub async fn sign_in(&self, name: &str, password: &str) -> Page {
+        self.post_form(
+            "/login",
+            "/login",
+            &[("name", name), ("password", password)],
+        )
+        .await
+    }
+
+    /// Creates a host through the form; returns its id.
+    pub async fn create_host(&self, label: &str) -> i64 {
+        let page = self
+            .post_form(
+                "/hosts",
+                "/hosts",
+                &[("label", label), ("zone", ZONE), ("ttl", "60")],
+            )
+            .await;
+        assert_eq!(page.status, 303, "create {label}: {}", page.body);
+        let location = page.location();
+        location
+            .trim_start_matches("/hosts/")
+            .split('?')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("host id in {location}"))
+    }
+
+    /// Creates an update token for a host through the form; returns it.
+    pub async fn create_token(&self, host: i64) -> String {
+        let page = self
+            .post_form(
+                &format!("/hosts/{host}"),
+                &format!("/hosts/{host}/token"),
+                &[],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.by_id("new-token").expect("token shown")
+    }
+
+    /// Creates a personal API token through the form; returns it.
+    pub async fn create_api_token(&self, name: &str, scopes: &[&str]) -> String {
+        let mut fields = vec![("name", name)];
+        fields.extend(scopes.iter().map(|s| ("scope", *s)));
+        let page = self.post_form("/api-tokens", "/api-tokens", &fields).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.by_id("new-api-token").expect("API token shown")
+    }
+}
+
+/// A JSON API client with a bearer token.
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+/// A JSON answer.
+#[derive(Debug)]
+pub struct Json {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+    pub text: String,
+}
+
+impl Api {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Json {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Json {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Json {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Json {
+        self.send(self.request(reqwest::Method::POST, path).json(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> Json {
+        self.send(self.request(reqwest::Method::PATCH, path).json(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Json {
+        self.send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    /// Creates `label` under the test zone; returns its id.
+    pub async fn create_host(&self, label: &str) -> i64 {
+        let answer = self
+            .post("/hosts", serde_json::json!({"label": label, "zone": ZONE}))
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        answer.body["id"].as_i64().expect("id")
+    }
+}
+
+/// A mail the sink received.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+impl Mail {
+    /// The body with quoted-printable decoded.
+    pub fn text(&self) -> String {
+        let body = self.data.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        decode_quoted_printable(body)
+    }
+
+    /// The first `http…` link in the body.
+    pub fn link(&self) -> Option<String> {
+        let text = self.text();
+        let start = text.find("http")?;
+        Some(
+            text[start..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
+}
+
+/// A small SMTP server (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) that
+/// accepts every mail and keeps it.
+pub struct SmtpSink {
+    pub addr: SocketAddr,
+    mails: Arc<Mutex<Vec<Mail>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind SMTP sink");
+        let addr = listener.local_addr().expect("addr");
+        let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
+        let store = mails.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(smtp_session(stream, store.clone()));
+            }
+        });
+        Self { addr, mails }
+    }
+
+    pub fn mails(&self) -> Vec<Mail> {
+        self.mails.lock().expect("mails").clone()
+    }
+
+    /// Waits for a mail to `to`.
+    pub async fn wait_for(&self, to: &str) -> Mail {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(mail) = self
+                .mails()
+                .into_iter()
+                .rev()
+                .find(|m| m.to.iter().any(|t| t.contains(to)))
+            {
+                return mail;
+            }
+            assert!(Instant::now() < deadline, "no mail to {to} arrived");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn smtp_session(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = AsyncBufReader::new(read).lines();
+    let mut to = Vec::new();
+    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+    while let Ok(Some(line)) = lines.next_line().await {
+        let verb = line.get(..4).unwrap_or(&line).to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+            "HELO" | "NOOP" => b"250 OK\r\n",
+            "MAIL" | "RSET" => {
+                to.clear();
+                b"250 OK\r\n"
+            }
+            "RCPT" => {
+                to.push(
+                    line.split_once(':')
+                        .map_or("", |(_, a)| a)
+                        .trim()
+                        .to_owned(),
+                );
+                b"250 OK\r\n"
+            }
+            "DATA" => {
+                let _ = write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await;
+                let mut data = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if line == "." {
+                        break;
+                    }
+                    // Undo dot-stuffing (RFC 5321 §4.5.2).
+                    data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                    data.push_str("\r\n");
+                }
+                mails.lock().expect("mails").push(Mail {
+                    to: std::mem::take(&mut to),
+                    data,
+                });
+                b"250 queued\r\n"
+            }
+            "QUIT" => {
+                let _ = write.write_all(b"221 bye\r\n").await;
+                return;
+            }
+            _ => b"502 not implemented\r\n",
+        };
+        if write.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn parse_listening(line: &str, service: &str) -> Option<SocketAddr> {
+    let marker = format!("listening service={service} addr=");
+    let rest = &line[line.find(&marker)? + marker.len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn open_for_others(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+fn config_text(
+    options: &Options,
+    addr: SocketAddr,
+    smtp: SocketAddr,
+    database: Option<&str>,
+) -> String {
+    let database = database.map_or(String::new(), |url| format!("url = \"{url}\""));
+    format!(
+        r#"
+data_dir = "data"
+
+[http]
+listen = "{addr}"
+public_url = "http://{addr}"
+
+[database]
+{database}
+max_connections = 4
+
+[hosts]
+zones = ["{ZONE}", "{OTHER_ZONE}"]
+default_ttl = 60
+
+[accounts]
+signup = {signup}
+default_host_quota = {quota}
+first_admin = "admin"
+first_admin_email = "admin@example.net"
+signin_failures_per_account = 5
+signin_failures_per_source = 50
+signin_window_minutes = 15
+
+[mail]
+from = "spdyn <noreply@{ZONE}>"
+
+[mail.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+"#,
+        signup = options.signup,
+        quota = options.quota,
+        smtp_port = smtp.port(),
+    )
+}

@@ -1,0 +1,796 @@
+//! The web UI through real HTTP with a cookie-keeping client: sign-up,
+//! sign-in, sessions and CSRF, password reset by mail, hosts and tokens, the
+//! CSV downloads, the action log, operator actions, first start.
+
+use sha2::{Digest, Sha256};
+
+use crate::control_harness::{Control, Options, PASSWORD, ZONE, plain_client};
+
+#[tokio::test]
+async fn sign_up_sign_out_and_sign_in_again() {
+    let control = Control::start().await;
+    let browser = control.browser();
+    let start = browser.get("/").await;
+    assert_eq!((start.status, start.location()), (303, "/login"));
+    let signup = browser
+        .post_form(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "Alice"),
+                ("email", "alice@example.net"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (signup.status, signup.location()),
+        (303, "/hosts?done=signed_up")
+    );
+    let hosts = browser.get("/hosts?done=signed_up").await;
+    assert_eq!(hosts.status, 200);
+    assert!(hosts.body.contains("Your account is ready."));
+    assert!(
+        hosts.body.contains("(alice)"),
+        "signed in as the lowercase name"
+    );
+
+    let taken = control
+        .browser()
+        .post_form(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "alice"),
+                ("email", "x@example.net"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    let weak = control
+        .browser()
+        .post_form(
+            "/signup",
+            "/signup",
+            &[
+                ("name", "weak"),
+                ("email", "w@example.net"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body.contains("10 to 1024 characters"));
+
+    let out = browser.post_form("/hosts", "/logout", &[]).await;
+    assert_eq!((out.status, out.location()), (303, "/login"));
+    assert_eq!(
+        browser.get("/hosts").await.location(),
+        "/login",
+        "signed out"
+    );
+    let again = browser.sign_in("ALICE", PASSWORD).await;
+    assert_eq!((again.status, again.location()), (303, "/hosts"));
+    assert_eq!(browser.get("/hosts").await.status, 200);
+}
+
+#[tokio::test]
+async fn sign_up_can_be_closed() {
+    let control = Control::start_with(Options {
+        signup: false,
+        ..Options::default()
+    })
+    .await;
+    let browser = control.browser();
+    let page = browser.get("/signup").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("closed"));
+    let csrf = browser.get("/login").await.csrf().unwrap();
+    let post = browser
+        .post_raw(
+            "/signup",
+            &[
+                ("csrf", &csrf),
+                ("name", "x1"),
+                ("email", "x@example.net"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(post.status, 404);
+    assert!(
+        !browser
+            .get("/login")
+            .await
+            .body
+            .contains("href=\"/signup\">Create account</a></p>")
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_sessions_csrf_token_are_rejected() {
+    let control = Control::start().await;
+    let stranger = control.browser();
+    let no_session = stranger
+        .post_raw("/login", &[("name", "a"), ("password", "b")])
+        .await;
+    assert_eq!(no_session.status, 403);
+
+    let browser = control.signed_up("csrf").await;
+    let missing = browser
+        .post_raw("/hosts", &[("label", "nocsrf"), ("zone", ZONE)])
+        .await;
+    assert_eq!(missing.status, 403);
+    assert!(missing.body.contains("did not come from this site"));
+    let wrong = browser
+        .post_raw(
+            "/hosts",
+            &[
+                ("csrf", "forged-token-value"),
+                ("label", "nocsrf"),
+                ("zone", ZONE),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    // Another session's valid token does not work either.
+    let other = control.signed_up("other").await;
+    let foreign = other.get("/hosts").await.csrf().unwrap();
+    let cross = browser
+        .post_raw(
+            "/hosts",
+            &[("csrf", &foreign), ("label", "nocsrf"), ("zone", ZONE)],
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+    assert!(
+        !browser.get("/hosts").await.body.contains("nocsrf"),
+        "nothing was created"
+    );
+    let logout = browser.post_raw("/logout", &[]).await;
+    assert_eq!(logout.status, 403, "even sign-out needs the token");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_protected_and_rotated_at_sign_in() {
+    let control = Control::start().await;
+    control.signed_up("rotate").await;
+    let client = plain_client();
+    let form = client.get(control.url("/login")).send().await.unwrap();
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("spdyn_session="));
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http public URL");
+    let pre = cookie.split(';').next().unwrap().to_owned();
+    let body = form.text().await.unwrap();
+    let csrf = crate::control_harness::between(&body, "name=\"csrf\" value=\"", "\"").unwrap();
+    let signed_in = client
+        .post(control.url("/login"))
+        .header("cookie", &pre)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "rotate"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let post = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_ne!(pre, post, "a new session id at sign-in");
+    let old = client
+        .get(control.url("/hosts"))
+        .header("cookie", &pre)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.headers()["location"],
+        "/login",
+        "the pre-sign-in session is gone"
+    );
+    let new = client
+        .get(control.url("/hosts"))
+        .header("cookie", &post)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status(), 200);
+
+    // Only the SHA-256 of the cookie value is stored.
+    let value = post.split_once('=').unwrap().1;
+    let db = control.db().await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE id_hash = $1")
+        .bind(Sha256::digest(value.as_bytes()).to_vec())
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_look_alike_and_are_throttled() {
+    let control = Control::start().await;
+    control.signed_up("victim").await;
+    let browser = control.browser();
+    let unknown = browser.sign_in("nobody", PASSWORD).await;
+    let wrong = browser.sign_in("victim", "wrong password").await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(wrong.status, 401);
+    let text = |body: &str| crate::control_harness::between(body, "role=\"alert\">", "<").unwrap();
+    assert_eq!(text(&unknown.body), text(&wrong.body));
+    assert_eq!(text(&wrong.body), "Wrong account name or password.");
+
+    for _ in 0..4 {
+        assert_eq!(
+            browser.sign_in("victim", "wrong password").await.status,
+            401
+        );
+    }
+    // Five failures for this name: even the right password is refused now,
+    // and so is an unknown name after five failures (no enumeration).
+    let blocked = browser.sign_in("victim", PASSWORD).await;
+    assert_eq!(blocked.status, 429);
+    assert!(blocked.body.contains("Too many failed attempts"));
+    for _ in 0..5 {
+        browser.sign_in("ghost", "x").await;
+    }
+    assert_eq!(browser.sign_in("ghost", "x").await.status, 429);
+
+    let db = control.db().await;
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM action_log a JOIN accounts c ON c.id = a.account_id
+         WHERE c.name = 'victim' AND a.action = 'signin.failure' AND a.source_addr = '127.0.0.1'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        failures, 5,
+        "every failure is in the account's log with its source"
+    );
+}
+
+#[tokio::test]
+async fn a_password_is_reset_through_a_single_use_mail_link() {
+    let control = Control::start().await;
+    control.signed_up("forgetful").await;
+    let browser = control.browser();
+    let known = browser
+        .post_form("/reset", "/reset", &[("who", "forgetful@example.net")])
+        .await;
+    let unknown = browser
+        .post_form("/reset", "/reset", &[("who", "nobody@example.net")])
+        .await;
+    assert_eq!(known.status, 200);
+    assert_eq!(unknown.status, known.status);
+    assert_eq!(
+        known.body.replace(&known.csrf().unwrap_or_default(), ""),
+        unknown
+            .body
+            .replace(&unknown.csrf().unwrap_or_default(), ""),
+        "the same answer whether or not the account exists"
+    );
+
+    let mail = control.mail.wait_for("forgetful@example.net").await;
+    assert!(mail.data.contains("Subject: Reset your spdyn password"));
+    let link = mail.link().expect("link in the mail");
+    assert!(link.starts_with(&control.url("/reset/")), "{link}");
+    assert_eq!(
+        control.mail.mails().len(),
+        1,
+        "no mail for the unknown address"
+    );
+
+    let path = link.trim_start_matches(&control.base).to_owned();
+    let form = browser.get(&path).await;
+    assert_eq!(form.status, 200);
+    let short = browser
+        .post_form(&path, &path, &[("password", "short")])
+        .await;
+    assert_eq!(short.status, 422, "policy first; the link survives");
+    let new_password = "a brand new secret";
+    let set = browser
+        .post_form(&path, &path, &[("password", new_password)])
+        .await;
+    assert_eq!(
+        (set.status, set.location()),
+        (303, "/login?done=reset_done")
+    );
+    assert_eq!(
+        browser.sign_in("forgetful", PASSWORD).await.status,
+        401,
+        "old password gone"
+    );
+    assert_eq!(browser.sign_in("forgetful", new_password).await.status, 303);
+
+    let reused = control.browser().get(&path).await;
+    assert_eq!(reused.status, 404, "single use");
+    assert!(reused.body.contains("invalid, used or expired"));
+
+    // An expired link does not work either.
+    control
+        .browser()
+        .post_form("/reset", "/reset", &[("who", "forgetful")])
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while control.mail.mails().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "second mail");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let second = control.mail.mails()[1].link().unwrap();
+    let db = control.db().await;
+    sqlx::query(
+        "UPDATE password_resets SET expires_at = now() - interval '1 second' WHERE used_at IS NULL",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let expired_path = second.trim_start_matches(&control.base).to_owned();
+    let expired = control.browser();
+    assert_eq!(expired.get(&expired_path).await.status, 404);
+    let csrf = expired.get("/reset").await.csrf().unwrap();
+    let attempt = expired
+        .post_raw(
+            &expired_path,
+            &[("csrf", &csrf), ("password", "another new secret")],
+        )
+        .await;
+    assert_eq!(attempt.status, 404);
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM password_resets WHERE length(token_hash) = 32")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(stored, 2, "only hashes stored");
+    let bodies: i64 = sqlx::query_scalar("SELECT count(*) FROM mail_outbox WHERE body <> ''")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(bodies, 0, "sent mails keep no link");
+}
+
+#[tokio::test]
+async fn hosts_and_tokens_are_managed_in_the_web_ui() {
+    let control = Control::start().await;
+    let browser = control.signed_up("hoster").await;
+    let bad = browser
+        .post_form(
+            "/hosts",
+            "/hosts",
+            &[("label", "bad_label"), ("zone", ZONE)],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("1 to 63 letters"));
+    let id = browser.create_host("Garden").await;
+    let page = browser.get(&format!("/hosts/{id}?done=created")).await;
+    assert!(page.body.contains(&format!("garden.{ZONE}")));
+    assert!(page.body.contains("Host created."));
+    assert_eq!(page.by_id("token-state").as_deref(), Some("none"));
+    let dup = browser
+        .post_form("/hosts", "/hosts", &[("label", "garden"), ("zone", ZONE)])
+        .await;
+    assert_eq!(dup.status, 409);
+
+    let token = browser.create_token(id).await;
+    assert_eq!(token.len(), 34);
+    let detail = browser.get(&format!("/hosts/{id}")).await;
+    assert_eq!(detail.by_id("token-state").as_deref(), Some("never used"));
+    assert!(!detail.body.contains(&token), "shown once only");
+    let exchanged = browser.create_token(id).await;
+    assert_ne!(exchanged, token);
+
+    let path = format!("/hosts/{id}");
+    let saved = browser
+        .post_form(&path, &path, &[("ttl", "600"), ("wildcard", "on")])
+        .await;
+    assert_eq!(saved.status, 303);
+    let detail = browser.get(&path).await;
+    assert!(detail.body.contains("value=\"600\"") && detail.body.contains(" checked>"));
+    let bad_ttl = browser.post_form(&path, &path, &[("ttl", "5")]).await;
+    assert_eq!(bad_ttl.status, 422);
+
+    let off = browser
+        .post_form(&path, &format!("{path}/enabled"), &[("enabled", "false")])
+        .await;
+    assert_eq!(off.status, 303);
+    assert!(browser.get("/hosts").await.body.contains("disabled"));
+    browser
+        .post_form(&path, &format!("{path}/enabled"), &[("enabled", "true")])
+        .await;
+
+    let revoked = browser
+        .post_form(&path, &format!("{path}/token/revoke"), &[])
+        .await;
+    assert_eq!(revoked.status, 303);
+    assert_eq!(
+        browser.get(&path).await.by_id("token-state").as_deref(),
+        Some("none")
+    );
+
+    let deleted = browser
+        .post_form(&path, &format!("{path}/delete"), &[])
+        .await;
+    assert_eq!(
+        (deleted.status, deleted.location()),
+        (303, "/hosts?done=deleted")
+    );
+    assert_eq!(browser.get(&path).await.status, 404);
+
+    // Another account cannot see or change the host.
+    let id2 = browser.create_host("mine").await;
+    let other = control.signed_up("neighbour").await;
+    assert_eq!(other.get(&format!("/hosts/{id2}")).await.status, 404);
+    let csrf = other.get("/hosts").await.csrf().unwrap();
+    let attempt = other
+        .post_raw(&format!("/hosts/{id2}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(attempt.status, 404);
+    assert_eq!(browser.get(&format!("/hosts/{id2}")).await.status, 200);
+
+    // The feed saw every change, in order.
+    let db = control.db().await;
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM change_feed WHERE payload->>'name' = $1 ORDER BY seq")
+            .bind(format!("garden.{ZONE}"))
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(kinds.first().map(String::as_str), Some("host.upsert"));
+    assert_eq!(kinds.last().map(String::as_str), Some("host.delete"));
+    assert_eq!(
+        kinds.len(),
+        8,
+        "create, token, exchange, settings, off, on, revoke, delete: {kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_bulk_action_downloads_the_token_csv() {
+    let control = Control::start().await;
+    let browser = control.signed_up("bulk").await;
+    let has = browser.create_host("has").await;
+    browser.create_token(has).await;
+    browser.create_host("one").await;
+    browser.create_host("two").await;
+    let csv = browser.post_form("/hosts", "/tokens/missing", &[]).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some("attachment; filename=\"spdyn_update_token.csv\"")
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "hostname,token");
+    assert_eq!(lines.len(), 3);
+    let db = control.db().await;
+    for line in &lines[1..] {
+        let (host, token) = line.split_once(',').unwrap();
+        assert!(
+            host == format!("one.{ZONE}") || host == format!("two.{ZONE}"),
+            "{host}"
+        );
+        let stored: Vec<u8> = sqlx::query_scalar(
+            "SELECT t.token_hash FROM update_tokens t JOIN hosts h ON h.id = t.host_id WHERE h.name = $1",
+        )
+        .bind(host)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(stored, Sha256::digest(token.as_bytes()).to_vec());
+    }
+    let none = browser.post_form("/hosts", "/tokens/missing", &[]).await;
+    assert_eq!(
+        (none.status, none.location()),
+        (303, "/hosts?done=no_missing")
+    );
+}
+
+#[tokio::test]
+async fn the_action_log_shows_changes_and_sign_ins_and_exports_csv() {
+    let control = Control::start().await;
+    let browser = control.signed_up("logger").await;
+    browser.sign_in("logger", "not the password").await;
+    let id = browser.create_host("watched").await;
+    browser.create_token(id).await;
+    let log = browser.get("/log").await;
+    assert_eq!(log.status, 200);
+    for action in ["signup", "signin.failure", "host.create", "token.create"] {
+        assert!(
+            log.body.contains(&format!("<code>{action}</code>")),
+            "{action}"
+        );
+    }
+    assert!(log.body.contains("127.0.0.1"));
+    let csv = browser.get("/log.csv").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some("attachment; filename=\"spdyn_action_log.csv\"")
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "time,actor,action,target,detail,source");
+    assert!(lines[1].contains(",token.create,") && lines[1].contains(&format!("watched.{ZONE}")));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(",signin.failure,logger,,127.0.0.1"))
+    );
+    let other = control.signed_up("quiet").await;
+    assert!(!other.get("/log.csv").await.body.contains("watched"));
+}
+
+#[tokio::test]
+async fn operators_move_hosts_between_accounts_keeping_their_tokens() {
+    let control = Control::start().await;
+    let alice = control.signed_up("mover-a").await;
+    let bob = control.signed_up("mover-b").await;
+    let id = alice.create_host("moving").await;
+    let token = alice.create_token(id).await;
+    assert_eq!(alice.get("/admin").await.status, 403, "not an operator");
+    let csrf = alice.get("/hosts").await.csrf().unwrap();
+    let sneaky = alice
+        .post_raw(
+            "/admin/move",
+            &[
+                ("csrf", &csrf),
+                ("host", &format!("moving.{ZONE}")),
+                ("account", "mover-b"),
+            ],
+        )
+        .await;
+    assert_eq!(sneaky.status, 403);
+
+    let admin = control.admin_browser().await;
+    let page = admin.get("/admin").await;
+    assert!(page.body.contains("mover-a") && page.body.contains("mover-b"));
+    let moved = admin
+        .post_form(
+            "/admin",
+            "/admin/move",
+            &[("host", &format!("Moving.{ZONE}")), ("account", "mover-b")],
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert!(moved.body.contains("Host moved."));
+    assert_eq!(alice.get(&format!("/hosts/{id}")).await.status, 404);
+    let at_bob = bob.get(&format!("/hosts/{id}")).await;
+    assert_eq!(at_bob.status, 200);
+    assert_eq!(
+        at_bob.by_id("token-state").as_deref(),
+        Some("never used"),
+        "token kept"
+    );
+    let db = control.db().await;
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT token_hash FROM update_tokens WHERE host_id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(stored, Sha256::digest(token.as_bytes()).to_vec());
+    let account: String = sqlx::query_scalar(
+        "SELECT payload->>'account' FROM change_feed WHERE kind = 'host.upsert' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(account, "mover-b", "dnsd learns the new owner");
+    assert!(alice.get("/log").await.body.contains("host.move_out"));
+    assert!(bob.get("/log").await.body.contains("host.move_in"));
+    let unknown = admin
+        .post_form(
+            "/admin",
+            "/admin/move",
+            &[("host", "nope.dyn.test"), ("account", "mover-b")],
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+}
+
+#[tokio::test]
+async fn operators_disable_accounts_which_ends_their_sessions() {
+    let control = Control::start().await;
+    let user = control.signed_up("disabled").await;
+    let admin = control.admin_browser().await;
+    let page = admin.get("/admin").await;
+    assert!(page.body.contains("<td>disabled</td>"));
+    let db = control.db().await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE name = 'disabled'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let done = admin
+        .post_form(
+            "/admin",
+            &format!("/admin/accounts/{id}/enabled"),
+            &[("enabled", "false")],
+        )
+        .await;
+    assert_eq!(done.status, 200);
+    assert_eq!(user.get("/hosts").await.location(), "/login");
+    assert_eq!(
+        control.browser().sign_in("disabled", PASSWORD).await.status,
+        401
+    );
+    let quota = admin
+        .post_form(
+            "/admin",
+            &format!("/admin/accounts/{id}/quota"),
+            &[("quota", "9")],
+        )
+        .await;
+    assert_eq!(quota.status, 200);
+    assert!(quota.body.contains("value=\"9\""));
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_follow_the_language() {
+    let control = Control::start().await;
+    let client = plain_client();
+    let login = client.get(control.url("/login")).send().await.unwrap();
+    let headers = login.headers();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(login.text().await.unwrap().contains("<html lang=\"en\">"));
+    let german = client
+        .get(control.url("/login"))
+        .header("accept-language", "de-DE,de;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(german.contains("<html lang=\"de\">") && german.contains("Passwort vergessen?"));
+    let css = client
+        .get(control.url("/static/style.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+
+    let browser = control.signed_up("sprache").await;
+    let saved = browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[("email", "neu@example.net"), ("language", "de")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let profile = browser.get("/profile").await;
+    assert!(profile.body.contains("Profil speichern") && profile.body.contains("neu@example.net"));
+    let bad = browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[("email", "nope"), ("language", "de")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Das ist keine E-Mail-Adresse."));
+    assert_eq!(
+        plain_client()
+            .get(control.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        plain_client()
+            .get(control.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_signs_out_elsewhere() {
+    let control = Control::start().await;
+    let here = control.signed_up("changer").await;
+    let elsewhere = control.browser();
+    assert_eq!(elsewhere.sign_in("changer", PASSWORD).await.status, 303);
+    let wrong = here
+        .post_form(
+            "/profile",
+            "/profile/password",
+            &[
+                ("current_password", "nope"),
+                ("new_password", "a new long secret"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    let ok = here
+        .post_form(
+            "/profile",
+            "/profile/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a new long secret"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(here.get("/hosts").await.status, 200, "this session stays");
+    assert_eq!(
+        elsewhere.get("/hosts").await.location(),
+        "/login",
+        "others end"
+    );
+    assert_eq!(
+        control
+            .browser()
+            .sign_in("changer", "a new long secret")
+            .await
+            .status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn the_first_admin_is_created_and_printed_only_once() {
+    let mut control = Control::start().await;
+    let (name, password) = control.admin.clone().expect("first start prints the admin");
+    assert_eq!(name, "admin");
+    assert_eq!(password.len(), 34);
+    assert!(!control.log_text().contains(&password), "never in the log");
+    control.restart();
+    let printed = control.stdout_text().matches("first admin created").count();
+    assert_eq!(printed, 1, "not again on the second start");
+    let browser = control.browser();
+    assert_eq!(browser.sign_in("admin", &password).await.status, 303);
+    assert_eq!(browser.get("/admin").await.status, 200);
+}
+
+#[tokio::test]
+async fn without_a_database_url_control_runs_and_stops_a_private_cluster() {
+    let mut control = Control::start_with(Options {
+        external_database: false,
+        ..Options::default()
+    })
+    .await;
+    let data = control.dir.path().join("data/postgres/data");
+    assert!(data.join("PG_VERSION").exists(), "cluster under data_dir");
+    assert!(data.join("postmaster.pid").exists(), "running");
+    let (name, password) = control.admin.clone().expect("admin");
+    assert_eq!(
+        control.browser().sign_in(&name, &password).await.status,
+        303
+    );
+    let status = control.terminate();
+    assert!(
+        status.success(),
+        "clean exit: {status:?}\n{}",
+        control.log_text()
+    );
+    assert!(
+        !data.join("postmaster.pid").exists(),
+        "cluster stopped on exit"
+    );
+    assert!(
+        control
+            .log_text()
+            .contains("private PostgreSQL cluster stopped")
+    );
+}
