@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (real DNS and dyndns
-# clients, TLS tooling) when they are missing. Safe to run repeatedly.
+# clients, TLS tooling, PostgreSQL server binaries, headless Chromium and its
+# WebDriver) when they are missing. Safe to run repeatedly.
 set -euo pipefail
 
 # command -> Debian package
@@ -11,12 +12,19 @@ declare -A PACKAGES=(
   [oathtool]=oathtool
   [openssl]=openssl
   [curl]=curl
+  [chromium]=chromium
+  [chromedriver]=chromium-driver
 )
 
 missing=()
 for cmd in "${!PACKAGES[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${PACKAGES[$cmd]}")
 done
+# control's private PostgreSQL cluster (and the tests' one) needs the server
+# binaries; Debian keeps them off PATH under /usr/lib/postgresql/<version>/bin.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing: ${missing[*]}" >&2

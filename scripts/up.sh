@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Starts spdyn on this machine and prints how to use it. State lives in ./var
-# (delete it to start from scratch). Stop with Ctrl-C.
+# Starts spdyn on this machine and prints how to use it: control (portal and
+# API, with a private PostgreSQL cluster under ./var/control when no database
+# URL is configured) and dnsd (DNS and the update endpoint; standalone until
+# it follows control's change feed). State lives in ./var (delete it to start
+# from scratch). Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -18,32 +21,51 @@ fi
 export DNSD_CONFIG="$root/config/dnsd.example.toml"
 export DNSD__ADMIN__SECRET_FILE="$var/admin-secret"
 export DNSD__ADMIN__SECRET=""
+export CONTROL_CONFIG="$root/config/control.example.toml"
 
 pids=()
 cleanup() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # control stops its private PostgreSQL cluster on TERM.
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  rm -f "$var/control.out"
 }
 trap cleanup INT TERM EXIT
 
+# Waits until a log shows the ready line; fails when the process dies first.
+wait_ready() { # name pid logfile line
+  for _ in $(seq 1 600); do
+    grep -q "$4" "$3" 2>/dev/null && return 0
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "$1 failed to start; see $3" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "$1 did not become ready; see $3" >&2
+  exit 1
+}
+
+# control prints the first admin's password once, on stdout: it is kept in a
+# private file only until it is shown below.
+: > "$var/control.log"
+(umask 077; : > "$var/control.out")
+"$bin/control" serve > "$var/control.out" 2> >(tee "$var/control.log" >&2) &
+pids+=($!)
+wait_ready control "${pids[0]}" "$var/control.log" "control ready"
+
 "$bin/dnsd" run 2> >(tee "$var/dnsd.log" >&2) &
 pids+=($!)
+wait_ready dnsd "${pids[1]}" "$var/dnsd.log" "dnsd ready"
 
-# Wait until dnsd reports ready.
-for _ in $(seq 1 100); do
-  grep -q "dnsd ready" "$var/dnsd.log" 2>/dev/null && break
-  if ! kill -0 "${pids[0]}" 2>/dev/null; then
-    echo "dnsd failed to start; see $var/dnsd.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-
-addr() { grep -o "listening service=$1 addr=[^ ]*" "$var/dnsd.log" | head -1 | sed 's/.*addr=//'; }
-dns=$(addr dns-udp)
-http=$(addr update-http)
+addr() { grep -o "listening service=$1 addr=[^ ]*" "$2" | head -1 | sed 's/.*addr=//'; }
+portal="http://$(addr control-http "$var/control.log")"
+dns=$(addr dns-udp "$var/dnsd.log")
+http=$(addr update-http "$var/dnsd.log")
 demo="demo.dyn.example.net"
+admin=$(grep -o "name=[^ ]* password=[^ ]*" "$var/control.out" || true)
+rm -f "$var/control.out"
 
 token=""
 if [ ! -e "$var/.demo-created" ]; then
@@ -54,15 +76,31 @@ fi
 cat <<EOF
 
 spdyn is running.
+  portal            $portal
+  JSON API          $portal/api/v1   (OpenAPI: $portal/api/openapi.json)
   DNS (UDP+TCP)     $dns
   update endpoint   http://$http/nic/update
   checkip           http://$http/checkip
-  admin             $bin/dnsd --config $DNSD_CONFIG host list   (with DNSD__ADMIN__SECRET_FILE=$var/admin-secret)
+  dnsd admin        $bin/dnsd --config $DNSD_CONFIG host list   (with DNSD__ADMIN__SECRET_FILE=$var/admin-secret)
 EOF
+if [ -n "$admin" ]; then
+  cat <<EOF
+
+First start: sign in to the portal as its administrator (shown only now):
+  $admin
+EOF
+else
+  cat <<EOF
+
+The portal's administrator was printed on the first start. Forgot it? Use
+"Forgot your password?" with the name "admin": in development the mail lands
+in $var/control/mail.
+EOF
+fi
 if [ -n "$token" ]; then
   cat <<EOF
 
-A demo host was created: $demo
+A demo host was created in dnsd: $demo
 Its update token (shown only now): $token
 
 Update it:
@@ -80,6 +118,7 @@ cat <<EOF
 Query it:
   dig @${dns%:*} -p ${dns##*:} $demo A +norecurse
 
+Hosts made in the portal reach dnsd once dnsd follows control's change feed.
 Press Ctrl-C to stop.
 EOF
-wait "${pids[0]}"
+wait "${pids[@]}"

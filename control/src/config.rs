@@ -87,19 +87,25 @@ fn default_pool() -> u32 {
 impl DatabaseConfig {
     /// The configured URL, from `url` or `url_file`; `None` = private cluster.
     pub fn url(&self) -> Result<Option<String>, ConfigError> {
-        if let Some(url) = self.url.as_ref().filter(|u| !u.is_empty()) {
-            return Ok(Some(url.clone()));
-        }
-        match &self.url_file {
-            None => Ok(None),
-            Some(path) => std::fs::read_to_string(path)
-                .map(|text| Some(text.trim().to_owned()))
-                .map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                }),
-        }
+        secret(self.url.as_ref(), self.url_file.as_ref())
     }
+}
+
+/// A secret given inline or in a file (trimmed). An empty inline value (e.g.
+/// blanked from the environment) defers to the file.
+fn secret(inline: Option<&String>, file: Option<&PathBuf>) -> Result<Option<String>, ConfigError> {
+    if let Some(value) = inline.filter(|v| !v.is_empty()) {
+        return Ok(Some(value.clone()));
+    }
+    file.map(|path| {
+        std::fs::read_to_string(path)
+            .map(|text| text.trim().to_owned())
+            .map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })
+    })
+    .transpose()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,18 +191,7 @@ pub struct SmtpConfig {
 impl SmtpConfig {
     /// The SMTP password from `password` or `password_file`, if any.
     pub fn password(&self) -> Result<Option<String>, ConfigError> {
-        if let Some(password) = self.password.as_ref().filter(|p| !p.is_empty()) {
-            return Ok(Some(password.clone()));
-        }
-        match &self.password_file {
-            None => Ok(None),
-            Some(path) => std::fs::read_to_string(path)
-                .map(|text| Some(text.trim().to_owned()))
-                .map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                }),
-        }
+        secret(self.password.as_ref(), self.password_file.as_ref())
     }
 }
 

@@ -224,6 +224,24 @@ impl Control {
             .expect("connect to the test database")
     }
 
+    /// Asserts that the database keeps exactly the SHA-256 of `token` for
+    /// the host named `host`.
+    pub async fn assert_token_stored(&self, host: &str, token: &str) {
+        use sha2::Digest;
+        let stored: Vec<u8> = sqlx::query_scalar(
+            "SELECT t.token_hash FROM update_tokens t JOIN hosts h ON h.id = t.host_id WHERE h.name = $1",
+        )
+        .bind(host)
+        .fetch_one(&self.db().await)
+        .await
+        .expect("stored token hash");
+        assert_eq!(
+            stored,
+            sha2::Sha256::digest(token.as_bytes()).to_vec(),
+            "{host}"
+        );
+    }
+
     /// A browser-like client that keeps cookies.
     pub fn browser(&self) -> Browser {
         Browser {

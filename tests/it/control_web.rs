@@ -473,21 +473,13 @@ async fn the_bulk_action_downloads_the_token_csv() {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines[0], "hostname,token");
     assert_eq!(lines.len(), 3);
-    let db = control.db().await;
     for line in &lines[1..] {
         let (host, token) = line.split_once(',').unwrap();
         assert!(
             host == format!("one.{ZONE}") || host == format!("two.{ZONE}"),
             "{host}"
         );
-        let stored: Vec<u8> = sqlx::query_scalar(
-            "SELECT t.token_hash FROM update_tokens t JOIN hosts h ON h.id = t.host_id WHERE h.name = $1",
-        )
-        .bind(host)
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        assert_eq!(stored, Sha256::digest(token.as_bytes()).to_vec());
+        control.assert_token_stored(host, token).await;
     }
     let none = browser.post_form("/hosts", "/tokens/missing", &[]).await;
     assert_eq!(
@@ -571,14 +563,10 @@ async fn operators_move_hosts_between_accounts_keeping_their_tokens() {
         Some("never used"),
         "token kept"
     );
+    control
+        .assert_token_stored(&format!("moving.{ZONE}"), &token)
+        .await;
     let db = control.db().await;
-    let stored: Vec<u8> =
-        sqlx::query_scalar("SELECT token_hash FROM update_tokens WHERE host_id = $1")
-            .bind(id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-    assert_eq!(stored, Sha256::digest(token.as_bytes()).to_vec());
     let account: String = sqlx::query_scalar(
         "SELECT payload->>'account' FROM change_feed WHERE kind = 'host.upsert' ORDER BY seq DESC LIMIT 1",
     )

@@ -170,9 +170,14 @@ impl Cluster {
         stop_data_dir(&self.runner, &self.root.join("data"))
     }
 
-    /// Stops a cluster started earlier under `root` by another process.
+    /// Stops a cluster started earlier under `root` by another process
+    /// (nothing to do when there is none).
     pub fn stop_dir(root: &Path) -> Result<(), PgError> {
-        stop_data_dir(&Runner::detect()?, &root.join("data"))
+        match root.canonicalize() {
+            // pg_ctl runs in `root`: relative paths would point elsewhere.
+            Ok(root) => stop_data_dir(&Runner::detect()?, &root.join("data")),
+            Err(_) => Ok(()),
+        }
     }
 }
 

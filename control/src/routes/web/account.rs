@@ -348,22 +348,29 @@ pub async fn profile_post(
     client: ClientAddr,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, HtmlError> {
-    match ops::accounts::update_profile(
+    let result = ops::accounts::update_profile(
         &state.db,
         &actor(&user, &client),
         &form.email,
         &form.language,
     )
-    .await
-    {
-        Ok(()) => Ok(Redirect::to("/profile?done=saved").into_response()),
+    .await;
+    profile_outcome(&state, &user, result, "/profile?done=saved").await
+}
+
+/// Back to the profile with a notice, or the profile with the error.
+async fn profile_outcome(
+    state: &AppState,
+    user: &CurrentUser,
+    result: Result<(), Error>,
+    done: &str,
+) -> Result<Response, HtmlError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(done).into_response()),
         Err(error @ Error::Invalid { .. }) => {
-            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
-            Ok((
-                error.status_code(),
-                render(&profile_page(&state, &user, c).await?),
-            )
-                .into_response())
+            let c = Chrome::signed_in(user).with_error(error_text(Tr(user.language), &error));
+            let page = profile_page(state, user, c).await?;
+            Ok((error.status_code(), render(&page)).into_response())
         }
         Err(error) => Err(error.into()),
     }
@@ -390,16 +397,5 @@ pub async fn password_post(
         &form.new_password,
     )
     .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/profile?done=password_changed").into_response()),
-        Err(error @ Error::Invalid { .. }) => {
-            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
-            Ok((
-                error.status_code(),
-                render(&profile_page(&state, &user, c).await?),
-            )
-                .into_response())
-        }
-        Err(error) => Err(error.into()),
-    }
+    profile_outcome(&state, &user, result, "/profile?done=password_changed").await
 }
