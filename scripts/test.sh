@@ -10,12 +10,12 @@ cargo build --workspace --bins --locked
 # One throwaway PostgreSQL cluster for the whole run (no fsync); every test
 # creates its own database in it. Without DATABASE_URL (a plain `cargo test`)
 # each test starts a private cluster of its own instead.
-pg_dir=target/test-pg
-target/debug/control postgres stop --dir "$pg_dir" >/dev/null 2>&1 || true
-rm -rf "$pg_dir"
+# It lives under /tmp: when run as root, PostgreSQL runs as the postgres user,
+# which may not be able to enter the checkout (e.g. below /root).
+pg_dir=$(mktemp -d /tmp/spdyn-test-pg.XXXXXX)
+trap 'target/debug/control postgres stop --dir "$pg_dir" >/dev/null; rm -rf "$pg_dir"' EXIT
 DATABASE_URL=$(target/debug/control postgres start --fast --dir "$pg_dir")
 export DATABASE_URL
-trap 'target/debug/control postgres stop --dir "$pg_dir" >/dev/null' EXIT
 # The end-to-end tests fail instead of skipping when a tool is missing.
 export SPDYN_REQUIRE_TOOLS=1
 if cargo nextest --version >/dev/null 2>&1; then

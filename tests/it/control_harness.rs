@@ -27,6 +27,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Options {
     pub signup: bool,
     pub quota: u32,
+    /// Failed sign-ins per source address before it is refused.
+    pub source_limit: u32,
     /// `None`: no database URL, so control runs its private cluster.
     pub external_database: bool,
 }
@@ -36,6 +38,7 @@ impl Default for Options {
         Self {
             signup: true,
             quota: 5,
+            source_limit: 50,
             external_database: true,
         }
     }
@@ -179,6 +182,16 @@ impl Control {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Runs a `control` subcommand with this instance's configuration.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(binary("control"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .expect("run control")
     }
 
     /// SIGTERM and wait: a graceful stop (the private cluster stops too).
@@ -701,7 +714,7 @@ default_host_quota = {quota}
 first_admin = "admin"
 first_admin_email = "admin@example.net"
 signin_failures_per_account = 5
-signin_failures_per_source = 50
+signin_failures_per_source = {source_limit}
 signin_window_minutes = 15
 
 [mail]
@@ -714,6 +727,7 @@ security = "none"
 "#,
         signup = options.signup,
         quota = options.quota,
+        source_limit = options.source_limit,
         smtp_port = smtp.port(),
     )
 }

@@ -782,3 +782,48 @@ async fn without_a_database_url_control_runs_and_stops_a_private_cluster() {
             .contains("private PostgreSQL cluster stopped")
     );
 }
+
+#[tokio::test]
+async fn one_source_address_is_throttled_across_account_names() {
+    let control = Control::start_with(Options {
+        source_limit: 3,
+        ..Options::default()
+    })
+    .await;
+    control.signed_up("real").await;
+    let browser = control.browser();
+    for name in ["guess1", "guess2", "guess3"] {
+        assert_eq!(browser.sign_in(name, "x").await.status, 401);
+    }
+    let blocked = browser.sign_in("real", PASSWORD).await;
+    assert_eq!(
+        blocked.status, 429,
+        "this source is refused, whatever the name"
+    );
+}
+
+#[tokio::test]
+async fn migrate_and_check_config_run_from_the_command_line() {
+    let control = Control::start().await;
+    let migrate = control.cli(&["migrate"]);
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("migrations applied"));
+    let db = control.db().await;
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))
+        .unwrap()
+        .count();
+    assert_eq!(applied as usize, files, "every migration applied once");
+    let check = control.cli(&["check-config"]);
+    assert!(check.status.success());
+    assert!(String::from_utf8_lossy(&check.stdout).contains("ok (2 zones)"));
+    let help = control.cli(&["--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("postgres"));
+}

@@ -34,6 +34,11 @@ pub enum PgError {
     NoBinaries,
     #[error("running as root, but there is no `postgres` system user to run PostgreSQL as")]
     NoPostgresUser,
+    #[error(
+        "the postgres user cannot write {0}: every directory above it must be searchable \
+         by others (chmod o+x), or put data_dir elsewhere, or set database.url"
+    )]
+    Unreachable(PathBuf),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -78,6 +83,7 @@ impl Cluster {
             .canonicalize()
             .map_err(io(format!("resolving {}", root.display())))?;
         runner.hand_over(&root)?;
+        runner.check_reachable(&root)?;
         let data = root.join("data");
         let password_file = root.join("password");
         if !data.join("PG_VERSION").exists() {
@@ -255,6 +261,24 @@ impl Runner {
         }
     }
 
+    /// Fails clearly when the server user cannot reach the cluster directory
+    /// (initdb's own message would be obscure).
+    fn check_reachable(&self, root: &Path) -> Result<(), PgError> {
+        if self.as_postgres.is_none() {
+            return Ok(());
+        }
+        let ok = Command::new("runuser")
+            .args(["-u", "postgres", "--", "test", "-w"])
+            .arg(root)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Ok(())
+        } else {
+            Err(PgError::Unreachable(root.to_owned()))
+        }
+    }
+
     /// Gives a path we created to the server user (when running as root).
     fn hand_over(&self, path: &Path) -> Result<(), PgError> {
         if let Some((uid, gid)) = self.as_postgres {
@@ -346,4 +370,29 @@ fn write_private(path: &Path, text: &str) -> Result<(), PgError> {
     file.set_permissions(fs::Permissions::from_mode(0o600))
         .and_then(|()| file.write_all(text.as_bytes()))
         .map_err(io(format!("writing {}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_the_server_user_cannot_reach_is_named_in_the_error() {
+        if effective_uid() != Some(0) {
+            return; // only root hands the cluster to the postgres user
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let locked = tempfile::tempdir().unwrap();
+        // root's and closed to others: postgres cannot enter.
+        fs::set_permissions(locked.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        let root = locked.path().join("pg");
+        match Cluster::start(&root, StartOptions { durable: false }) {
+            Err(PgError::Unreachable(path)) => assert!(path.ends_with("pg")),
+            Ok(cluster) => {
+                let _ = cluster.stop();
+                panic!("the cluster started in a directory postgres cannot reach");
+            }
+            Err(other) => panic!("expected Unreachable, got {other}"),
+        }
+    }
 }
