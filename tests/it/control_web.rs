@@ -576,6 +576,11 @@ async fn operators_move_hosts_between_accounts_keeping_their_tokens() {
     assert_eq!(account, "mover-b", "dnsd learns the new owner");
     assert!(alice.get("/log").await.body.contains("host.move_out"));
     assert!(bob.get("/log").await.body.contains("host.move_in"));
+    let own = admin.get("/log").await.body;
+    assert!(
+        own.contains("host.move_out") && own.contains("host.move_in"),
+        "the operator's own log shows what the operator did"
+    );
     let unknown = admin
         .post_form(
             "/admin",

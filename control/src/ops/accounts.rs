@@ -306,9 +306,9 @@ pub async fn set_enabled(
     } else {
         Action::AccountDisable
     };
-    let mut entry = operator.entry(action, &account.name, "");
-    entry.account = Some(id);
-    db::log::add(&mut tx, &entry).await?;
+    operator
+        .log_on(&mut tx, id, action, &account.name, "")
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -332,9 +332,9 @@ pub async fn set_quota(
         .ok_or(Error::NotFound)?;
     db::accounts::set_quota(&mut tx, id, quota).await?;
     let detail = format!("quota={quota}");
-    let mut entry = operator.entry(Action::AccountQuota, &account.name, &detail);
-    entry.account = Some(id);
-    db::log::add(&mut tx, &entry).await?;
+    operator
+        .log_on(&mut tx, id, Action::AccountQuota, &account.name, &detail)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -207,9 +207,9 @@ pub async fn move_host(pool: &PgPool, operator: &Actor, host: &str, to: &str) ->
         (from, Action::HostMoveOut, &out_detail),
         (target.account_id(), Action::HostMoveIn, &in_detail),
     ] {
-        let mut entry = operator.entry(action, &host.name, detail);
-        entry.account = Some(account);
-        db::log::add(&mut tx, &entry).await?;
+        operator
+            .log_on(&mut tx, account, action, &host.name, detail)
+            .await?;
     }
     tx.commit().await?;
     Ok(())

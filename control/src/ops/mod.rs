@@ -6,8 +6,13 @@ pub mod hosts;
 
 use std::net::IpAddr;
 
+use sqlx::PgConnection;
+
 use crate::{
-    db::log::{Action, NewEntry},
+    db::{
+        self,
+        log::{Action, NewEntry},
+    },
     domain::accounts::AccountId,
 };
 
@@ -31,5 +36,25 @@ impl Actor {
             detail,
             source: self.source,
         }
+    }
+
+    /// Logs an action on `account`'s data in that account's log and, when
+    /// the actor is someone else (an operator), in the actor's own log too.
+    pub async fn log_on(
+        &self,
+        conn: &mut PgConnection,
+        account: AccountId,
+        action: Action,
+        target: &str,
+        detail: &str,
+    ) -> sqlx::Result<()> {
+        let mut entry = self.entry(action, target, detail);
+        entry.account = Some(account);
+        db::log::add(&mut *conn, &entry).await?;
+        if account != self.account {
+            entry.account = Some(self.account);
+            db::log::add(conn, &entry).await?;
+        }
+        Ok(())
     }
 }
