@@ -29,6 +29,8 @@ pub struct Options {
     pub quota: u32,
     /// Failed sign-ins per source address before it is refused.
     pub source_limit: u32,
+    /// Mails go to `data/mail` as files instead of to the SMTP sink.
+    pub mail_dir: bool,
     /// `None`: no database URL, so control runs its private cluster.
     pub external_database: bool,
 }
@@ -39,6 +41,7 @@ impl Default for Options {
             signup: true,
             quota: 5,
             source_limit: 50,
+            mail_dir: false,
             external_database: true,
         }
     }
@@ -719,15 +722,18 @@ signin_window_minutes = 15
 
 [mail]
 from = "spdyn <noreply@{ZONE}>"
-
-[mail.smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
+{mail}
 "#,
         signup = options.signup,
         quota = options.quota,
         source_limit = options.source_limit,
-        smtp_port = smtp.port(),
+        mail = if options.mail_dir {
+            "mail_dir = \"data/mail\"".to_owned()
+        } else {
+            format!(
+                "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"",
+                smtp.port()
+            )
+        },
     )
 }

@@ -205,6 +205,13 @@ async fn the_session_cookie_is_protected_and_rotated_at_sign_in() {
         .await
         .unwrap();
     assert_eq!(new.status(), 200);
+    let signed_in_login = client
+        .get(control.url("/login"))
+        .header("cookie", &post)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in_login.headers()["location"], "/hosts");
 
     // Only the SHA-256 of the cookie value is stored.
     let value = post.split_once('=').unwrap().1;
@@ -492,7 +499,7 @@ async fn the_bulk_action_downloads_the_token_csv() {
 async fn the_action_log_shows_changes_and_sign_ins_and_exports_csv() {
     let control = Control::start().await;
     let browser = control.signed_up("logger").await;
-    browser.sign_in("logger", "not the password").await;
+    control.browser().sign_in("logger", "not the password").await;
     let id = browser.create_host("watched").await;
     browser.create_token(id).await;
     let log = browser.get("/log").await;
@@ -831,4 +838,54 @@ async fn migrate_and_check_config_run_from_the_command_line() {
     assert!(String::from_utf8_lossy(&check.stdout).contains("ok (2 zones)"));
     let help = control.cli(&["--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("postgres"));
+}
+
+#[tokio::test]
+async fn expired_sessions_sign_out() {
+    let control = Control::start().await;
+    let browser = control.signed_up("expiring").await;
+    assert_eq!(browser.get("/hosts").await.status, 200);
+    let db = control.db().await;
+    sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(browser.get("/hosts").await.location(), "/login");
+}
+
+#[tokio::test]
+async fn in_development_mails_are_written_to_a_directory() {
+    let control = Control::start_with(Options {
+        mail_dir: true,
+        ..Options::default()
+    })
+    .await;
+    control.signed_up("devmail").await;
+    let page = control
+        .browser()
+        .post_form("/reset", "/reset", &[("who", "devmail")])
+        .await;
+    assert_eq!(page.status, 200);
+    let dir = control.dir.path().join("data/mail");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mail = loop {
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if let Some(file) = files
+            .iter()
+            .find(|f| f.extension().is_some_and(|e| e == "eml"))
+        {
+            break std::fs::read_to_string(file).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail file in {}",
+            dir.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(mail.contains("To: devmail@example.net"));
+    assert!(mail.contains("Subject: Reset your spdyn password"));
+    assert!(control.mail.mails().is_empty(), "nothing went over SMTP");
 }

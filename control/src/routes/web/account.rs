@@ -43,6 +43,12 @@ pub async fn login_get(
     client: ClientAddr,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
+    if current
+        .as_ref()
+        .is_some_and(|c| c.session.account_id.is_some())
+    {
+        return Ok(Redirect::to("/hosts").into_response());
+    }
     let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
     let page = LoginPage {
         c: Chrome::anonymous(lang, csrf).with_done(done.done.as_deref()),
