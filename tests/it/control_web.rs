@@ -499,7 +499,10 @@ async fn the_bulk_action_downloads_the_token_csv() {
 async fn the_action_log_shows_changes_and_sign_ins_and_exports_csv() {
     let control = Control::start().await;
     let browser = control.signed_up("logger").await;
-    control.browser().sign_in("logger", "not the password").await;
+    control
+        .browser()
+        .sign_in("logger", "not the password")
+        .await;
     let id = browser.create_host("watched").await;
     browser.create_token(id).await;
     let log = browser.get("/log").await;
