@@ -75,16 +75,7 @@ pub async fn login_post(
     )
     .await
     {
-        Ok(account) => {
-            // A new session id at sign-in: a session fixed before cannot be
-            // carried over.
-            session::close(&state, current.as_ref()).await?;
-            let (_, cookie) =
-                session::open(&state, Some(account.account_id()), client.origin()).await?;
-            let mut response = Redirect::to("/hosts").into_response();
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            Ok(response)
-        }
+        Ok(account) => signed_in(&state, current.as_ref(), &account, &client, "/hosts").await,
         Err(SigninError::Other(error)) => Err(error.into()),
         Err(failure) => {
             let (status, key) = match failure {
@@ -101,6 +92,22 @@ pub async fn login_post(
             Ok(page_with(status, &page, cookie))
         }
     }
+}
+
+/// Replaces the current session with a signed-in one and redirects to `to`.
+/// A new session id at sign-in: a session fixed before cannot be carried over.
+async fn signed_in(
+    state: &AppState,
+    current: Option<&session::SessionContext>,
+    account: &crate::db::accounts::Account,
+    client: &ClientAddr,
+    to: &str,
+) -> Result<Response, HtmlError> {
+    session::close(state, current).await?;
+    let (_, cookie) = session::open(state, Some(account.account_id()), client.origin()).await?;
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 #[tracing::instrument(skip_all)]
@@ -184,12 +191,14 @@ pub async fn signup_post(
     };
     match ops::accounts::signup(&state.db, &state.config, input).await {
         Ok(account) => {
-            session::close(&state, current.as_ref()).await?;
-            let (_, cookie) =
-                session::open(&state, Some(account.account_id()), client.origin()).await?;
-            let mut response = Redirect::to("/hosts?done=signed_up").into_response();
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            Ok(response)
+            signed_in(
+                &state,
+                current.as_ref(),
+                &account,
+                &client,
+                "/hosts?done=signed_up",
+            )
+            .await
         }
         Err(error) if !error.status_code().is_server_error() => {
             let (csrf, cookie) =
