@@ -116,6 +116,9 @@ pub struct HostsConfig {
     /// TTL of a new host.
     #[serde(default = "default_ttl")]
     pub default_ttl: u32,
+    /// The dyndns2 update URL routers use (served by dnsd), shown with every
+    /// new token, e.g. `https://update.example.net/nic/update`.
+    pub update_url: Option<String>,
 }
 
 fn default_ttl() -> u32 {

@@ -20,16 +20,45 @@ const ALL: &[&str] = &[
 async fn requests_without_a_valid_bearer_token_are_unauthorized() {
     let control = Control::start().await;
     let client = plain_client();
-    for path in ["/api/v1/hosts", "/api/v1/account", "/api/v1/log"] {
-        let answer = client.get(control.url(path)).send().await.unwrap();
-        assert_eq!(answer.status(), 401, "{path}");
-        assert_eq!(
-            answer.headers()["www-authenticate"],
-            "Bearer realm=\"spdyn\""
-        );
-        let body: serde_json::Value = answer.json().await.unwrap();
-        assert_eq!(body["error"], "unauthorized");
+    // Every endpoint, with a host that exists, so only the missing token
+    // can be the reason.
+    let owner = control.api_user("owner", ALL).await;
+    let id = owner.create_host("exists").await;
+    let endpoints = [
+        (Method::GET, "/account".to_owned()),
+        (Method::GET, "/log".to_owned()),
+        (Method::GET, "/hosts".to_owned()),
+        (Method::POST, "/hosts".to_owned()),
+        (Method::GET, format!("/hosts/{id}")),
+        (Method::PATCH, format!("/hosts/{id}")),
+        (Method::DELETE, format!("/hosts/{id}")),
+        (Method::POST, format!("/hosts/{id}/token")),
+        (Method::DELETE, format!("/hosts/{id}/token")),
+        (Method::POST, "/tokens/missing".to_owned()),
+    ];
+    for (method, path) in &endpoints {
+        for token in [None, Some("spdyn_not-a-real-token"), Some("")] {
+            let mut request = client
+                .request(method.clone(), control.url(&format!("/api/v1{path}")))
+                .json(&json!({"ttl": 300}));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 401, "{method} {path} with {token:?}");
+            assert_eq!(
+                answer.headers()["www-authenticate"],
+                "Bearer realm=\"spdyn\""
+            );
+            let body: serde_json::Value = answer.json().await.unwrap();
+            assert_eq!(body["error"], "unauthorized");
+        }
     }
+    assert_eq!(
+        owner.get(&format!("/hosts/{id}")).await.body["ttl"],
+        60,
+        "unchanged"
+    );
     let forged = client
         .post(control.url("/api/v1/hosts"))
         .bearer_auth("spdyn_not-a-real-token")

@@ -710,6 +710,7 @@ max_connections = 4
 [hosts]
 zones = ["{ZONE}", "{OTHER_ZONE}"]
 default_ttl = 60
+update_url = "http://update.{ZONE}/nic/update"
 
 [accounts]
 signup = {signup}

@@ -389,8 +389,21 @@ async fn hosts_and_tokens_are_managed_in_the_web_ui() {
         .await;
     assert_eq!(dup.status, 409);
 
-    let token = browser.create_token(id).await;
+    let shown = browser
+        .post_form(&format!("/hosts/{id}"), &format!("/hosts/{id}/token"), &[])
+        .await;
+    let token = shown.by_id("new-token").expect("token shown");
     assert_eq!(token.len(), 34);
+    assert_eq!(
+        shown.by_id("update-example").as_deref(),
+        Some(
+            format!(
+                "curl -u 'garden.{ZONE}:{token}' 'http://update.{ZONE}/nic/update?hostname=garden.{ZONE}'"
+            )
+            .as_str()
+        ),
+        "a ready update command with the configured URL"
+    );
     let detail = browser.get(&format!("/hosts/{id}")).await;
     assert_eq!(detail.by_id("token-state").as_deref(), Some("never used"));
     assert!(!detail.body.contains(&token), "shown once only");

@@ -232,6 +232,12 @@ pub async fn token_set(
         host: host.name,
         host_id: host.id,
         token,
+        update_url: state
+            .config
+            .hosts
+            .update_url
+            .clone()
+            .unwrap_or_else(|| "https://<update-server>/nic/update".into()),
     };
     Ok(render(&page))
 }

@@ -180,6 +180,8 @@ pub struct TokenPage {
     pub host: String,
     pub host_id: i64,
     pub token: String,
+    /// dnsd's update URL (a placeholder when not configured).
+    pub update_url: String,
 }
 
 #[derive(Template)]
