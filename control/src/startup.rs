@@ -25,7 +25,7 @@ use crate::{
 
 /// Name of the database inside a private cluster.
 const PRIVATE_DATABASE: &str = "spdyn";
-/// How often expired sessions are removed.
+/// How often expired sessions, reset links and old mail records are removed.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 /// The portal's stylesheet, compiled in.
 const STYLESHEET: &str = include_str!("../static/style.css");
@@ -188,7 +188,7 @@ async fn serve(
         from,
         state.mail_wake.clone(),
     ));
-    let pruner = tokio::spawn(prune_sessions(pool));
+    let pruner = tokio::spawn(housekeeping(pool));
     tracing::info!(portal = %public_url, "control ready");
     let served = axum::serve(
         listener,
@@ -202,17 +202,23 @@ async fn serve(
     served.map_err(Into::into)
 }
 
-async fn prune_sessions(pool: PgPool) {
+async fn housekeeping(pool: PgPool) {
     let mut tick = tokio::time::interval(PRUNE_INTERVAL);
     loop {
         tick.tick().await;
         let pruned = async {
             let mut conn = pool.acquire().await?;
-            db::sessions::prune(&mut conn).await
+            let sessions = db::sessions::prune(&mut conn).await?;
+            let resets = db::resets::prune(&mut conn).await?;
+            let mails = db::mail::prune(&mut conn).await?;
+            Ok::<_, sqlx::Error>((sessions, resets, mails))
         }
         .await;
-        if let Err(error) = pruned {
-            tracing::warn!(%error, "pruning sessions");
+        match pruned {
+            Ok((sessions, resets, mails)) => {
+                tracing::debug!(sessions, resets, mails, "housekeeping")
+            }
+            Err(error) => tracing::warn!(%error, "housekeeping"),
         }
     }
 }

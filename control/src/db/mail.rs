@@ -69,3 +69,11 @@ pub async fn mark_failed(
     .await
     .map(drop)
 }
+
+/// Removes the records of mails sent more than 30 days ago.
+pub async fn prune(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM mail_outbox WHERE sent_at < now() - interval '30 days'")
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+}

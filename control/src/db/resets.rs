@@ -59,3 +59,11 @@ pub async fn consume(
     }
     Ok(account.map(AccountId))
 }
+
+/// Removes links that expired more than a day ago (used or not).
+pub async fn prune(conn: &mut PgConnection) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'")
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+}
