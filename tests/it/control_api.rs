@@ -508,3 +508,29 @@ async fn the_openapi_document_describes_every_endpoint() {
     );
     assert!(doc["components"]["schemas"]["HostView"].is_object());
 }
+
+#[tokio::test]
+async fn concurrent_creations_cannot_overrun_the_quota() {
+    let control = Control::start_with(Options {
+        quota: 3,
+        ..Options::default()
+    })
+    .await;
+    let api = std::sync::Arc::new(control.api_user("racer", ALL).await);
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            api.post("/hosts", json!({"label": format!("race{i}"), "zone": ZONE}))
+                .await
+                .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 201, 201, 409, 409, 409, 409, 409, 409, 409]);
+    assert_eq!(api.get("/hosts").await.body.as_array().unwrap().len(), 3);
+}

@@ -794,6 +794,12 @@ async fn without_a_database_url_control_runs_and_stops_a_private_cluster() {
         control.browser().sign_in(&name, &password).await.status,
         303
     );
+    // A crash leaves the cluster running: the next start takes it over.
+    control.restart();
+    assert_eq!(
+        control.browser().sign_in(&name, &password).await.status,
+        303
+    );
     let status = control.terminate();
     assert!(
         status.success(),
