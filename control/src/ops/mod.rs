@@ -2,6 +2,7 @@
 //! change-feed entry and the action-log entry in one transaction.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod hosts;
 
 use std::net::IpAddr;

@@ -124,13 +124,12 @@ pub async fn logout_post(
             name: name.clone(),
             source: client.addr,
         };
-        let mut conn = state.db.acquire().await.map_err(Error::from)?;
+        let mut conn = state.db.acquire().await?;
         crate::db::log::add(
             &mut conn,
             &actor.entry(crate::db::log::Action::Signout, name, ""),
         )
-        .await
-        .map_err(Error::from)?;
+        .await?;
     }
     session::close(&state, current.as_ref()).await?;
     let mut response = Redirect::to("/login").into_response();

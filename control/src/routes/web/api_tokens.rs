@@ -3,7 +3,6 @@
 use axum::{
     body::Bytes,
     extract::{Path, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 
@@ -15,9 +14,10 @@ use super::{
 };
 use crate::{
     auth::{ClientAddr, CurrentUser},
-    db::{self, log::Action},
-    domain::{scopes::Scope, tokens},
+    db,
+    domain::scopes::Scope,
     error::{Error, HtmlError},
+    ops,
     state::AppState,
 };
 
@@ -58,45 +58,23 @@ pub async fn create_post(
     let mut scopes = Vec::new();
     for (key, value) in form_urlencoded::parse(&body) {
         match key.as_ref() {
-            "name" => name = value.trim().chars().take(100).collect(),
+            "name" => name = value.into_owned(),
             "scope" => scopes.extend(Scope::parse(&value)),
             _ => {}
         }
     }
-    scopes.dedup();
-    if name.is_empty() || scopes.is_empty() {
-        let error = Error::invalid("scopes", "a name and at least one scope are needed");
-        let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&page(&state, &user, c, None).await?),
-        )
-            .into_response());
+    match ops::api_tokens::create(&state.db, &actor(&user, &client), &name, &scopes).await {
+        Ok(token) => {
+            let page = page(&state, &user, Chrome::signed_in(&user), Some(token)).await?;
+            Ok(render(&page))
+        }
+        Err(error @ Error::Invalid { .. }) => {
+            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+            let page = page(&state, &user, c, None).await?;
+            Ok((error.status_code(), render(&page)).into_response())
+        }
+        Err(error) => Err(error.into()),
     }
-    let token = tokens::api_token();
-    let scope_names: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
-    let mut tx = state.db.begin().await.map_err(Error::from)?;
-    db::api_tokens::create(
-        &mut tx,
-        user.account,
-        &name,
-        &tokens::hash(&token),
-        &scope_names,
-    )
-    .await
-    .map_err(Error::from)?;
-    let detail = scope_names.join(" ");
-    let actor = actor(&user, &client);
-    db::log::add(
-        &mut tx,
-        &actor.entry(Action::ApiTokenCreate, &name, &detail),
-    )
-    .await
-    .map_err(Error::from)?;
-    tx.commit().await.map_err(Error::from)?;
-    Ok(render(
-        &page(&state, &user, Chrome::signed_in(&user), Some(token)).await?,
-    ))
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
@@ -107,15 +85,6 @@ pub async fn revoke_post(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    let mut tx = state.db.begin().await.map_err(Error::from)?;
-    let name = db::api_tokens::delete(&mut tx, user.account, id)
-        .await
-        .map_err(Error::from)?
-        .ok_or(Error::NotFound)?;
-    let actor = actor(&user, &client);
-    db::log::add(&mut tx, &actor.entry(Action::ApiTokenRevoke, &name, ""))
-        .await
-        .map_err(Error::from)?;
-    tx.commit().await.map_err(Error::from)?;
+    ops::api_tokens::revoke(&state.db, &actor(&user, &client), id).await?;
     Ok(Redirect::to("/api-tokens").into_response())
 }

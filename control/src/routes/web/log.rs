@@ -11,12 +11,7 @@ use super::{
     render,
 };
 use crate::{
-    auth::CurrentUser,
-    db,
-    domain::csv,
-    error::{Error, HtmlError},
-    routes::csv_download,
-    state::AppState,
+    auth::CurrentUser, db, domain::csv, error::HtmlError, routes::csv_download, state::AppState,
 };
 
 /// Entries per page.
@@ -35,10 +30,8 @@ pub async fn log_get(
     user: CurrentUser,
     Query(query): Query<LogQuery>,
 ) -> Result<Response, HtmlError> {
-    let mut conn = state.db.acquire().await.map_err(Error::from)?;
-    let entries = db::log::list(&mut conn, user.account, query.before, PAGE)
-        .await
-        .map_err(Error::from)?;
+    let mut conn = state.db.acquire().await?;
+    let entries = db::log::list(&mut conn, user.account, query.before, PAGE).await?;
     let older = (entries.len() as i64 == PAGE)
         .then(|| entries.last().map(|e| e.id))
         .flatten();
@@ -54,10 +47,8 @@ pub async fn log_csv(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, HtmlError> {
-    let mut conn = state.db.acquire().await.map_err(Error::from)?;
-    let entries = db::log::list(&mut conn, user.account, None, EXPORT_LIMIT)
-        .await
-        .map_err(Error::from)?;
+    let mut conn = state.db.acquire().await?;
+    let entries = db::log::list(&mut conn, user.account, None, EXPORT_LIMIT).await?;
     Ok(csv_download("spdyn_action_log.csv", log_csv_text(&entries)))
 }
 

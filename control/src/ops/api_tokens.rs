@@ -1,0 +1,50 @@
+//! Personal API token use cases.
+
+use sqlx::PgPool;
+
+use super::Actor;
+use crate::{
+    db::{self, log::Action},
+    domain::{scopes::Scope, tokens},
+    error::Error,
+};
+
+/// Creates a token for the actor; returns it (shown once, stored hashed).
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    name: &str,
+    scopes: &[Scope],
+) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || scopes.is_empty() {
+        return Err(Error::invalid(
+            "scopes",
+            "a name of 1 to 100 characters and at least one scope are needed",
+        ));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for scope in scopes {
+        if !names.iter().any(|n| n == scope.as_str()) {
+            names.push(scope.as_str().to_owned());
+        }
+    }
+    let token = tokens::api_token();
+    let mut tx = pool.begin().await?;
+    db::api_tokens::create(&mut tx, actor.account, name, &tokens::hash(&token), &names).await?;
+    let detail = names.join(" ");
+    db::log::add(&mut tx, &actor.entry(Action::ApiTokenCreate, name, &detail)).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Revokes one of the actor's tokens.
+pub async fn revoke(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    let name = db::api_tokens::delete(&mut tx, actor.account, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    db::log::add(&mut tx, &actor.entry(Action::ApiTokenRevoke, &name, "")).await?;
+    tx.commit().await?;
+    Ok(())
+}
