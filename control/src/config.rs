@@ -15,20 +15,7 @@ use crate::domain::names::Zone;
 /// `CONTROL__DATABASE__URL=postgres://…` or `CONTROL__HTTP__LISTEN=0.0.0.0:8080`.
 pub const ENV_PREFIX: &str = "CONTROL__";
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("invalid configuration: {0}")]
-    Parse(#[from] toml::de::Error),
-    #[error("environment override {var}: {reason}")]
-    Env { var: String, reason: String },
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
+pub use spdyn_common::config::ConfigError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,21 +78,9 @@ impl DatabaseConfig {
     }
 }
 
-/// A secret given inline or in a file (trimmed). An empty inline value (e.g.
-/// blanked from the environment) defers to the file.
+/// A secret given inline or in a file, if either is set.
 fn secret(inline: Option<&String>, file: Option<&PathBuf>) -> Result<Option<String>, ConfigError> {
-    if let Some(value) = inline.filter(|v| !v.is_empty()) {
-        return Ok(Some(value.clone()));
-    }
-    file.map(|path| {
-        std::fs::read_to_string(path)
-            .map(|text| text.trim().to_owned())
-            .map_err(|source| ConfigError::Read {
-                path: path.clone(),
-                source,
-            })
-    })
-    .transpose()
+    spdyn_common::config::optional_secret(inline.map(String::as_str), file.map(PathBuf::as_path))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -235,10 +210,7 @@ pub enum LogFormat {
 impl Config {
     /// Reads the file, applies environment overrides and checks the result.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = spdyn_common::config::read(path)?;
         let mut config = Self::parse_with_env(&text, std::env::vars())?;
         // Relative paths are relative to the config file's directory so a
         // service manager's working directory does not matter.
@@ -256,16 +228,7 @@ impl Config {
         text: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut doc: toml::Table = toml::from_str(text)?;
-        for (var, value) in vars {
-            if let Some(path) = var.strip_prefix(ENV_PREFIX) {
-                apply_override(&mut doc, path, &value).map_err(|reason| ConfigError::Env {
-                    var: var.clone(),
-                    reason,
-                })?;
-            }
-        }
-        let config: Config = toml::Value::Table(doc).try_into()?;
+        let config: Config = spdyn_common::config::parse_with_env(text, ENV_PREFIX, vars)?;
         config.validate()?;
         Ok(config)
     }
@@ -316,29 +279,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// Sets `doc[a][b]… = value` for the path `A__B__…`. The value is read as a TOML
-/// value when it parses as one (numbers, booleans, arrays), else as a string.
-fn apply_override(doc: &mut toml::Table, path: &str, value: &str) -> Result<(), String> {
-    let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
-    let (last, parents) = keys.split_last().ok_or("empty key")?;
-    let mut table = doc;
-    for key in parents {
-        let entry = table
-            .entry(key.clone())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        table = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("`{key}` is not a table"))?;
-    }
-    let parsed = format!("v = {value}")
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(value.to_owned()));
-    table.insert(last.clone(), parsed);
-    Ok(())
 }
 
 #[cfg(test)]

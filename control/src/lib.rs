@@ -18,9 +18,4 @@ pub mod startup;
 pub mod state;
 
 pub use config::Config;
-
-/// Logs a bound address in the one stable format operators and tests read
-/// (the same as dnsd's): `listening service=<name> addr=<ip:port>`.
-pub fn log_listening(service: &str, addr: std::net::SocketAddr) {
-    tracing::info!(target: "spdyn::listen", service = %service, addr = %addr, "listening");
-}
+pub use spdyn_common::log_listening;

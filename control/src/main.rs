@@ -104,7 +104,13 @@ fn main() -> anyhow::Result<()> {
 fn postgres(runtime: &tokio::runtime::Runtime, command: PostgresCommand) -> anyhow::Result<()> {
     match command {
         PostgresCommand::Start { dir, fast } => {
-            let cluster = Cluster::start(&dir, StartOptions { durable: !fast })?;
+            let cluster = Cluster::start(
+                &dir,
+                StartOptions {
+                    durable: !fast,
+                    port: None,
+                },
+            )?;
             runtime.block_on(control::pg::create_database(
                 &cluster.url("postgres"),
                 "spdyn",

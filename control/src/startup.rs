@@ -108,7 +108,13 @@ impl Database {
                 let root = config.data_dir.join("postgres");
                 tracing::info!(dir = %root.display(), "starting the private PostgreSQL cluster");
                 let cluster = tokio::task::spawn_blocking(move || {
-                    Cluster::start(&root, StartOptions { durable: true })
+                    Cluster::start(
+                        &root,
+                        StartOptions {
+                            durable: true,
+                            port: None,
+                        },
+                    )
                 })
                 .await??;
                 (cluster.url(PRIVATE_DATABASE), Some(cluster))

@@ -53,8 +53,8 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Binds a TCP listener (IPv6 sockets are IPv6-only so both families can
-/// share a port).
+/// Binds a TCP listener (HTTP and DNS over TCP alike). IPv6 sockets are
+/// IPv6-only so both families can share a port.
 pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     if addr.is_ipv6() {

@@ -14,13 +14,15 @@ pub mod password;
 pub mod records;
 pub mod store;
 pub mod sync;
-pub mod tokens;
 pub mod update;
 pub mod zone;
+
+pub use spdyn_common::tokens;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 pub use config::Config;
+pub use spdyn_common::log_listening;
 
 use crate::{
     store::{Store, StoreError, now_millis},
@@ -61,12 +63,6 @@ pub struct Running {
     pub checkip: Vec<SocketAddr>,
     pub admin: SocketAddr,
     pub metrics: Option<SocketAddr>,
-}
-
-/// Logs a bound address in the one stable format operators and tests read:
-/// `listening service=<name> addr=<ip:port>`.
-pub fn log_listening(service: &str, addr: SocketAddr) {
-    tracing::info!(target: "spdyn::listen", service = %service, addr = %addr, "listening");
 }
 
 /// Opens the store, binds every listener and starts serving.

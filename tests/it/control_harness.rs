@@ -33,6 +33,9 @@ pub struct Options {
     pub mail_dir: bool,
     /// `None`: no database URL, so control runs its private cluster.
     pub external_database: bool,
+    /// Use this database instead of a fresh one (tests that run their own
+    /// cluster, e.g. to stop it).
+    pub database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             source_limit: 50,
             mail_dir: false,
             external_database: true,
+            database_url: None,
         }
     }
 }
@@ -55,7 +59,10 @@ pub struct Control {
     pub addr: SocketAddr,
     pub base: String,
     pub mail: SmtpSink,
-    pub database: Option<Scratch>,
+    /// Keeps the scratch database (and a private test cluster) alive.
+    _scratch: Option<Scratch>,
+    /// URL of the database control uses, when not its private cluster.
+    pub database_url: Option<String>,
     /// From the first start's stdout: (name, password) of the first admin.
     pub admin: Option<(String, String)>,
     stdout: Arc<Mutex<Vec<String>>>,
@@ -68,11 +75,15 @@ impl Control {
     }
 
     pub async fn start_with(options: Options) -> Self {
-        let database = if options.external_database {
+        let database = if options.external_database && options.database_url.is_none() {
             Some(Scratch::new().await.expect("test database"))
         } else {
             None
         };
+        let database_url = options
+            .database_url
+            .clone()
+            .or_else(|| database.as_ref().map(|d| d.url.clone()));
         let mail = SmtpSink::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         // The private cluster's directory must be reachable by the postgres
@@ -83,12 +94,7 @@ impl Control {
         let config = dir.path().join("control.toml");
         std::fs::write(
             &config,
-            config_text(
-                &options,
-                addr,
-                mail.addr,
-                database.as_ref().map(|d| d.url.as_str()),
-            ),
+            config_text(&options, addr, mail.addr, database_url.as_deref()),
         )
         .expect("write config");
         let mut control = Self {
@@ -98,7 +104,8 @@ impl Control {
             addr,
             base: format!("http://{addr}"),
             mail,
-            database,
+            _scratch: database,
+            database_url,
             admin: None,
             stdout: Arc::default(),
             log: Arc::default(),
@@ -234,7 +241,7 @@ impl Control {
     /// A direct connection to the test database (for checks and for
     /// simulating time, e.g. expiring a link).
     pub async fn db(&self) -> sqlx::PgPool {
-        let url = &self.database.as_ref().expect("external database").url;
+        let url = self.database_url.as_deref().expect("external database");
         sqlx::PgPool::connect(url)
             .await
             .expect("connect to the test database")
@@ -318,14 +325,8 @@ impl Drop for Control {
     }
 }
 
-/// A client without cookies (the process's crypto provider installed).
-pub fn plain_client() -> reqwest::Client {
-    client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
-}
+/// A client without cookies that follows no redirects.
+pub use crate::harness::http_client as plain_client;
 
 /// An HTTP answer read completely.
 #[derive(Debug)]

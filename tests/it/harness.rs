@@ -401,7 +401,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 pub fn http_client() -> reqwest::Client {
     client_builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(20))
         .build()
         .expect("http client")
 }

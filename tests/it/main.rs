@@ -11,4 +11,5 @@ mod dns;
 mod durability;
 mod harness;
 mod ops;
+mod sync;
 mod update;

@@ -61,6 +61,9 @@ pub struct StartOptions {
     /// `false` for throwaway test clusters: no fsync (much faster, and a crash
     /// may lose the cluster, which tests do not care about).
     pub durable: bool,
+    /// Listen on this port instead of a free one (a cluster restarted on the
+    /// same port keeps its URL).
+    pub port: Option<u16>,
 }
 
 /// A running private cluster under `root` (`root/data` is PGDATA).
@@ -129,8 +132,12 @@ impl Cluster {
         // A free port can be taken between our probe and postgres' bind:
         // try a few.
         let mut last = None;
-        for _ in 0..3 {
-            let port = free_port()?;
+        let attempts = if options.port.is_some() { 1 } else { 3 };
+        for _ in 0..attempts {
+            let port = match options.port {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let mut settings =
                 format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
             if !options.durable {
@@ -386,7 +393,13 @@ mod tests {
         // root's and closed to others: postgres cannot enter.
         fs::set_permissions(locked.path(), fs::Permissions::from_mode(0o700)).unwrap();
         let root = locked.path().join("pg");
-        match Cluster::start(&root, StartOptions { durable: false }) {
+        match Cluster::start(
+            &root,
+            StartOptions {
+                durable: false,
+                port: None,
+            },
+        ) {
             Err(PgError::Unreachable(path)) => assert!(path.ends_with("pg")),
             Ok(cluster) => {
                 let _ = cluster.stop();

@@ -24,7 +24,13 @@ impl Scratch {
                 let dir = std::env::temp_dir().join(format!("spdyn-pg-{}", suffix()));
                 let root = dir.clone();
                 let cluster = tokio::task::spawn_blocking(move || {
-                    Cluster::start(&root, StartOptions { durable: false })
+                    Cluster::start(
+                        &root,
+                        StartOptions {
+                            durable: false,
+                            port: None,
+                        },
+                    )
                 })
                 .await
                 .map_err(|e| PgError::Io {

@@ -89,7 +89,7 @@ fn bind_pair(addr: SocketAddr) -> io::Result<(std::net::UdpSocket, TcpListener)>
         let udp = udp_socket(addr)?;
         let mut tcp_addr = addr;
         tcp_addr.set_port(udp.local_addr()?.port());
-        match tcp_listener(tcp_addr) {
+        match crate::http::bind(tcp_addr) {
             Ok(tcp) => return Ok((udp, tcp)),
             Err(error) if addr.port() == 0 => last_error = Some(error),
             Err(error) => return Err(error),
@@ -111,16 +111,4 @@ fn udp_socket(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
     let _ = socket.set_send_buffer_size(UDP_RECV_BUFFER);
     socket.bind(&addr.into())?;
     Ok(socket.into())
-}
-
-fn tcp_listener(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.set_reuse_address(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(1024)?;
-    TcpListener::from_std(socket.into())
 }

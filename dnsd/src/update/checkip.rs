@@ -11,7 +11,11 @@ use axum::{
     routing::get,
 };
 
-use super::{UpdateState, client_ip::client_address, policy::retry_secs};
+use super::{
+    UpdateState,
+    client_ip::{ClientAddress, client_address},
+    policy::retry_secs,
+};
 use crate::store::now_millis;
 
 /// The checkip routes, for the update listeners and checkip-only listeners.
@@ -27,14 +31,12 @@ async fn plain(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let client = client_address(peer, &headers, &state.trusted_proxies);
-    if let Some(response) = rate_limited(&state, client.effective()) {
-        return response;
-    }
-    uncached(
-        "text/plain; charset=utf-8",
-        format!("{}\n", client.effective()),
-    )
+    answer(&state, peer, &headers, |client| {
+        (
+            "text/plain; charset=utf-8",
+            format!("{}\n", client.effective()),
+        )
+    })
 }
 
 async fn json(
@@ -42,21 +44,34 @@ async fn json(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let client = client_address(peer, &headers, &state.trusted_proxies);
-    if let Some(response) = rate_limited(&state, client.effective()) {
+    answer(&state, peer, &headers, |client| {
+        let mut info =
+            vec![serde_json::json!({"ip": client.peer.to_string(), "source": "REMOTE_ADDR"})];
+        if let Some(forwarded) = client.forwarded {
+            info.push(
+                serde_json::json!({"ip": forwarded.to_string(), "source": "HTTP_X_FORWARDED_FOR"}),
+            );
+        }
+        (
+            "application/json",
+            serde_json::json!({ "ipinfo": info }).to_string(),
+        )
+    })
+}
+
+/// Rate-limits the source, then answers uncached with what `render` makes.
+fn answer(
+    state: &UpdateState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    render: impl FnOnce(&ClientAddress) -> (&'static str, String),
+) -> Response {
+    let client = client_address(peer, headers, &state.trusted_proxies);
+    if let Some(response) = rate_limited(state, client.effective()) {
         return response;
     }
-    let mut info =
-        vec![serde_json::json!({"ip": client.peer.to_string(), "source": "REMOTE_ADDR"})];
-    if let Some(forwarded) = client.forwarded {
-        info.push(
-            serde_json::json!({"ip": forwarded.to_string(), "source": "HTTP_X_FORWARDED_FOR"}),
-        );
-    }
-    uncached(
-        "application/json",
-        serde_json::json!({ "ipinfo": info }).to_string(),
-    )
+    let (content_type, body) = render(&client);
+    uncached(content_type, body)
 }
 
 /// The 429 answer when the source asked too often.

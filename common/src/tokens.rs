@@ -1,5 +1,6 @@
-//! Update tokens: generation in a readable grouped style and the hash that is
-//! the only thing ever stored.
+//! Update tokens: generation in a readable grouped style, and the SHA-256
+//! hash that is the only thing ever stored (dnsd checks presented tokens
+//! against it; control stores it).
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -43,11 +44,6 @@ pub fn matches(token: &str, stored: &TokenHash) -> bool {
     hash(token).ct_eq(stored).into()
 }
 
-/// True when the token consists of printable ASCII only (what we accept on input).
-pub fn is_printable(token: &str) -> bool {
-    !token.is_empty() && token.len() <= 256 && token.bytes().all(|b| b.is_ascii_graphic())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +61,16 @@ mod tests {
                 .all(|g| g.len() == GROUP_LEN && g.bytes().all(|c| ALPHABET.contains(&c)))
         );
         const { assert!((GROUPS * GROUP_LEN) * 5 >= 128) };
+    }
+
+    #[test]
+    fn hashes_are_sha256_of_the_exact_text() {
+        // SHA-256("abc"), FIPS 180-2 test vector.
+        let hex: String = hash("abc").iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

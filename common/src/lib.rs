@@ -1,0 +1,12 @@
+//! What both spdyn binaries must do the same way: configuration files with
+//! environment overrides ([`config`]), update tokens ([`tokens`]) and the log
+//! line that announces a bound address ([`log_listening`]).
+
+pub mod config;
+pub mod tokens;
+
+/// Logs a bound address in the one stable format operators and tests read:
+/// `listening service=<name> addr=<ip:port>`.
+pub fn log_listening(service: &str, addr: std::net::SocketAddr) {
+    tracing::info!(target: "spdyn::listen", service = %service, addr = %addr, "listening");
+}
