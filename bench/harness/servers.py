@@ -1,0 +1,347 @@
+"""The four servers under test, each started the same way.
+
+Every server runs from its own state directory under the run's temp dir,
+listens only on 127.0.0.1 on a free high port, is pinned to core 0 and lives
+in its own CPU cgroup (quota off until a capacity run turns it on). A server
+is "up" when it gives the correct answer for the zone's last host: that is
+also how startup time is measured, the same way for all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from . import data, system
+from .dnsclient import Resolver
+
+
+class Server:
+    name = "?"
+    # Shown in tables; filled with the version the binary reports.
+    version = ""
+
+    def __init__(self, root: Path, ds: data.Dataset, log):
+        self.dir = root / self.name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.ds = ds
+        self.log = log
+        self.port = system.free_port()
+        self.proc: subprocess.Popen | None = None
+        self.cgroup = system.make_cgroup(self.name)
+        self.startup_s: float | None = None
+
+    # -- to implement -------------------------------------------------------
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Writes config and state; may start and stop the server (dnsd import)."""
+
+    # -- common ---------------------------------------------------------------
+    def start(self, timeout: float = 300.0) -> float:
+        """Starts the server and returns seconds until its first correct answer."""
+        logfile = (self.dir / "server.log").open("ab")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            cwd=self.dir,
+            preexec_fn=system.pin_and_join(self.cgroup, system.SERVER_CORE),
+        )
+        logfile.close()
+        name, want = self.ds.probe
+        resolver = Resolver(self.port)
+        try:
+            ok = system.wait_until(
+                lambda: self._alive() and resolver.ask(name) == [want], timeout, 0.002
+            )
+        finally:
+            resolver.close()
+        if not ok:
+            tail = (self.dir / "server.log").read_text(errors="replace")[-2000:]
+            self.stop()
+            raise RuntimeError(f"{self.name} did not answer {name} correctly:\n{tail}")
+        self.startup_s = time.monotonic() - t0
+        return self.startup_s
+
+    def _alive(self) -> bool:
+        if self.proc and self.proc.poll() is not None:
+            raise RuntimeError(
+                f"{self.name} exited with {self.proc.returncode}: "
+                + (self.dir / "server.log").read_text(errors="replace")[-2000:]
+            )
+        return True
+
+    def pids(self) -> list[int]:
+        assert self.proc
+        return self.cgroup.pids(self.proc.pid)
+
+    def cpu_seconds(self) -> float:
+        return system.cpu_seconds(self.pids())
+
+    def memory(self) -> system.Memory:
+        return system.memory(self.pids())
+
+    def stop(self) -> None:
+        """SIGTERM to the server's own process group (it was started with
+        setsid), SIGKILL after 15 s. Only ever our own child's group."""
+        if not self.proc or self.proc.poll() is not None:
+            self.proc = None
+            return
+        pgid = self.proc.pid
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.proc.wait()
+        except ProcessLookupError:
+            pass
+        # Forked children (NSD) may outlive the parent for a moment.
+        system.wait_until(lambda: not self.cgroup.members(), 5, 0.05)
+        self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        self.cgroup.remove()
+
+
+class Floor(Server):
+    name = "floor"
+
+    def __init__(self, root, ds, log, binary: Path):
+        self.binary = binary
+        super().__init__(root, ds, log)
+        self.version = "recvmmsg/sendmmsg, QR flip"
+
+    def command(self):
+        return [str(self.binary), "--listen", f"127.0.0.1:{self.port}"]
+
+    def start(self, timeout: float = 30.0) -> float:
+        # The floor answers with the query itself, so "correct" is any reply.
+        logfile = (self.dir / "server.log").open("ab")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            preexec_fn=system.pin_and_join(self.cgroup, system.SERVER_CORE),
+        )
+        logfile.close()
+        resolver = Resolver(self.port)
+        try:
+            if not system.wait_until(
+                lambda: self._alive() and resolver.ask("probe." + data.ZONE) is not None, timeout
+            ):
+                raise RuntimeError("floor did not answer")
+        finally:
+            resolver.close()
+        self.startup_s = time.monotonic() - t0
+        return self.startup_s
+
+
+class Dnsd(Server):
+    name = "dnsd"
+    ADMIN_SECRET = "bench-admin-secret"
+
+    def __init__(self, root, ds, log, binary: Path):
+        self.binary = binary
+        super().__init__(root, ds, log)
+        self.http_port = system.free_port()
+        self.admin_port = system.free_port()
+        self.config = self.dir / "dnsd.toml"
+        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True)
+        self.version = out.stdout.strip()
+
+    def command(self):
+        return [str(self.binary), "--config", str(self.config), "run"]
+
+    def cli(self, *args: str, timeout: float = 3600) -> str:
+        out = subprocess.run(
+            [str(self.binary), "--config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"dnsd {' '.join(args)} failed: {out.stderr[-2000:]}")
+        return out.stdout
+
+    def prepare(self) -> None:
+        # Abuse limits are for routers, not for a load generator hammering
+        # every host: switch them out of the way (documented in bench/README).
+        self.config.write_text(
+            f"""
+[store]
+path = "state"
+cache_mb = 32
+
+[dns]
+listen = ["127.0.0.1:{self.port}"]
+
+[[zone]]
+name = "{data.ZONE}"
+ns = {list(data.NS)!r}
+hostmaster = "{data.HOSTMASTER}"
+ttl = {data.SOA_TTL}
+negative_ttl = {data.NEGATIVE_TTL}
+host_ttl = {data.HOST_TTL}
+
+[update]
+listen = ["127.0.0.1:{self.http_port}"]
+
+[update.abuse]
+min_change_interval_secs = 0
+nochg_limit = 1000000000
+auth_fail_limit = 1000000000
+host_auth_fail_limit = 1000000000
+checkip_per_minute = 1000000000
+
+[admin]
+listen = "127.0.0.1:{self.admin_port}"
+secret = "{self.ADMIN_SECRET}"
+
+[log]
+filter = "warn,dnsd=info,spdyn::listen=info"
+""".replace("'", '"')
+        )
+        # Load the hosts once through the real import path, then stop: the
+        # measured start is a restart from a populated store, as in production.
+        t0 = time.monotonic()
+        logfile = (self.dir / "server.log").open("ab")
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            cwd=self.dir,
+            preexec_fn=system.pin_and_join(self.cgroup, system.SERVER_CORE),
+        )
+        logfile.close()
+        if not system.wait_until(
+            lambda: self._alive() and "dnsd ready" in (self.dir / "server.log").read_text(), 60
+        ):
+            raise RuntimeError("dnsd did not become ready")
+        self.cli("host", "import", str(self.ds.csv_file))
+        self.import_s = time.monotonic() - t0
+        self.log(f"dnsd: imported {self.ds.hosts} hosts in {self.import_s:.1f} s")
+        self.stop()
+
+    def export_tokens(self) -> dict[str, str]:
+        """Creates a token for every host; returns hostname -> token."""
+        out = self.dir / "tokens.csv"
+        self.cli("tokens", "export", "--out", str(out))
+        tokens = {}
+        for line in out.read_text().splitlines()[1:]:
+            host, _, token = line.partition(",")
+            tokens[host] = token
+        return tokens
+
+
+class Knot(Server):
+    name = "knot"
+
+    def __init__(self, root, ds, log):
+        super().__init__(root, ds, log)
+        out = subprocess.run([system.which("knotd"), "--version"], capture_output=True, text=True)
+        self.version = out.stdout.strip().split("\n")[0]
+
+    def command(self):
+        return [system.which("knotd"), "-c", str(self.dir / "knot.conf")]
+
+    def prepare(self) -> None:
+        (self.dir / "db").mkdir(exist_ok=True)
+        # The zone file is read in place; journal and timers live in the temp
+        # dir (on disk, not tmpfs) so updates pay for durability as in production.
+        # zonefile-sync -1: changes stay in the journal and the 100k-line zone
+        # file is not rewritten after every update (the usual DDNS setup).
+        # No mod-rrl: response rate limiting is off.
+        (self.dir / "knot.conf").write_text(
+            f"""
+server:
+    rundir: "{self.dir}"
+    listen: 127.0.0.1@{self.port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+
+log:
+  - target: stderr
+    any: warning
+
+database:
+    storage: "{self.dir}/db"
+
+acl:
+  - id: bench_update
+    address: 127.0.0.1
+    action: update
+
+template:
+  - id: default
+    storage: "{self.ds.dir}"
+    file: "%s.zone"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: changes
+    semantic-checks: off
+
+zone:
+  - domain: {data.ZONE}
+    acl: bench_update
+"""
+        )
+
+
+class Nsd(Server):
+    name = "nsd"
+
+    def __init__(self, root, ds, log):
+        super().__init__(root, ds, log)
+        out = subprocess.run([system.which("nsd"), "-v"], capture_output=True, text=True)
+        self.version = (out.stdout + out.stderr).strip().split("\n")[0]
+
+    def command(self):
+        # -d: stay in the foreground (it still forks its server and xfrd).
+        return [system.which("nsd"), "-d", "-c", str(self.dir / "nsd.conf")]
+
+    def prepare(self) -> None:
+        # database "": no nsd.db, the zone file is parsed at start (NSD's
+        # recommended mode since 4.x). minimal-responses: no NS RRset in the
+        # authority section of positive answers, as dnsd and Knot send.
+        # rrl-ratelimit 0 + whitelist 0: rate limiting fully off.
+        (self.dir / "nsd.conf").write_text(
+            f"""
+server:
+    ip-address: 127.0.0.1@{self.port}
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "{self.dir}"
+    database: ""
+    zonelistfile: "{self.dir}/zone.list"
+    xfrdfile: "{self.dir}/xfrd.state"
+    xfrdir: "{self.dir}"
+    pidfile: "{self.dir}/nsd.pid"
+    logfile: "{self.dir}/nsd.log"
+    verbosity: 0
+    minimal-responses: yes
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    tcp-count: 10
+
+remote-control:
+    control-enable: no
+
+zone:
+    name: {data.ZONE}
+    zonefile: "{self.ds.zone_file}"
+"""
+        )
