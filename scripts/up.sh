@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Starts spdyn on this machine and prints how to use it: control (portal and
 # API, with a private PostgreSQL cluster under ./var/control when no database
-# URL is configured) and dnsd (DNS and the update endpoint; standalone until
-# it follows control's change feed). State lives in ./var (delete it to start
-# from scratch). Stop with Ctrl-C.
+# URL is configured) and dnsd (DNS and the update endpoint, following
+# control's database through the change feed). State lives in ./var (delete
+# it to start from scratch). Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,6 +22,10 @@ export DNSD_CONFIG="$root/config/dnsd.example.toml"
 export DNSD__ADMIN__SECRET_FILE="$var/admin-secret"
 export DNSD__ADMIN__SECRET=""
 export CONTROL_CONFIG="$root/config/control.example.toml"
+# On the first start control creates a demo host for its administrator.
+export CONTROL__HOSTS__DEMO_HOST="demo"
+# dnsd follows control's private database; control writes its URL here.
+export DNSD__SYNC__DATABASE_URL_FILE="$var/control/database-url"
 
 pids=()
 cleanup() {
@@ -60,18 +64,19 @@ pids+=($!)
 wait_ready dnsd "${pids[1]}" "$var/dnsd.log" "dnsd ready"
 
 addr() { grep -o "listening service=$1 addr=[^ ]*" "$2" | head -1 | sed 's/.*addr=//'; }
+# dnsd takes updates once it has the first snapshot of control's database.
+metrics=$(addr metrics "$var/dnsd.log")
+for _ in $(seq 1 100); do
+  curl -sf "http://$metrics/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
 portal="http://$(addr control-http "$var/control.log")"
 dns=$(addr dns-udp "$var/dnsd.log")
 http=$(addr update-http "$var/dnsd.log")
 demo="demo.dyn.example.net"
 admin=$(grep -o "name=[^ ]* password=[^ ]*" "$var/control.out" || true)
+token=$(grep "demo host created" "$var/control.out" | grep -o "token=[^ ]*" | sed 's/token=//' || true)
 rm -f "$var/control.out"
-
-token=""
-if [ ! -e "$var/.demo-created" ]; then
-  token=$("$bin/dnsd" host add "$demo" | tail -1)
-  touch "$var/.demo-created"
-fi
 
 cat <<EOF
 
@@ -81,7 +86,7 @@ spdyn is running.
   DNS (UDP+TCP)     $dns
   update endpoint   http://$http/nic/update
   checkip           http://$http/checkip
-  dnsd admin        $bin/dnsd --config $DNSD_CONFIG host list   (with DNSD__ADMIN__SECRET_FILE=$var/admin-secret)
+  dnsd hosts        $bin/dnsd --config $DNSD_CONFIG host list   (with DNSD__ADMIN__SECRET_FILE=$var/admin-secret)
 EOF
 if [ -n "$admin" ]; then
   cat <<EOF
@@ -100,7 +105,7 @@ fi
 if [ -n "$token" ]; then
   cat <<EOF
 
-A demo host was created in dnsd: $demo
+A demo host was created for the administrator: $demo
 Its update token (shown only now): $token
 
 Update it:
@@ -110,7 +115,7 @@ else
   cat <<EOF
 
 The demo host $demo exists; its token was printed on the first start.
-New token:  $bin/dnsd host token $demo
+New token:  in the portal, host $demo → "Exchange token"
 Update:     curl -u '$demo:<token>' 'http://$http/nic/update?hostname=$demo&myip=192.0.2.1'
 EOF
 fi
@@ -118,7 +123,7 @@ cat <<EOF
 Query it:
   dig @${dns%:*} -p ${dns##*:} $demo A +norecurse
 
-Hosts made in the portal reach dnsd once dnsd follows control's change feed.
+Hosts made in the portal are served by dnsd within a second.
 Press Ctrl-C to stop.
 EOF
 wait "${pids[@]}"

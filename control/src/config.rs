@@ -94,6 +94,10 @@ pub struct HostsConfig {
     /// The dyndns2 update URL routers use (served by dnsd), shown with every
     /// new token, e.g. `https://update.example.net/nic/update`.
     pub update_url: Option<String>,
+    /// A label: on first start the first administrator gets this host (in
+    /// the first zone) with a token, printed once, so a new installation can
+    /// be tried at once. Leave unset in production.
+    pub demo_host: Option<String>,
 }
 
 fn default_ttl() -> u32 {

@@ -25,6 +25,9 @@ use crate::{
 
 /// Name of the database inside a private cluster.
 const PRIVATE_DATABASE: &str = "spdyn";
+/// Under data_dir: the private cluster's database URL, for a local dnsd
+/// (`[sync] database_url_file`).
+pub const DATABASE_URL_FILE: &str = "database-url";
 /// How often expired sessions, reset links and old mail records are removed.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 /// The portal's stylesheet, compiled in.
@@ -117,7 +120,11 @@ impl Database {
                     )
                 })
                 .await??;
-                (cluster.url(PRIVATE_DATABASE), Some(cluster))
+                let url = cluster.url(PRIVATE_DATABASE);
+                // dnsd on this machine follows the same database: it reads
+                // the URL (with its password) from this owner-only file.
+                pg::write_private(&config.data_dir.join(DATABASE_URL_FILE), &url)?;
+                (url, Some(cluster))
             }
         };
         match prepare(cluster.as_ref(), config, &url).await {
@@ -178,6 +185,10 @@ async fn serve(
     if let Some((name, password)) = ops::accounts::ensure_first_admin(&pool, &config).await? {
         // Printed (not logged) once: logs must never hold secrets.
         println!("first admin created (shown only now): name={name} password={password}");
+        if let Some(label) = &config.hosts.demo_host {
+            let (host, token) = ops::hosts::create_demo_host(&pool, &config, &name, label).await?;
+            println!("demo host created (shown only now): name={host} token={token}");
+        }
     }
     let transport = mail::Transport::from_config(&config.mail)?;
     let from = config.mail.from.parse().context("mail.from")?;

@@ -36,6 +36,8 @@ pub struct Options {
     /// Use this database instead of a fresh one (tests that run their own
     /// cluster, e.g. to stop it).
     pub database_url: Option<String>,
+    /// `[hosts] demo_host`: a host made for the first admin on first start.
+    pub demo_host: Option<String>,
 }
 
 impl Default for Options {
@@ -47,6 +49,7 @@ impl Default for Options {
             mail_dir: false,
             external_database: true,
             database_url: None,
+            demo_host: None,
         }
     }
 }
@@ -712,6 +715,7 @@ max_connections = 4
 zones = ["{ZONE}", "{OTHER_ZONE}"]
 default_ttl = 60
 update_url = "http://update.{ZONE}/nic/update"
+{demo_host}
 
 [accounts]
 signup = {signup}
@@ -728,6 +732,10 @@ from = "spdyn <noreply@{ZONE}>"
 "#,
         signup = options.signup,
         quota = options.quota,
+        demo_host = options
+            .demo_host
+            .as_ref()
+            .map_or(String::new(), |label| format!("demo_host = \"{label}\"")),
         source_limit = options.source_limit,
         mail = if options.mail_dir {
             "mail_dir = \"data/mail\"".to_owned()

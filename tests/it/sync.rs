@@ -128,6 +128,31 @@ async fn hosts_made_in_control_resolve_and_updates_flow_back() {
 }
 
 #[tokio::test]
+async fn the_demo_host_of_a_first_start_can_be_updated_at_once() {
+    let control = Control::start_with(ControlOptions {
+        demo_host: Some("demo".into()),
+        ..ControlOptions::default()
+    })
+    .await;
+    let out = control.stdout_text();
+    let line = out
+        .lines()
+        .find(|l| l.contains("demo host created"))
+        .unwrap_or_else(|| panic!("no demo host line in:\n{out}"));
+    let token = line
+        .split_once("token=")
+        .expect("token")
+        .1
+        .trim()
+        .to_owned();
+    let host = format!("demo.{ZONE}");
+    let dnsd = node(control.database_url.as_deref().expect("database"));
+    eventually("the demo host on dnsd", || exists(&dnsd, &host)).await;
+    let answer = update(&dnsd, &host, &token, &[("myip", "192.0.2.77")]).await;
+    assert_eq!(answer.body, "good 192.0.2.77");
+}
+
+#[tokio::test]
 async fn an_update_on_one_node_is_answered_by_the_other_within_a_second() {
     let control = Control::start().await;
     let api = control.api_user("bob", SCOPES).await;

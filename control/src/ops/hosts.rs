@@ -13,6 +13,35 @@ use crate::{
     error::Error,
 };
 
+/// The first start's demo host (`[hosts] demo_host`) for the administrator
+/// `admin`, with a fresh token: returns the host name and the token.
+pub async fn create_demo_host(
+    pool: &PgPool,
+    config: &crate::Config,
+    admin: &str,
+    label: &str,
+) -> Result<(String, String), Error> {
+    let mut conn = pool.acquire().await?;
+    let account = db::accounts::by_name(&mut conn, admin)
+        .await?
+        .ok_or_else(|| Error::invalid("first_admin", "the first administrator is missing"))?;
+    drop(conn);
+    let actor = Actor {
+        account: account.account_id(),
+        name: "system".into(),
+        source: None,
+    };
+    let zones = config.zones();
+    let zone = zones
+        .first()
+        .ok_or_else(|| Error::invalid("hosts.zones", "no zone is offered"))?;
+    let name = HostName::new(label, zone.as_str(), &zones)
+        .map_err(|e| Error::invalid("hosts.demo_host", e))?;
+    let host = create(pool, &actor, &name, config.hosts.default_ttl, false).await?;
+    let (host, token) = set_token(pool, &actor, crate::domain::hosts::HostId(host.id)).await?;
+    Ok((host.name, token))
+}
+
 /// Creates a host for the actor's account.
 pub async fn create(
     pool: &PgPool,

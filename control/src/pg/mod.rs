@@ -366,7 +366,8 @@ fn free_port() -> Result<u16, PgError> {
 }
 
 /// Writes a file only its owner can read.
-fn write_private(path: &Path, text: &str) -> Result<(), PgError> {
+/// Writes a file only its owner can read (passwords, database URLs).
+pub fn write_private(path: &Path, text: &str) -> Result<(), PgError> {
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create(true)
