@@ -414,3 +414,40 @@ async fn dig_sees_authoritative_answers_over_udp_and_tcp() {
     let out = dig(dnsd.udp(), &["big.dyn.test", "TXT", "+noedns"]);
     assert!(out.contains("ANSWER: 2"), "{out}");
 }
+
+#[tokio::test]
+async fn ipv6_listeners_answer_dns_and_updates_from_ipv6_clients_set_aaaa() {
+    let dnsd = Dnsd::start_with(crate::harness::Options {
+        ipv6: true,
+        ..crate::harness::Options::default()
+    });
+    let v6 = |service: &str| {
+        *dnsd.addrs[service]
+            .iter()
+            .find(|a| a.is_ipv6())
+            .unwrap_or_else(|| panic!("no IPv6 {service} listener"))
+    };
+    let host = format!("six.{ZONE}");
+    let token = dnsd.add_host(&host, &[]);
+    // No address given, client on IPv6: the AAAA is set, nothing else.
+    let answer = crate::harness::send(
+        crate::harness::http_client()
+            .get(format!("http://{}/nic/update", v6("update-http")))
+            .basic_auth(&host, Some(&token)),
+    )
+    .await;
+    assert_eq!(answer.body, "good ::1");
+    for transport in BOTH {
+        let message = query(&format!("{host}."), RecordType::AAAA);
+        let answer = match transport {
+            Transport::Udp => harness::udp(v6("dns-udp"), &message),
+            Transport::Tcp => harness::tcp(v6("dns-tcp"), &message),
+        };
+        assert_eq!(
+            harness::answer_ips(&answer),
+            vec!["::1"],
+            "{transport:?} over IPv6"
+        );
+    }
+    assert!(harness::resolve(&dnsd, &host, RecordType::A).is_empty());
+}

@@ -56,6 +56,8 @@ pub struct Options {
     pub extra: String,
     /// Where the sled store lives (default: `state` in the temp dir).
     pub store_path: Option<PathBuf>,
+    /// Listen on IPv6 loopback too (DNS and updates).
+    pub ipv6: bool,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             update: String::new(),
             extra: String::new(),
             store_path: None,
+            ipv6: false,
         }
     }
 }
@@ -248,7 +251,7 @@ path = "{store}"
 cache_mb = 8
 
 [dns]
-listen = ["127.0.0.1:0"]
+listen = {listen}
 
 [[zone]]
 name = "{ZONE}"
@@ -283,7 +286,7 @@ ns = ["ns1.{ZONE}."]
 hostmaster = "hostmaster.example.net"
 
 [update]
-listen = ["127.0.0.1:0"]
+listen = {listen}
 trusted_proxies = ["127.0.0.2/32"]
 {update}
 
@@ -296,6 +299,11 @@ secret = "{ADMIN_SECRET}"
 
 {extra}
 "#,
+        listen = if options.ipv6 {
+            r#"["127.0.0.1:0", "[::1]:0"]"#
+        } else {
+            r#"["127.0.0.1:0"]"#
+        },
         big = "a".repeat(150),
         big2 = "b".repeat(150),
         update = options.update,
@@ -335,7 +343,12 @@ fn rand_id() -> u16 {
 
 /// Sends raw bytes over UDP and returns the raw answer, if any within 2 s.
 pub fn udp_raw(server: SocketAddr, packet: &[u8]) -> Option<Vec<u8>> {
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let local = if server.is_ipv6() {
+        "[::1]:0"
+    } else {
+        "127.0.0.1:0"
+    };
+    let socket = UdpSocket::bind(local).expect("bind");
     socket
         .set_read_timeout(Some(Duration::from_secs(2)))
         .expect("timeout");
