@@ -463,6 +463,25 @@ pub async fn send(request: reqwest::RequestBuilder) -> UpdateAnswer {
     }
 }
 
+/// The node's Prometheus text (needs `[metrics] listen`).
+pub async fn metrics_text(dnsd: &Dnsd) -> String {
+    http_client()
+        .get(format!("http://{}/metrics", dnsd.addr("metrics")))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
+/// The value of one series (`name{labels}`) in Prometheus text.
+pub fn metric(text: &str, series: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+}
+
 /// Runs a command and returns its stdout, asserting success.
 pub fn run(command: &mut Command) -> String {
     let output = command

@@ -2,13 +2,7 @@
 
 use hickory_proto::rr::RecordType;
 
-use crate::harness::{self, Dnsd, Options, ZONE, query, update};
-
-fn metric(text: &str, series: &str) -> u64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
-}
+use crate::harness::{self, Dnsd, Options, ZONE, metric, query, update};
 
 #[tokio::test]
 async fn metrics_count_queries_and_updates_and_probes_answer() {

@@ -480,15 +480,5 @@ async fn insert_hosts(control: &Control, account: &str, prefix: &str, count: usi
 }
 
 async fn metric(dnsd: &Dnsd, name: &str) -> u64 {
-    let text = harness::http_client()
-        .get(format!("http://{}/metrics", dnsd.addr("metrics")))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name}"))
+    harness::metric(&harness::metrics_text(dnsd).await, name)
 }
