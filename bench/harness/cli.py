@@ -146,7 +146,14 @@ def machine_info(cg: str) -> dict:
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return out.stdout.strip()
+
     return {
+        # What was measured: the commit, and whether dnsd/ had local changes.
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dnsd_dirty": bool(git("status", "--porcelain", "--", "dnsd", "common")),
         "cpu": model,
         "cores": os.cpu_count(),
         "kernel": os.uname().release,
@@ -390,7 +397,7 @@ def render(results: dict, args) -> str:
             lines.append(row)
         if "nsd" in sm:
             lines.append(
-                f"(NSD runs {len(size['servers']['nsd'].get('memory_idle', {})) and 3} processes sharing "
+                f"(NSD runs {size['servers']['nsd']['memory_loaded']['procs']} processes sharing "
                 f"memory copy-on-write: RSS is their sum; its PSS sum is {sm['nsd']['pss']:.1f} MiB)"
             )
         lines += render_targets(size, sm, hosts, results)

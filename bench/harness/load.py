@@ -78,6 +78,7 @@ def capacity_run(server: Server, query_file: Path, seconds: float, outdir: Path,
     try:
         periods0, throttled0 = server.cgroup.throttling()
         busy0 = system.cpu_busy_seconds()
+        drops0 = system.udp_rcvbuf_errors()
         cpu0 = server.cpu_seconds()
         t0 = time.monotonic()
         summary = dnsperf(
@@ -86,6 +87,7 @@ def capacity_run(server: Server, query_file: Path, seconds: float, outdir: Path,
         wall = time.monotonic() - t0
         cpu1 = server.cpu_seconds()
         busy1 = system.cpu_busy_seconds()
+        drops1 = system.udp_rcvbuf_errors()
         periods1, throttled1 = server.cgroup.throttling()
     finally:
         server.cgroup.set_quota(None)
@@ -98,6 +100,9 @@ def capacity_run(server: Server, query_file: Path, seconds: float, outdir: Path,
         "cpu_s": cpu,
         "wall_s": wall,
         "cpu_share": cpu / wall if wall else 0.0,
+        # Kernel drops for a full receive buffer (any UDP socket on the
+        # machine; during a run that is the server's or dnsperf's).
+        "rcvbuf_drops": drops1 - drops0,
         # Cores used by everything but the server and dnsperf (someone
         # compiling, kernel softirq work): a disturbed run shows here.
         "background_cores": max(0.0, (busy1 - busy0 - cpu - summary["load_cpu_s"]) / wall),

@@ -180,9 +180,15 @@ class Memory:
     rss_kib: int  # sum of VmRSS
     hwm_kib: int  # sum of VmHWM (peak RSS)
     pss_kib: int  # sum of Pss: shared pages split between processes
+    procs: int
 
     def as_dict(self) -> dict:
-        return {"rss_kib": self.rss_kib, "hwm_kib": self.hwm_kib, "pss_kib": self.pss_kib}
+        return {
+            "rss_kib": self.rss_kib,
+            "hwm_kib": self.hwm_kib,
+            "pss_kib": self.pss_kib,
+            "procs": self.procs,
+        }
 
 
 def memory(pids: list[int]) -> Memory:
@@ -209,7 +215,7 @@ def memory(pids: list[int]) -> Memory:
                     pss += int(line.split()[1])
         except OSError:
             pass
-    return Memory(rss, hwm, pss)
+    return Memory(rss, hwm, pss, len(pids))
 
 
 def pin_and_join(group: Cgroup, core: int):
@@ -345,3 +351,10 @@ def wait_quiet(log, max_wait: float, threshold: float = 0.15) -> float:
         if not warned:
             log(f"machine busy ({busy:.2f} cores in use by others); waiting up to {max_wait:.0f} s")
             warned = True
+
+
+def udp_rcvbuf_errors() -> int:
+    """Datagrams the kernel dropped because a socket's receive buffer was full."""
+    lines = [l.split() for l in Path("/proc/net/snmp").read_text().splitlines() if l.startswith("Udp:")]
+    header, values = lines[0], lines[1]
+    return int(values[header.index("RcvbufErrors")])
