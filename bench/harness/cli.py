@@ -228,7 +228,10 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
                 # The per-query file is large and fully summarised: drop it.
                 (runs / f"lat-{name}-{rate}.txt").unlink()
                 out["servers"][name]["latency"].append(r)
-                log(f"{name} @ {rate}/s: p50 {r['p50_us']:.0f} µs, p99 {r['p99_us']:.0f} µs, lost {r['lost']}")
+                log(
+                    f"{name} @ {rate}/s: p50 {r['p50_us']:.0f} µs, p99 {r['p99_us']:.0f} µs, "
+                    f"lost {r['lost']}, background {r['background_cores']:.2f} cores"
+                )
         if args.profile:
             out["profile"] = profile(made, ds, args, runs)
         if with_updates:
@@ -354,6 +357,8 @@ def summarize(size: dict) -> dict:
             "pss": s["memory_loaded"]["pss_kib"] / 1024 if "memory_loaded" in s else None,
             "start_ms": s["startup_s"] * 1e3,
             "p99": {l["rate"]: l["p99_us"] for l in s["latency"]},
+            # Latency runs during which something else used half a core or more.
+            "disturbed": {l["rate"] for l in s["latency"] if l.get("background_cores", 0) >= 0.5},
             "lat_lost": {l["rate"]: l["lost"] for l in s["latency"]},
         }
     return out
@@ -393,8 +398,11 @@ def render(results: dict, args) -> str:
             )
             for rate in rates:
                 p99 = x["p99"].get(rate)
-                row += f" {p99:>11.0f}" if p99 is not None else f" {'-':>11}"
+                mark = "!" if rate in x["disturbed"] else ""
+                row += f" {f'{p99:.0f}{mark}':>11}" if p99 is not None else f" {'-':>11}"
             lines.append(row)
+        if any(x["disturbed"] for x in sm.values()):
+            lines.append("(! = the machine was busy with other work during that latency run)")
         if "nsd" in sm:
             lines.append(
                 f"(NSD runs {size['servers']['nsd']['memory_loaded']['procs']} processes sharing "

@@ -121,9 +121,14 @@ def latency_run(server: Server, query_file: Path, rate: int, seconds: float, out
     `-v` output: one line per answered query whose last field is that query's
     latency in seconds. -c 8 -q 500 leave room for queueing; -Q holds the rate.
     """
+    busy0, cpu0, t0 = system.cpu_busy_seconds(), server.cpu_seconds(), time.monotonic()
     summary = dnsperf(
         server.port, query_file, seconds, ["-c", "8", "-q", "500", "-Q", str(rate), "-v"], out
     )
+    wall = time.monotonic() - t0
+    # Cores busy with anything but the server and dnsperf during the run: a
+    # compile starting mid-run shows up here (softirq work adds a little).
+    other = system.cpu_busy_seconds() - busy0 - (server.cpu_seconds() - cpu0) - summary["load_cpu_s"]
     latencies = []
     with out.open(errors="replace") as lines:
         for line in lines:
@@ -136,6 +141,7 @@ def latency_run(server: Server, query_file: Path, rate: int, seconds: float, out
     return {
         **summary,
         "rate": rate,
+        "background_cores": max(0.0, other / wall),
         "samples": len(latencies),
         "p50_us": percentile(latencies, 0.50) * 1e6 if latencies else None,
         "p99_us": percentile(latencies, 0.99) * 1e6 if latencies else None,
