@@ -31,6 +31,8 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub mail: MailConfig,
     #[serde(default)]
+    pub security: SecurityConfig,
+    #[serde(default)]
     pub log: LogConfig,
 }
 
@@ -144,6 +146,52 @@ impl AccountsConfig {
     }
 }
 
+/// Two-factor sign-in: the key that seals TOTP secrets at rest and the date
+/// from which administrators must use 2FA.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// 32 bytes, standard base64 (`openssl rand -base64 32`). Prefer
+    /// `totp_key_file` or `CONTROL__SECURITY__TOTP_KEY`. When neither is set,
+    /// control generates one into `data_dir/totp-key` on first start.
+    pub totp_key: Option<String>,
+    pub totp_key_file: Option<PathBuf>,
+    /// `YYYY-MM-DD` (UTC), quoted or as a TOML date: from this day
+    /// administrators without 2FA can reach nothing but the enrolment.
+    /// Unset: never enforced, a banner only.
+    #[serde(default, deserialize_with = "date_text")]
+    pub admin_2fa_from: Option<String>,
+}
+
+/// A date given as a string or as a TOML date (an environment override
+/// `…=2027-01-31` is read as TOML, which makes it a date).
+fn date_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Plain(String),
+        Toml(toml::value::Datetime),
+    }
+    Ok(Option::<Text>::deserialize(d)?.map(|t| match t {
+        Text::Plain(s) => s,
+        Text::Toml(d) => d.to_string(),
+    }))
+}
+
+impl SecurityConfig {
+    /// The configured TOTP key text, from `totp_key` or `totp_key_file`.
+    pub fn totp_key(&self) -> Result<Option<String>, ConfigError> {
+        secret(self.totp_key.as_ref(), self.totp_key_file.as_ref())
+    }
+
+    /// The enforcement date, if set (validated when the config is loaded).
+    pub fn admin_2fa_from(&self) -> Option<time::Date> {
+        self.admin_2fa_from
+            .as_deref()
+            .and_then(|d| crate::domain::two_factor::parse_date(d).ok())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailConfig {
@@ -223,6 +271,9 @@ impl Config {
             if let Some(mail_dir) = &mut config.mail.mail_dir {
                 *mail_dir = dir.join(&*mail_dir);
             }
+            if let Some(key_file) = &mut config.security.totp_key_file {
+                *key_file = dir.join(&*key_file);
+            }
         }
         Ok(config)
     }
@@ -276,6 +327,10 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(format!("accounts.first_admin: {e}")))?;
         crate::domain::accounts::Email::parse(&self.accounts.first_admin_email)
             .map_err(|e| ConfigError::Invalid(format!("accounts.first_admin_email: {e}")))?;
+        if let Some(date) = &self.security.admin_2fa_from {
+            crate::domain::two_factor::parse_date(date)
+                .map_err(|e| ConfigError::Invalid(format!("security.admin_2fa_from: {e}")))?;
+        }
         if self.accounts.session_hours == 0 {
             return Err(ConfigError::Invalid(
                 "accounts.session_hours must be at least 1".into(),
@@ -322,6 +377,10 @@ mod tests {
                 "CONTROL__HTTP__PUBLIC_URL".to_owned(),
                 "https://portal.example".to_owned(),
             ),
+            (
+                "CONTROL__SECURITY__ADMIN_2FA_FROM".to_owned(),
+                "2027-01-31".to_owned(),
+            ),
             ("OTHER".to_owned(), "ignored".to_owned()),
         ];
         let config = Config::parse_with_env(MINIMAL, vars).unwrap();
@@ -331,6 +390,10 @@ mod tests {
         );
         assert!(!config.accounts.signup);
         assert!(config.http.is_https());
+        assert_eq!(
+            config.security.admin_2fa_from(),
+            Some(time::Date::from_calendar_date(2027, time::Month::January, 31).unwrap())
+        );
     }
 
     #[test]
@@ -343,6 +406,11 @@ mod tests {
         let bad_zone = MINIMAL.replace("dyn.example", "not a zone");
         assert!(matches!(
             Config::parse_with_env(&bad_zone, []),
+            Err(ConfigError::Invalid(_))
+        ));
+        let bad_date = format!("{MINIMAL}\n[security]\nadmin_2fa_from = \"31.01.2027\"");
+        assert!(matches!(
+            Config::parse_with_env(&bad_date, []),
             Err(ConfigError::Invalid(_))
         ));
         let no_mail = MINIMAL.replace("mail_dir = \"mails\"", "");

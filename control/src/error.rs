@@ -9,6 +9,9 @@ use axum::{
 };
 use serde::Serialize;
 
+/// Where the web UI sends an account that must enrol in 2FA.
+pub const ENROLMENT_PAGE: &str = "/2fa/enrol";
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("not found")]
@@ -32,6 +35,15 @@ pub enum Error {
     QuotaExceeded,
     #[error("too many attempts; try again later")]
     TooManyRequests,
+    /// The account has 2FA: the password alone is not enough.
+    #[error(
+        "this account uses two-factor sign-in: send the code from the authenticator app (or a recovery code) too"
+    )]
+    SecondFactorRequired,
+    /// Administrators must use 2FA from the configured date; nothing but the
+    /// enrolment is open to them until it is on.
+    #[error("two-factor sign-in is mandatory for this account: enable it in the portal first")]
+    TwoFactorRequired,
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("{0}")]
@@ -49,8 +61,8 @@ impl Error {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Error::NotFound => StatusCode::NOT_FOUND,
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            Error::Forbidden | Error::Csrf => StatusCode::FORBIDDEN,
+            Error::Unauthorized | Error::SecondFactorRequired => StatusCode::UNAUTHORIZED,
+            Error::Forbidden | Error::Csrf | Error::TwoFactorRequired => StatusCode::FORBIDDEN,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict(_) | Error::QuotaExceeded => StatusCode::CONFLICT,
@@ -71,6 +83,8 @@ impl Error {
             Error::Conflict(_) => "conflict",
             Error::QuotaExceeded => "quota_exceeded",
             Error::TooManyRequests => "too_many_requests",
+            Error::SecondFactorRequired => "second_factor_required",
+            Error::TwoFactorRequired => "two_factor_required",
             Error::Db(_) | Error::Internal(_) => "internal",
         }
     }
@@ -89,8 +103,9 @@ impl Error {
 /// The JSON body of every API error.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable code: not_found, unauthorized, forbidden, bad_request, invalid, conflict,
-    /// quota_exceeded, too_many_requests, internal.
+    /// Stable code: not_found, unauthorized, second_factor_required, forbidden,
+    /// two_factor_required, bad_request, invalid, conflict, quota_exceeded,
+    /// too_many_requests, internal.
     pub error: &'static str,
     pub message: String,
     /// The offending input field, for `invalid`.
@@ -133,8 +148,12 @@ impl<E: Into<Error>> From<E> for HtmlError {
 
 impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
-        if matches!(self.0, Error::Unauthorized) {
-            return Redirect::to("/login").into_response();
+        match self.0 {
+            Error::Unauthorized | Error::SecondFactorRequired => {
+                return Redirect::to("/login").into_response();
+            }
+            Error::TwoFactorRequired => return Redirect::to(ENROLMENT_PAGE).into_response(),
+            _ => {}
         }
         let status = self.0.status_code();
         let (en, de) = match &self.0 {

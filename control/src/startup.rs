@@ -190,6 +190,7 @@ async fn serve(
             println!("demo host created (shown only now): name={host} token={token}");
         }
     }
+    let totp_key = crate::auth::totp_key::TotpKey::load(&config)?;
     let transport = mail::Transport::from_config(&config.mail)?;
     let from = config.mail.from.parse().context("mail.from")?;
     let listener = tokio::net::TcpListener::bind(config.http.listen)
@@ -198,7 +199,7 @@ async fn serve(
     let addr = listener.local_addr()?;
     crate::log_listening("control-http", addr);
     let public_url = config.http.public_url.clone();
-    let state = AppState::new(pool.clone(), config);
+    let state = AppState::new(pool.clone(), config, totp_key);
     let sender = tokio::spawn(mail::run_sender(
         pool.clone(),
         transport,

@@ -5,7 +5,14 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use crate::{config::Config, domain::names::Zone};
+use crate::{
+    auth::totp_key::TotpKey,
+    config::Config,
+    domain::{
+        names::Zone,
+        two_factor::{self, Demand, Roles},
+    },
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,15 +21,28 @@ pub struct AppState {
     pub zones: Arc<Vec<Zone>>,
     /// Wakes the mail sender when a mail was queued.
     pub mail_wake: Arc<Notify>,
+    /// Seals TOTP secrets at rest.
+    pub totp_key: Arc<TotpKey>,
 }
 
 impl AppState {
-    pub fn new(db: PgPool, config: Config) -> Self {
+    pub fn new(db: PgPool, config: Config, totp_key: TotpKey) -> Self {
         Self {
             db,
             zones: Arc::new(config.zones()),
             config: Arc::new(config),
             mail_wake: Arc::new(Notify::new()),
+            totp_key: Arc::new(totp_key),
         }
+    }
+
+    /// What 2FA asks of a signed-in principal today (UTC).
+    pub fn two_factor_demand(&self, roles: Roles, has_two_factor: bool) -> Demand {
+        two_factor::demand(
+            roles,
+            has_two_factor,
+            self.config.security.admin_2fa_from(),
+            time::OffsetDateTime::now_utc().date(),
+        )
     }
 }

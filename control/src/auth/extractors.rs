@@ -14,13 +14,14 @@ use crate::{
         accounts::{AccountId, Language},
         scopes::{self, Scope},
         tokens,
+        two_factor::{Demand, Roles},
     },
     error::{Error, HtmlError},
     state::AppState,
 };
 
-/// The signed-in web user. Without a signed-in session the request is
-/// redirected to the sign-in page.
+/// The signed-in web user. Without a signed-in session (or with one still
+/// waiting for its TOTP code) the request is redirected to the sign-in page.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub account: AccountId,
@@ -28,6 +29,10 @@ pub struct CurrentUser {
     pub is_admin: bool,
     pub language: Language,
     pub csrf: String,
+    /// Whether the account has 2FA on.
+    pub two_factor: bool,
+    /// What 2FA asks of this account now (banner, enrolment).
+    pub demand: Demand,
     pub session: SessionContext,
 }
 
@@ -41,7 +46,9 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .cloned()
             .ok_or(Error::Unauthorized)?;
         let s = &context.session;
-        let (Some(id), Some(name)) = (s.account_id, s.account_name.clone()) else {
+        let (Some(id), Some(name), true) =
+            (s.account_id, s.account_name.clone(), context.signed_in())
+        else {
             return Err(Error::Unauthorized.into());
         };
         Ok(Self {
@@ -54,6 +61,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
                 .and_then(Language::from_code)
                 .unwrap_or_default(),
             csrf: s.csrf_token.clone(),
+            two_factor: s.two_factor,
+            demand: context.demand,
             session: context,
         })
     }
@@ -169,7 +178,8 @@ impl FromRequestParts<AppState> for ClientAddr {
 
 /// The caller of the JSON API, authenticated by a personal API token in
 /// `Authorization: Bearer …`. The API never looks at cookies, so CSRF cannot
-/// reach it.
+/// reach it. Tokens of an account that must enrol in 2FA first are refused
+/// (403 `two_factor_required`) until it has.
 #[derive(Debug, Clone)]
 pub struct ApiUser {
     pub account: AccountId,
@@ -213,6 +223,12 @@ impl FromRequestParts<AppState> for ApiUser {
         let owner = db::api_tokens::authenticate(&mut conn, &tokens::hash(token))
             .await?
             .ok_or(Error::Unauthorized)?;
+        let roles = Roles {
+            operator: owner.is_admin,
+        };
+        if state.two_factor_demand(roles, owner.two_factor) == Demand::Enrol {
+            return Err(Error::TwoFactorRequired);
+        }
         Ok(Self {
             account: AccountId(owner.account_id),
             name: owner.account_name,

@@ -1,9 +1,10 @@
 //! Authentication: password hashing, server-side sessions with CSRF tokens,
-//! API bearer tokens, and the extractors handlers use (`CurrentUser`,
+//! the key that seals TOTP secrets, API bearer tokens, and the extractors handlers use (`CurrentUser`,
 //! `RequireAdmin`, `ApiUser`, `ClientAddr`).
 
 pub mod extractors;
 pub mod password;
 pub mod session;
+pub mod totp_key;
 
 pub use extractors::{ApiUser, ClientAddr, CurrentUser, RequireAdmin};

@@ -1,7 +1,9 @@
 //! Server-side sessions: a random 256-bit cookie value, stored only as its
 //! SHA-256, carrying a per-session CSRF token (synchronizer pattern). One
-//! middleware loads the session for every web request and rejects any
-//! state-changing request whose form lacks the session's CSRF token.
+//! middleware loads the session for every web request, rejects any
+//! state-changing request whose form lacks the session's CSRF token, and
+//! confines sessions that may not reach the portal yet: a sign-in waiting
+//! for its TOTP code, and an account that must enrol in 2FA first.
 
 use std::net::IpAddr;
 
@@ -19,8 +21,9 @@ use crate::{
     domain::{
         accounts::AccountId,
         tokens::{self, SecretHash},
+        two_factor::{Demand, Roles},
     },
-    error::{Error, HtmlError},
+    error::{ENROLMENT_PAGE, Error, HtmlError},
     state::AppState,
 };
 
@@ -30,6 +33,14 @@ pub const COOKIE: &str = "spdyn_session";
 pub const CSRF_FIELD: &str = "csrf";
 /// Lifetime of a session that only carries a form's CSRF token.
 const ANONYMOUS_LIFETIME_SECS: i64 = 2 * 3600;
+/// Lifetime of a sign-in waiting for its TOTP code.
+const SECOND_FACTOR_LIFETIME_SECS: i64 = 5 * 60;
+/// The code prompt of a sign-in whose password was right.
+pub const CODE_PAGE: &str = "/login/code";
+/// What a sign-in waiting for its code may reach.
+pub const SECOND_FACTOR_PATHS: &[&str] = &["/login", CODE_PAGE, "/logout"];
+/// What an account that must enrol in 2FA may reach.
+pub const ENROLMENT_PATHS: &[&str] = &[ENROLMENT_PAGE, "/logout"];
 /// Largest form body the CSRF check reads.
 const FORM_LIMIT: usize = 64 * 1024;
 
@@ -39,6 +50,23 @@ const FORM_LIMIT: usize = 64 * 1024;
 pub struct SessionContext {
     pub id_hash: SecretHash,
     pub session: db::sessions::Session,
+    /// What 2FA asks of the signed-in account (`None` before sign-in).
+    pub demand: Demand,
+}
+
+impl SessionContext {
+    /// Signed in completely: the password and, with 2FA, the code.
+    pub fn signed_in(&self) -> bool {
+        self.session.account_id.is_some() && !self.session.second_factor_pending
+    }
+
+    /// The account waiting for its TOTP code, if this is such a session.
+    pub fn pending_second_factor(&self) -> Option<AccountId> {
+        self.session
+            .account_id
+            .filter(|_| self.session.second_factor_pending)
+            .map(AccountId)
+    }
 }
 
 /// The one place that makes the session cookie: HttpOnly, SameSite=Lax,
@@ -99,10 +127,27 @@ pub async fn middleware(
         }
         request = Request::from_parts(parts, Body::from(bytes));
     }
+    if let Some(to) = context
+        .as_ref()
+        .and_then(|c| confined_to(c, request.uri().path()))
+    {
+        return axum::response::Redirect::to(to).into_response();
+    }
     if let Some(context) = context {
         request.extensions_mut().insert(context);
     }
     next.run(request).await
+}
+
+/// Where a confined session is sent instead of `path`, if anywhere.
+fn confined_to(context: &SessionContext, path: &str) -> Option<&'static str> {
+    if context.pending_second_factor().is_some() {
+        (!SECOND_FACTOR_PATHS.contains(&path)).then_some(CODE_PAGE)
+    } else if context.demand == Demand::Enrol {
+        (!ENROLMENT_PATHS.contains(&path)).then_some(ENROLMENT_PAGE)
+    } else {
+        None
+    }
 }
 
 async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionContext>, Error> {
@@ -112,7 +157,22 @@ async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionCon
     let id_hash = tokens::hash(&value);
     let mut conn = state.db.acquire().await?;
     let session = db::sessions::load(&mut conn, &id_hash).await?;
-    Ok(session.map(|session| SessionContext { id_hash, session }))
+    Ok(session.map(|session| {
+        let demand = match (session.account_id, session.second_factor_pending) {
+            (Some(_), false) => state.two_factor_demand(
+                Roles {
+                    operator: session.is_admin.unwrap_or(false),
+                },
+                session.two_factor,
+            ),
+            _ => Demand::None,
+        };
+        SessionContext {
+            id_hash,
+            session,
+            demand,
+        }
+    }))
 }
 
 /// Where a session is opened from (kept for the account's overview).
@@ -122,20 +182,31 @@ pub struct Origin<'a> {
     pub user_agent: &'a str,
 }
 
-/// Creates a session (signed in when `account` is set) and returns its
-/// CSRF token and the cookie that carries it.
+/// What a new session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Carries a form's CSRF token before sign-in.
+    Anonymous,
+    /// The password was right; the TOTP code is still to come.
+    SecondFactor(AccountId),
+    SignedIn(AccountId),
+}
+
+/// Creates a session and returns its CSRF token and the cookie that carries it.
 pub async fn open(
     state: &AppState,
-    account: Option<AccountId>,
+    stage: Stage,
     origin: Origin<'_>,
 ) -> Result<(String, HeaderValue), Error> {
     let id = tokens::random_secret();
     let csrf = tokens::random_secret();
-    let lifetime = match account {
-        Some(_) => {
-            i64::try_from(state.config.accounts.session_lifetime().as_secs()).unwrap_or(i64::MAX)
-        }
-        None => ANONYMOUS_LIFETIME_SECS,
+    let (account, lifetime) = match stage {
+        Stage::Anonymous => (None, ANONYMOUS_LIFETIME_SECS),
+        Stage::SecondFactor(account) => (Some(account), SECOND_FACTOR_LIFETIME_SECS),
+        Stage::SignedIn(account) => (
+            Some(account),
+            i64::try_from(state.config.accounts.session_lifetime().as_secs()).unwrap_or(i64::MAX),
+        ),
     };
     let mut conn = state.db.acquire().await?;
     db::sessions::create(
@@ -147,6 +218,7 @@ pub async fn open(
             lifetime_secs: lifetime,
             source: origin.addr,
             user_agent: &origin.user_agent.chars().take(300).collect::<String>(),
+            second_factor_pending: matches!(stage, Stage::SecondFactor(_)),
         },
     )
     .await?;
@@ -166,7 +238,7 @@ pub async fn csrf_for_form(
     match current {
         Some(context) => Ok((context.session.csrf_token.clone(), None)),
         None => {
-            let (csrf, cookie) = open(state, None, origin).await?;
+            let (csrf, cookie) = open(state, Stage::Anonymous, origin).await?;
             Ok((csrf, Some(cookie)))
         }
     }
@@ -179,6 +251,19 @@ pub async fn close(state: &AppState, current: Option<&SessionContext>) -> Result
         db::sessions::delete(&mut conn, &context.id_hash).await?;
     }
     Ok(())
+}
+
+/// Replaces the current session with a new one of `stage` (a new id at
+/// every step up: a session id known before cannot be carried over) and
+/// returns its CSRF token and cookie.
+pub async fn rotate(
+    state: &AppState,
+    current: Option<&SessionContext>,
+    stage: Stage,
+    origin: Origin<'_>,
+) -> Result<(String, HeaderValue), Error> {
+    close(state, current).await?;
+    open(state, stage, origin).await
 }
 
 #[cfg(test)]

@@ -23,6 +23,9 @@ pub struct TokenOwner {
     pub scopes: Vec<String>,
     pub account_id: i64,
     pub account_name: String,
+    pub is_admin: bool,
+    /// Whether the account has 2FA on (operators must, from a date).
+    pub two_factor: bool,
 }
 
 pub async fn create(
@@ -76,7 +79,9 @@ pub async fn authenticate(
         "UPDATE api_tokens t SET last_used_at = now() FROM accounts a
          WHERE t.token_hash = $1 AND a.id = t.account_id AND a.enabled
          RETURNING t.id AS token_id, t.name AS token_name, t.scopes, a.id AS account_id,
-                   a.name AS account_name",
+                   a.name AS account_name, a.is_admin,
+                   EXISTS (SELECT 1 FROM totp_credentials c
+                           WHERE c.account_id = a.id AND c.enabled_at IS NOT NULL) AS two_factor",
     )
     .bind(hash.as_slice())
     .fetch_optional(conn)

@@ -35,6 +35,13 @@ pub enum Action {
     AccountDisable,
     AccountQuota,
     AccountCreate,
+    /// The password of an account with 2FA was right; the code comes next.
+    SigninPassword,
+    TwoFactorEnable,
+    TwoFactorDisable,
+    TwoFactorFailure,
+    TwoFactorThrottled,
+    RecoveryCodeUse,
 }
 
 impl Action {
@@ -65,6 +72,12 @@ impl Action {
             Action::AccountDisable => "account.disable",
             Action::AccountQuota => "account.quota",
             Action::AccountCreate => "account.create",
+            Action::SigninPassword => "signin.password",
+            Action::TwoFactorEnable => "2fa.enable",
+            Action::TwoFactorDisable => "2fa.disable",
+            Action::TwoFactorFailure => "2fa.failure",
+            Action::TwoFactorThrottled => "2fa.throttled",
+            Action::RecoveryCodeUse => "2fa.recovery_code",
         }
     }
 }
@@ -128,9 +141,11 @@ pub async fn list(
     .await
 }
 
-/// Failed sign-ins within the last `minutes`: (for this name, from this source).
-pub async fn recent_signin_failures(
+/// Recent `failure` entries (failed passwords, failed codes) within the last
+/// `minutes`: (for this name, from this source).
+pub async fn recent_failures(
     conn: &mut PgConnection,
+    failure: Action,
     name: &str,
     source: Option<IpAddr>,
     minutes: u32,
@@ -139,12 +154,13 @@ pub async fn recent_signin_failures(
         "SELECT count(*) FILTER (WHERE target = $1),
                 count(*) FILTER (WHERE source_addr = $2)
          FROM action_log
-         WHERE action = 'signin.failure' AND at > now() - $3 * interval '1 minute'
+         WHERE action = $4 AND at > now() - $3 * interval '1 minute'
            AND (target = $1 OR source_addr = $2)",
     )
     .bind(name)
     .bind(source)
     .bind(i64::from(minutes))
+    .bind(failure.as_str())
     .fetch_one(conn)
     .await
 }

@@ -10,6 +10,7 @@ pub mod log;
 pub mod mail;
 pub mod resets;
 pub mod sessions;
+pub mod two_factor;
 pub mod update_tokens;
 
 use sqlx::{PgPool, postgres::PgPoolOptions};
@@ -75,6 +76,7 @@ mod tests {
                 lifetime_secs: lifetime,
                 source: None,
                 user_agent: "",
+                second_factor_pending: false,
             };
             sessions::create(&mut conn, &session).await.unwrap();
         }

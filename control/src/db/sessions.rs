@@ -14,6 +14,10 @@ pub struct Session {
     pub account_name: Option<String>,
     pub is_admin: Option<bool>,
     pub language: Option<String>,
+    /// Password checked, TOTP code not yet: reaches only the code prompt.
+    pub second_factor_pending: bool,
+    /// Whether the account has 2FA switched on.
+    pub two_factor: bool,
 }
 
 /// A new session.
@@ -25,12 +29,14 @@ pub struct NewSession<'a> {
     pub lifetime_secs: i64,
     pub source: Option<IpAddr>,
     pub user_agent: &'a str,
+    pub second_factor_pending: bool,
 }
 
 pub async fn create(conn: &mut PgConnection, new: &NewSession<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, account_id, csrf_token, expires_at, source_addr, user_agent)
-         VALUES ($1, $2, $3, now() + $4 * interval '1 second', $5, $6)",
+        "INSERT INTO sessions (id_hash, account_id, csrf_token, expires_at, source_addr,
+                               user_agent, second_factor_pending)
+         VALUES ($1, $2, $3, now() + $4 * interval '1 second', $5, $6, $7)",
     )
     .bind(new.id_hash.as_slice())
     .bind(new.account.map(|a| a.0))
@@ -38,6 +44,7 @@ pub async fn create(conn: &mut PgConnection, new: &NewSession<'_>) -> sqlx::Resu
     .bind(new.lifetime_secs)
     .bind(new.source)
     .bind(new.user_agent)
+    .bind(new.second_factor_pending)
     .execute(conn)
     .await
     .map(drop)
@@ -47,7 +54,11 @@ pub async fn create(conn: &mut PgConnection, new: &NewSession<'_>) -> sqlx::Resu
 /// count as gone.
 pub async fn load(conn: &mut PgConnection, id_hash: &SecretHash) -> sqlx::Result<Option<Session>> {
     sqlx::query_as(
-        "SELECT s.csrf_token, s.account_id, a.name AS account_name, a.is_admin, a.language
+        "SELECT s.csrf_token, s.account_id, a.name AS account_name, a.is_admin, a.language,
+                s.second_factor_pending,
+                EXISTS (SELECT 1 FROM totp_credentials t
+                        WHERE t.account_id = s.account_id AND t.enabled_at IS NOT NULL)
+                  AS two_factor
          FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id
          WHERE s.id_hash = $1 AND s.expires_at > now()
            AND (s.account_id IS NULL OR a.enabled)",

@@ -88,14 +88,24 @@ impl From<sqlx::Error> for SigninError {
     }
 }
 
-/// Checks a sign-in and logs it (success, failure or throttled).
+/// A right password.
+#[derive(Debug, Clone)]
+pub struct PasswordOk {
+    pub account: Account,
+    /// The account has 2FA: the sign-in is complete only with the code
+    /// (`ops::two_factor::signin_second_step`).
+    pub needs_code: bool,
+}
+
+/// Checks a sign-in's password and logs it (success — or, with 2FA, the
+/// passed first step — failure or throttled).
 pub async fn signin(
     pool: &PgPool,
     config: &Config,
     name: &str,
     password_input: &str,
     source: Option<IpAddr>,
-) -> Result<Account, SigninError> {
+) -> Result<PasswordOk, SigninError> {
     // Names are compared as stored (lowercase); anything else is logged as
     // typed, bounded in length.
     let name = name
@@ -106,8 +116,9 @@ pub async fn signin(
         .collect::<String>();
     let mut conn = pool.acquire().await?;
     let account = db::accounts::by_name(&mut conn, &name).await?;
-    let (by_name, by_source) = db::log::recent_signin_failures(
+    let (by_name, by_source) = db::log::recent_failures(
         &mut conn,
+        Action::SigninFailure,
         &name,
         source,
         config.accounts.signin_window_minutes,
@@ -136,8 +147,17 @@ pub async fn signin(
     .await;
     match account {
         Some(ref found) if ok && found.enabled => {
-            db::log::add(&mut conn, &log(Action::SigninSuccess)).await?;
-            Ok(found.clone())
+            let needs_code = db::two_factor::is_enabled(&mut conn, found.account_id()).await?;
+            let action = if needs_code {
+                Action::SigninPassword
+            } else {
+                Action::SigninSuccess
+            };
+            db::log::add(&mut conn, &log(action)).await?;
+            Ok(PasswordOk {
+                account: found.clone(),
+                needs_code,
+            })
         }
         _ => {
             db::log::add(&mut conn, &log(Action::SigninFailure)).await?;
@@ -195,13 +215,14 @@ pub async fn reset_link_valid(pool: &PgPool, token: &str) -> Result<bool, Error>
 }
 
 /// Sets a new password through a reset link; the link (and every other of the
-/// account) stops working, and every session of the account ends.
+/// account) stops working, and every session of the account ends. Returns
+/// the account and whether it has 2FA.
 pub async fn reset_password(
     pool: &PgPool,
     token: &str,
     new_password: &str,
     source: Option<IpAddr>,
-) -> Result<(), Error> {
+) -> Result<(AccountId, bool), Error> {
     check_password(new_password).map_err(|e| Error::invalid("password", e))?;
     let hash = password::hash(new_password.to_owned()).await?;
     let mut tx = pool.begin().await?;
@@ -223,8 +244,9 @@ pub async fn reset_password(
         source,
     };
     db::log::add(&mut tx, &entry).await?;
+    let two_factor = db::two_factor::is_enabled(&mut tx, account).await?;
     tx.commit().await?;
-    Ok(())
+    Ok((account, two_factor))
 }
 
 /// Changes the actor's password after checking the current one; the actor's

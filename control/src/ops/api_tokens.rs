@@ -9,13 +9,14 @@ use crate::{
     error::Error,
 };
 
-/// Creates a token for the actor; returns it (shown once, stored hashed).
+/// Creates a token for the actor; returns it (shown once, stored hashed)
+/// and its scopes without repetitions.
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
     name: &str,
     scopes: &[Scope],
-) -> Result<String, Error> {
+) -> Result<(String, Vec<String>), Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || scopes.is_empty() {
         return Err(Error::invalid(
@@ -35,7 +36,7 @@ pub async fn create(
     let detail = names.join(" ");
     db::log::add(&mut tx, &actor.entry(Action::ApiTokenCreate, name, &detail)).await?;
     tx.commit().await?;
-    Ok(token)
+    Ok((token, names))
 }
 
 /// Revokes one of the actor's tokens.

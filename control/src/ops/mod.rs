@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod hosts;
+pub mod two_factor;
 
 use std::net::IpAddr;
 

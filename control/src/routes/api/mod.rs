@@ -3,12 +3,13 @@
 //! generated from these handlers by utoipa.
 
 mod account;
+mod auth;
 mod hosts;
 
 use axum::{
     Json, Router,
     extract::{FromRequest, Request, rejection::JsonRejection},
-    routing::{get, post},
+    routing::{MethodRouter, get, post},
 };
 use serde::de::DeserializeOwned;
 use utoipa::{
@@ -20,30 +21,49 @@ use crate::{error::Error, state::AppState};
 
 /// The routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/account", get(account::get_account))
-        .route("/hosts", get(hosts::list_hosts).post(hosts::create_host))
-        .route(
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
+        .fallback(|| async { Error::NotFound })
+}
+
+/// The path of every API route, for tests that walk them all.
+pub fn paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
+/// Every route, in one table, so the router and [`paths`] cannot disagree.
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/auth/token", post(auth::create_token)),
+        ("/account", get(account::get_account)),
+        ("/hosts", get(hosts::list_hosts).post(hosts::create_host)),
+        (
             "/hosts/{id}",
             get(hosts::get_host)
                 .patch(hosts::update_host)
                 .delete(hosts::delete_host),
-        )
-        .route(
+        ),
+        (
             "/hosts/{id}/token",
             post(hosts::set_token).delete(hosts::revoke_token),
-        )
-        .route("/tokens/missing", post(hosts::create_missing_tokens))
-        .route("/log", get(account::get_log))
-        .fallback(|| async { Error::NotFound })
+        ),
+        ("/tokens/missing", post(hosts::create_missing_tokens)),
+        ("/log", get(account::get_log)),
+    ]
 }
 
 /// The OpenAPI document served at `/api/openapi.json`.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "spdyn control API", description = "Manage dynamic-DNS hosts and update tokens."),
+    info(title = "spdyn control API", description = "Manage dynamic-DNS hosts and update tokens. \
+        Authenticate with a personal API token (`Authorization: Bearer …`), made in the portal or \
+        with `POST /auth/token` (name, password and, with two-factor sign-in, the TOTP code)."),
     servers((url = "/api/v1")),
     paths(
+        auth::create_token,
         account::get_account,
         account::get_log,
         hosts::list_hosts,

@@ -21,10 +21,13 @@ use crate::{
     auth::{
         ClientAddr, CurrentUser,
         extractors::{Lang, MaybeSession},
-        session,
+        session::{self, Stage},
     },
-    domain::accounts::Language,
-    error::{Error, HtmlError},
+    domain::{
+        accounts::{AccountId, Language},
+        two_factor::{Demand, Roles},
+    },
+    error::{ENROLMENT_PAGE, Error, HtmlError},
     ops::{self, Actor, accounts::SigninError},
     state::AppState,
 };
@@ -43,10 +46,7 @@ pub async fn login_get(
     client: ClientAddr,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
-    if current
-        .as_ref()
-        .is_some_and(|c| c.session.account_id.is_some())
-    {
+    if current.as_ref().is_some_and(|c| c.signed_in()) {
         return Ok(Redirect::to("/hosts").into_response());
     }
     let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
@@ -75,7 +75,34 @@ pub async fn login_post(
     )
     .await
     {
-        Ok(account) => signed_in(&state, current.as_ref(), &account, &client, "/hosts").await,
+        Ok(ok) if ok.needs_code => {
+            // Step one of two: a short-lived session that reaches only the
+            // code prompt (and a new id again once the code is right).
+            let stage = Stage::SecondFactor(ok.account.account_id());
+            let (_, cookie) =
+                session::rotate(&state, current.as_ref(), stage, client.origin()).await?;
+            let mut response = Redirect::to(session::CODE_PAGE).into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Ok(ok) => {
+            let roles = Roles {
+                operator: ok.account.is_admin,
+            };
+            // An operator who must enrol goes straight to the enrolment.
+            let to = match state.two_factor_demand(roles, false) {
+                Demand::Enrol => ENROLMENT_PAGE,
+                _ => "/hosts",
+            };
+            signed_in(
+                &state,
+                current.as_ref(),
+                ok.account.account_id(),
+                &client,
+                to,
+            )
+            .await
+        }
         Err(SigninError::Other(error)) => Err(error.into()),
         Err(failure) => {
             let (status, key) = match failure {
@@ -96,15 +123,15 @@ pub async fn login_post(
 
 /// Replaces the current session with a signed-in one and redirects to `to`.
 /// A new session id at sign-in: a session fixed before cannot be carried over.
-async fn signed_in(
+pub(super) async fn signed_in(
     state: &AppState,
     current: Option<&session::SessionContext>,
-    account: &crate::db::accounts::Account,
+    account: AccountId,
     client: &ClientAddr,
     to: &str,
 ) -> Result<Response, HtmlError> {
-    session::close(state, current).await?;
-    let (_, cookie) = session::open(state, Some(account.account_id()), client.origin()).await?;
+    let (_, cookie) =
+        session::rotate(state, current, Stage::SignedIn(account), client.origin()).await?;
     let mut response = Redirect::to(to).into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
@@ -193,7 +220,7 @@ pub async fn signup_post(
             signed_in(
                 &state,
                 current.as_ref(),
-                &account,
+                account.account_id(),
                 &client,
                 "/hosts?done=signed_up",
             )
@@ -244,9 +271,8 @@ pub async fn reset_request_post(
 ) -> Result<Response, HtmlError> {
     ops::accounts::request_reset(&state.db, &state.config, &form.who, client.addr).await?;
     state.mail_wake.notify_one();
-    let csrf = current.map(|c| c.session.csrf_token).unwrap_or_default();
     Ok(render(&ResetRequestPage {
-        c: Chrome::anonymous(lang, csrf),
+        c: Chrome::anonymous(lang, csrf(current)),
         sent: true,
     }))
 }
@@ -288,12 +314,19 @@ pub async fn reset_post(
     Path(token): Path<String>,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, HtmlError> {
-    let csrf = current.map(|c| c.session.csrf_token).unwrap_or_default();
     match ops::accounts::reset_password(&state.db, &token, &form.password, client.addr).await {
-        Ok(()) => Ok(Redirect::to("/login?done=reset_done").into_response()),
+        // With 2FA the next sign-in asks for the code as always.
+        Ok((_, true)) => Ok(Redirect::to("/login?done=reset_done").into_response()),
+        // Without: the link and the new password are what a sign-in would
+        // ask for, so the flow goes on signed in to screen 3, the QR code
+        // (PRODUCT.md §7: mail → link → new password → QR code → code).
+        Ok((account, false)) => {
+            let to = format!("{ENROLMENT_PAGE}?from=reset");
+            signed_in(&state, current.as_ref(), account, &client, &to).await
+        }
         Err(Error::NotFound) => {
             let page = ResetFormPage {
-                c: Chrome::anonymous(lang, csrf),
+                c: Chrome::anonymous(lang, csrf(current)),
                 token,
                 valid: false,
             };
@@ -301,7 +334,7 @@ pub async fn reset_post(
         }
         Err(error @ Error::Invalid { .. }) => {
             let page = ResetFormPage {
-                c: Chrome::anonymous(lang, csrf).with_error(error_text(Tr(lang), &error)),
+                c: Chrome::anonymous(lang, csrf(current)).with_error(error_text(Tr(lang), &error)),
                 token,
                 valid: true,
             };
@@ -309,6 +342,11 @@ pub async fn reset_post(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The CSRF token of the session, for a form shown again.
+fn csrf(current: Option<session::SessionContext>) -> String {
+    current.map(|c| c.session.csrf_token).unwrap_or_default()
 }
 
 async fn profile_page(

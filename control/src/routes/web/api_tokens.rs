@@ -64,7 +64,7 @@ pub async fn create_post(
         }
     }
     match ops::api_tokens::create(&state.db, &actor(&user, &client), &name, &scopes).await {
-        Ok(token) => {
+        Ok((token, _)) => {
             let page = page(&state, &user, Chrome::signed_in(&user), Some(token)).await?;
             Ok(render(&page))
         }

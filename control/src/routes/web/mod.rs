@@ -1,6 +1,8 @@
 //! The web UI: server-rendered HTML (askama), English and German, no script.
 //! Every route here runs behind the session middleware, which also enforces
-//! CSRF tokens on every form.
+//! CSRF tokens on every form and confines sessions that may not reach the
+//! portal yet (a sign-in waiting for its TOTP code, an account that must
+//! enrol in 2FA first).
 
 pub mod i18n;
 pub mod pages;
@@ -10,6 +12,7 @@ mod admin;
 mod api_tokens;
 mod hosts;
 mod log;
+mod two_factor;
 
 use askama::Template;
 use axum::{
@@ -17,7 +20,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     middleware,
     response::{Html, IntoResponse, Redirect, Response},
-    routing::{get, post},
+    routing::{MethodRouter, get, post},
 };
 
 use crate::{
@@ -28,50 +31,76 @@ use crate::{
 
 /// The routes of the web UI.
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/", get(root))
-        .route("/login", get(account::login_get).post(account::login_post))
-        .route("/logout", post(account::logout_post))
-        .route(
-            "/signup",
-            get(account::signup_get).post(account::signup_post),
-        )
-        .route(
-            "/reset",
-            get(account::reset_request_get).post(account::reset_request_post),
-        )
-        .route(
-            "/reset/{token}",
-            get(account::reset_get).post(account::reset_post),
-        )
-        .route(
-            "/profile",
-            get(account::profile_get).post(account::profile_post),
-        )
-        .route("/profile/password", post(account::password_post))
-        .route("/hosts", get(hosts::hosts_get).post(hosts::host_create))
-        .route("/hosts/{id}", get(hosts::host_get).post(hosts::host_update))
-        .route("/hosts/{id}/enabled", post(hosts::host_enabled))
-        .route("/hosts/{id}/delete", post(hosts::host_delete))
-        .route("/hosts/{id}/token", post(hosts::token_set))
-        .route("/hosts/{id}/token/revoke", post(hosts::token_revoke))
-        .route("/tokens/missing", post(hosts::tokens_missing))
-        .route("/log", get(log::log_get))
-        .route("/log.csv", get(log::log_csv))
-        .route(
-            "/api-tokens",
-            get(api_tokens::list_get).post(api_tokens::create_post),
-        )
-        .route("/api-tokens/{id}/revoke", post(api_tokens::revoke_post))
-        .route("/admin", get(admin::admin_get))
-        .route("/admin/move", post(admin::move_post))
-        .route("/admin/accounts/{id}/enabled", post(admin::enabled_post))
-        .route("/admin/accounts/{id}/quota", post(admin::quota_post))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
         .route_layer(middleware::from_fn_with_state(state, session::middleware))
 }
 
+/// The path of every route of the web UI, for tests that walk them all
+/// (e.g. "nothing is reachable before enrolment").
+pub fn paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
+/// Every route, in one table, so the router and [`paths`] cannot disagree.
+fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/", get(root)),
+        ("/login", get(account::login_get).post(account::login_post)),
+        (
+            session::CODE_PAGE,
+            get(two_factor::code_get).post(two_factor::code_post),
+        ),
+        ("/logout", post(account::logout_post)),
+        (
+            "/signup",
+            get(account::signup_get).post(account::signup_post),
+        ),
+        (
+            "/reset",
+            get(account::reset_request_get).post(account::reset_request_post),
+        ),
+        (
+            "/reset/{token}",
+            get(account::reset_get).post(account::reset_post),
+        ),
+        (
+            "/profile",
+            get(account::profile_get).post(account::profile_post),
+        ),
+        ("/profile/password", post(account::password_post)),
+        ("/2fa", get(two_factor::settings_get)),
+        (
+            crate::error::ENROLMENT_PAGE,
+            get(two_factor::enrol_get).post(two_factor::enrol_post),
+        ),
+        ("/2fa/disable", post(two_factor::disable_post)),
+        ("/hosts", get(hosts::hosts_get).post(hosts::host_create)),
+        ("/hosts/{id}", get(hosts::host_get).post(hosts::host_update)),
+        ("/hosts/{id}/enabled", post(hosts::host_enabled)),
+        ("/hosts/{id}/delete", post(hosts::host_delete)),
+        ("/hosts/{id}/token", post(hosts::token_set)),
+        ("/hosts/{id}/token/revoke", post(hosts::token_revoke)),
+        ("/tokens/missing", post(hosts::tokens_missing)),
+        ("/log", get(log::log_get)),
+        ("/log.csv", get(log::log_csv)),
+        (
+            "/api-tokens",
+            get(api_tokens::list_get).post(api_tokens::create_post),
+        ),
+        ("/api-tokens/{id}/revoke", post(api_tokens::revoke_post)),
+        ("/admin", get(admin::admin_get)),
+        ("/admin/move", post(admin::move_post)),
+        ("/admin/accounts/{id}/enabled", post(admin::enabled_post)),
+        ("/admin/accounts/{id}/quota", post(admin::quota_post)),
+    ]
+}
+
 async fn root(session: MaybeSession) -> Redirect {
-    let signed_in = session.0.is_some_and(|c| c.session.account_id.is_some());
+    let signed_in = session.0.is_some_and(|c| c.signed_in());
     Redirect::to(if signed_in { "/hosts" } else { "/login" })
 }
 

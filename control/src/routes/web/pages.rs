@@ -9,7 +9,7 @@ use super::i18n::Tr;
 use crate::{
     auth::CurrentUser,
     db::{accounts::AccountSummary, api_tokens::ApiToken, hosts::Host, log::Entry},
-    domain::accounts::Language,
+    domain::{accounts::Language, two_factor::Demand},
 };
 
 /// What the layout needs: language, who is signed in, the CSRF token of the
@@ -19,6 +19,10 @@ pub struct Chrome {
     pub tr: Tr,
     pub user: Option<String>,
     pub is_admin: bool,
+    /// 2FA will be mandatory: show the banner with its "Enable 2FA" button.
+    pub two_factor_banner: bool,
+    /// Only the enrolment is reachable: the navigation offers sign-out only.
+    pub confined: bool,
     pub csrf: String,
     pub notice: Option<&'static str>,
     pub error: Option<&'static str>,
@@ -30,6 +34,8 @@ impl Chrome {
             tr: Tr(user.language),
             user: Some(user.name.clone()),
             is_admin: user.is_admin,
+            two_factor_banner: user.demand == Demand::Banner,
+            confined: user.demand == Demand::Enrol,
             csrf: user.csrf.clone(),
             notice: None,
             error: None,
@@ -41,6 +47,8 @@ impl Chrome {
             tr: Tr(language),
             user: None,
             is_admin: false,
+            two_factor_banner: false,
+            confined: false,
             csrf,
             notice: None,
             error: None,
@@ -59,6 +67,8 @@ impl Chrome {
             ("password_changed", "notice.password_changed"),
             ("reset_done", "notice.reset_done"),
             ("no_missing", "notice.no_missing"),
+            ("2fa_disabled", "notice.2fa_disabled"),
+            ("recovery_used", "notice.recovery_used"),
         ];
         self.notice = done
             .and_then(|d| NOTICES.iter().find(|(name, _)| *name == d))
@@ -222,4 +232,41 @@ pub struct ProfilePage {
 pub struct AdminPage {
     pub c: Chrome,
     pub accounts: Vec<AccountSummary>,
+}
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+pub struct LoginCodePage {
+    pub c: Chrome,
+}
+
+#[derive(Template)]
+#[template(path = "two_factor.html")]
+pub struct TwoFactorPage {
+    pub c: Chrome,
+    pub enabled: bool,
+    pub recovery_codes_left: i64,
+    /// Operators must use 2FA (from the enforcement date, if one is set).
+    pub mandatory: bool,
+}
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+pub struct EnrolPage {
+    pub c: Chrome,
+    /// The QR code of the otpauth URL, as inline SVG (made here, not input).
+    pub qr_svg: String,
+    /// The secret in base32, for typing it in by hand.
+    pub secret: String,
+    /// Whether "Not now" is offered (2FA is not mandatory yet).
+    pub can_skip: bool,
+    /// Reached from a password reset (step 3 of 3).
+    pub from_reset: bool,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage {
+    pub c: Chrome,
+    pub codes: Vec<String>,
 }

@@ -1,0 +1,320 @@
+//! Two-factor use cases: enrolment (a pending secret, confirmed by a first
+//! code, then recovery codes), the code step of a sign-in (throttled like
+//! passwords, every failure logged), and switching 2FA off with password
+//! and code. The clock is read here, once per check, and handed to the pure
+//! rules in `domain::two_factor`.
+
+use std::net::IpAddr;
+
+use sqlx::PgPool;
+
+use super::Actor;
+use crate::{
+    auth::{
+        password,
+        totp_key::{Sealed, TotpKey},
+    },
+    config::Config,
+    db::{
+        self,
+        log::{Action, NewEntry},
+        two_factor::Credential,
+    },
+    domain::{
+        accounts::AccountId,
+        throttle::{SigninLimits, signin_blocked},
+        tokens,
+        two_factor::{self as rules, CodeError, TotpSecret},
+    },
+    error::Error,
+    mail,
+};
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0)
+}
+
+fn open_secret(
+    key: &TotpKey,
+    account: AccountId,
+    credential: &Credential,
+) -> Result<TotpSecret, Error> {
+    let sealed = Sealed {
+        nonce: credential.secret_nonce.clone(),
+        ciphertext: credential.secret_ciphertext.clone(),
+    };
+    Ok(TotpSecret::from_bytes(key.open(account, &sealed)?))
+}
+
+/// The secret to enrol with: the pending one (so reloading the page shows
+/// the same QR code), or a new one. A conflict when 2FA is on already.
+pub async fn enrolment(
+    pool: &PgPool,
+    key: &TotpKey,
+    account: AccountId,
+) -> Result<TotpSecret, Error> {
+    let mut conn = pool.acquire().await?;
+    match db::two_factor::get(&mut conn, account).await? {
+        Some(credential) if credential.enabled => Err(already_on()),
+        Some(credential) => open_secret(key, account, &credential),
+        None => {
+            let secret = TotpSecret::generate();
+            let sealed = key.seal(account, secret.as_bytes())?;
+            if db::two_factor::put_pending(&mut conn, account, &sealed.nonce, &sealed.ciphertext)
+                .await?
+            {
+                Ok(secret)
+            } else {
+                Err(already_on())
+            }
+        }
+    }
+}
+
+fn already_on() -> Error {
+    Error::Conflict("two-factor sign-in is on already".into())
+}
+
+/// Switches 2FA on with the first correct code of the pending secret and
+/// returns ten recovery codes (shown once, stored as SHA-256).
+pub async fn confirm_enrolment(
+    pool: &PgPool,
+    key: &TotpKey,
+    actor: &Actor,
+    code: &str,
+) -> Result<Vec<String>, Error> {
+    let mut tx = pool.begin().await?;
+    let credential = db::two_factor::get(&mut tx, actor.account)
+        .await?
+        .ok_or_else(|| Error::Conflict("no enrolment is under way".into()))?;
+    if credential.enabled {
+        return Err(already_on());
+    }
+    let secret = open_secret(key, actor.account, &credential)?;
+    let accepted = match rules::verify(&secret, code, unix_now(), credential.last_used_step) {
+        Ok(step) => db::two_factor::use_step(&mut tx, actor.account, step, true).await?,
+        Err(_) => false,
+    };
+    if !accepted {
+        drop(tx);
+        let mut conn = pool.acquire().await?;
+        db::log::add(
+            &mut conn,
+            &actor.entry(Action::TwoFactorFailure, &actor.name, "enrolment"),
+        )
+        .await?;
+        return Err(wrong_code());
+    }
+    let codes = rules::recovery_codes();
+    let hashes: Vec<_> = codes
+        .iter()
+        .map(|c| tokens::hash(&rules::normalize_recovery_code(c)))
+        .collect();
+    db::two_factor::replace_recovery_codes(&mut tx, actor.account, &hashes).await?;
+    db::log::add(
+        &mut tx,
+        &actor.entry(Action::TwoFactorEnable, &actor.name, ""),
+    )
+    .await?;
+    notify(&mut tx, actor.account, true).await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
+fn wrong_code() -> Error {
+    Error::invalid("code", "the code is wrong or was used already")
+}
+
+/// Queues the "2FA was switched on/off" mail to the account's address, so a
+/// change nobody asked for is noticed.
+async fn notify(
+    conn: &mut sqlx::PgConnection,
+    account: AccountId,
+    enabled: bool,
+) -> Result<(), Error> {
+    let account = db::accounts::by_id(conn, account)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let (subject, body) =
+        mail::texts::two_factor_changed(account.language(), &account.name, enabled);
+    db::mail::enqueue(conn, &account.email, subject, &body).await?;
+    Ok(())
+}
+
+/// How the second factor was proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    Code,
+    /// A recovery code, now used up; `left` remain.
+    RecoveryCode {
+        left: i64,
+    },
+}
+
+/// Why a second factor was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeCheckError {
+    #[error("the code is wrong or was used already")]
+    Wrong,
+    #[error("too many failed codes; try again later")]
+    Throttled,
+    #[error(transparent)]
+    Other(#[from] Error),
+}
+
+impl From<sqlx::Error> for CodeCheckError {
+    fn from(e: sqlx::Error) -> Self {
+        CodeCheckError::Other(e.into())
+    }
+}
+
+impl From<CodeCheckError> for Error {
+    fn from(e: CodeCheckError) -> Self {
+        match e {
+            CodeCheckError::Wrong => wrong_code(),
+            CodeCheckError::Throttled => Error::TooManyRequests,
+            CodeCheckError::Other(e) => e,
+        }
+    }
+}
+
+/// The account whose second factor is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub account: AccountId,
+    pub name: &'a str,
+    pub source: Option<IpAddr>,
+}
+
+/// Checks a TOTP code or a recovery code of an account with 2FA. Throttled
+/// per account and per source address like passwords (failed codes in the
+/// action log); every failure and every used recovery code is logged.
+pub async fn check(
+    pool: &PgPool,
+    config: &Config,
+    key: &TotpKey,
+    who: Subject<'_>,
+    input: &str,
+) -> Result<Proof, CodeCheckError> {
+    let mut conn = pool.acquire().await?;
+    let log = |action, detail| NewEntry {
+        account: Some(who.account),
+        actor: who.name,
+        action,
+        target: who.name,
+        detail,
+        source: who.source,
+    };
+    let (by_name, by_source) = db::log::recent_failures(
+        &mut conn,
+        Action::TwoFactorFailure,
+        who.name,
+        who.source,
+        config.accounts.signin_window_minutes,
+    )
+    .await?;
+    let limits = SigninLimits {
+        per_account: config.accounts.signin_failures_per_account,
+        per_source: config.accounts.signin_failures_per_source,
+    };
+    if signin_blocked(limits, by_name, by_source) {
+        db::log::add(&mut conn, &log(Action::TwoFactorThrottled, "")).await?;
+        return Err(CodeCheckError::Throttled);
+    }
+    let credential = db::two_factor::get(&mut conn, who.account)
+        .await?
+        .filter(|c| c.enabled);
+    let failure = match credential {
+        None => "2FA is off",
+        Some(credential) if rules::is_totp_shaped(input) => {
+            let secret = open_secret(key, who.account, &credential)?;
+            match rules::verify(&secret, input, unix_now(), credential.last_used_step) {
+                Ok(step)
+                    if db::two_factor::use_step(&mut conn, who.account, step, false).await? =>
+                {
+                    return Ok(Proof::Code);
+                }
+                Ok(_) | Err(CodeError::Replayed) => "code used already",
+                Err(CodeError::Wrong) => "wrong code",
+            }
+        }
+        Some(_) => {
+            let hash = tokens::hash(&rules::normalize_recovery_code(input));
+            if db::two_factor::use_recovery_code(&mut conn, who.account, &hash).await? {
+                let left = db::two_factor::recovery_codes_left(&mut conn, who.account).await?;
+                let detail = format!("{left} left");
+                db::log::add(&mut conn, &log(Action::RecoveryCodeUse, &detail)).await?;
+                return Ok(Proof::RecoveryCode { left });
+            }
+            "wrong recovery code"
+        }
+    };
+    db::log::add(&mut conn, &log(Action::TwoFactorFailure, failure)).await?;
+    Err(CodeCheckError::Wrong)
+}
+
+/// The second step of a sign-in: the code (or a recovery code) of an account
+/// whose password was right. Logs the completed sign-in.
+pub async fn signin_second_step(
+    pool: &PgPool,
+    config: &Config,
+    key: &TotpKey,
+    who: Subject<'_>,
+    input: &str,
+) -> Result<Proof, CodeCheckError> {
+    let proof = check(pool, config, key, who, input).await?;
+    let mut conn = pool.acquire().await?;
+    let entry = NewEntry {
+        account: Some(who.account),
+        actor: who.name,
+        action: Action::SigninSuccess,
+        target: who.name,
+        detail: match proof {
+            Proof::Code => "with TOTP code",
+            Proof::RecoveryCode { .. } => "with recovery code",
+        },
+        source: who.source,
+    };
+    db::log::add(&mut conn, &entry).await?;
+    Ok(proof)
+}
+
+/// Switches 2FA off (to turn it off, or to enrol a new device) after the
+/// password and a code or recovery code.
+pub async fn disable(
+    pool: &PgPool,
+    config: &Config,
+    key: &TotpKey,
+    actor: &Actor,
+    password_input: &str,
+    code: &str,
+) -> Result<(), Error> {
+    let mut conn = pool.acquire().await?;
+    let account = db::accounts::by_id(&mut conn, actor.account)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    drop(conn);
+    if !password::verify(password_input.to_owned(), Some(account.password_hash)).await {
+        return Err(Error::invalid(
+            "current_password",
+            "the current password is wrong",
+        ));
+    }
+    let who = Subject {
+        account: actor.account,
+        name: &actor.name,
+        source: actor.source,
+    };
+    check(pool, config, key, who, code).await?;
+    let mut tx = pool.begin().await?;
+    db::two_factor::delete(&mut tx, actor.account).await?;
+    db::log::add(
+        &mut tx,
+        &actor.entry(Action::TwoFactorDisable, &actor.name, ""),
+    )
+    .await?;
+    notify(&mut tx, actor.account, false).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! Two-factor pages: the code prompt of a sign-in, the 2FA settings,
+//! enrolment (QR code and secret, the first code, the recovery codes) and
+//! switching 2FA off.
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use qrcode::{QrCode, render::svg};
+use serde::Deserialize;
+
+use super::{
+    Done,
+    account::signed_in,
+    actor,
+    i18n::{Tr, error_text},
+    page_with,
+    pages::{Chrome, EnrolPage, LoginCodePage, RecoveryCodesPage, TwoFactorPage},
+    render,
+};
+use crate::{
+    auth::{
+        ClientAddr, CurrentUser,
+        extractors::{Lang, MaybeSession},
+        session::{self, Stage},
+    },
+    db,
+    domain::two_factor::{Demand, TotpSecret},
+    error::{Error, HtmlError},
+    ops::two_factor::{self as ops, CodeCheckError, Proof, Subject},
+    state::AppState,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    code: String,
+}
+
+/// The code prompt after a right password (a session waiting for its code).
+#[tracing::instrument(skip_all)]
+pub async fn code_get(
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+) -> Result<Response, HtmlError> {
+    match current.filter(|c| c.pending_second_factor().is_some()) {
+        Some(context) => Ok(render(&LoginCodePage {
+            c: Chrome::anonymous(lang, context.session.csrf_token),
+        })),
+        None => Ok(Redirect::to("/login").into_response()),
+    }
+}
+
+/// The second step: a right code (or recovery code) turns the waiting
+/// session into a signed-in one under a new id.
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn code_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, HtmlError> {
+    let Some(context) = current.filter(|c| c.pending_second_factor().is_some()) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let name = context.session.account_name.clone().unwrap_or_default();
+    let who = Subject {
+        account: context.pending_second_factor().ok_or(Error::Unauthorized)?,
+        name: &name,
+        source: client.addr,
+    };
+    let result =
+        ops::signin_second_step(&state.db, &state.config, &state.totp_key, who, &form.code).await;
+    let (status, key) = match result {
+        Ok(Proof::Code) => {
+            return signed_in(&state, Some(&context), who.account, &client, "/hosts").await;
+        }
+        Ok(Proof::RecoveryCode { .. }) => {
+            let to = "/2fa?done=recovery_used";
+            return signed_in(&state, Some(&context), who.account, &client, to).await;
+        }
+        Err(CodeCheckError::Other(error)) => return Err(error.into()),
+        Err(CodeCheckError::Throttled) => (StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
+        Err(CodeCheckError::Wrong) => (StatusCode::UNAUTHORIZED, "err.code"),
+    };
+    let page = LoginCodePage {
+        c: Chrome::anonymous(lang, context.session.csrf_token).with_error(Tr(lang).t(key)),
+    };
+    Ok(page_with(status, &page, None))
+}
+
+async fn settings_page(
+    state: &AppState,
+    user: &CurrentUser,
+    c: Chrome,
+) -> Result<TwoFactorPage, Error> {
+    let mut conn = state.db.acquire().await?;
+    Ok(TwoFactorPage {
+        c,
+        enabled: user.two_factor,
+        recovery_codes_left: db::two_factor::recovery_codes_left(&mut conn, user.account).await?,
+        mandatory: user.is_admin,
+    })
+}
+
+/// Whether 2FA is on, how many recovery codes are left; enable or switch off.
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn settings_get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(done): Query<Done>,
+) -> Result<Response, HtmlError> {
+    let c = Chrome::signed_in(&user).with_done(done.done.as_deref());
+    Ok(render(&settings_page(&state, &user, c).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EnrolQuery {
+    from: Option<String>,
+}
+
+/// The QR code as inline SVG: the page's CSP allows no data: images, and an
+/// inline `<svg>` needs no request of its own.
+fn qr_svg(url: &str) -> String {
+    let Ok(code) = QrCode::new(url.as_bytes()) else {
+        return String::new();
+    };
+    let image = code
+        .render::<svg::Color>()
+        .min_dimensions(220, 220)
+        .quiet_zone(true)
+        .build();
+    // Drop the XML declaration: the SVG sits inside the HTML page.
+    match image.find("<svg") {
+        Some(start) => image[start..].to_owned(),
+        None => image,
+    }
+}
+
+fn enrol_page(user: &CurrentUser, c: Chrome, secret: &TotpSecret, from_reset: bool) -> EnrolPage {
+    EnrolPage {
+        c: Chrome {
+            two_factor_banner: false,
+            ..c
+        },
+        qr_svg: qr_svg(&secret.otpauth_url(&user.name)),
+        secret: secret.base32(),
+        can_skip: user.demand != Demand::Enrol,
+        from_reset,
+    }
+}
+
+/// Enrolment: the QR code and the secret of a pending credential.
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn enrol_get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<EnrolQuery>,
+) -> Result<Response, HtmlError> {
+    if user.two_factor {
+        return Ok(Redirect::to("/2fa").into_response());
+    }
+    let secret = ops::enrolment(&state.db, &state.totp_key, user.account).await?;
+    let from_reset = query.from.as_deref() == Some("reset");
+    Ok(render(&enrol_page(
+        &user,
+        Chrome::signed_in(&user),
+        &secret,
+        from_reset,
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnrolForm {
+    code: String,
+    from: Option<String>,
+}
+
+/// The first code switches 2FA on; the recovery codes are shown once, under
+/// a new session id (the session now stands for a stronger sign-in).
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn enrol_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: ClientAddr,
+    Form(form): Form<EnrolForm>,
+) -> Result<Response, HtmlError> {
+    let result = ops::confirm_enrolment(
+        &state.db,
+        &state.totp_key,
+        &actor(&user, &client),
+        &form.code,
+    )
+    .await;
+    match result {
+        Ok(codes) => {
+            let (csrf, cookie) = session::rotate(
+                &state,
+                Some(&user.session),
+                Stage::SignedIn(user.account),
+                client.origin(),
+            )
+            .await?;
+            let page = RecoveryCodesPage {
+                c: Chrome {
+                    csrf,
+                    two_factor_banner: false,
+                    confined: false,
+                    ..Chrome::signed_in(&user)
+                },
+                codes,
+            };
+            let mut response = render(&page);
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Err(Error::Conflict(_)) => Ok(Redirect::to("/2fa").into_response()),
+        Err(error @ Error::Invalid { .. }) => {
+            let secret = ops::enrolment(&state.db, &state.totp_key, user.account).await?;
+            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+            let from_reset = form.from.as_deref() == Some("reset");
+            let page = enrol_page(&user, c, &secret, from_reset);
+            Ok((error.status_code(), render(&page)).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DisableForm {
+    current_password: String,
+    code: String,
+}
+
+/// Switches 2FA off with the password and a code (or a recovery code).
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn disable_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: ClientAddr,
+    Form(form): Form<DisableForm>,
+) -> Result<Response, HtmlError> {
+    let result = ops::disable(
+        &state.db,
+        &state.config,
+        &state.totp_key,
+        &actor(&user, &client),
+        &form.current_password,
+        &form.code,
+    )
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/2fa?done=2fa_disabled").into_response()),
+        Err(error @ (Error::Invalid { .. } | Error::TooManyRequests)) => {
+            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+            let page = settings_page(&state, &user, c).await?;
+            Ok((error.status_code(), render(&page)).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
