@@ -1,7 +1,8 @@
 //! The portal in a real browser: headless Chromium driven over WebDriver
 //! (chromedriver, started here). Signs in, creates a host and a token, and
-//! finds it listed. A screenshot of every step lands in
-//! target/test-artifacts/control-browser/ for a person to look at.
+//! finds it listed; enrols in 2FA by reading the secret from the page, signs
+//! out and in again with password and code. A screenshot of every step lands
+//! in target/test-artifacts/control-browser*/ for a person to look at.
 
 use std::{
     net::TcpStream,
@@ -14,7 +15,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use crate::{
-    control_harness::{Control, ZONE},
+    control_harness::{Control, PASSWORD, ZONE},
+    control_totp::{next_code, oathtool},
     harness::{bin_dir, require},
 };
 
@@ -223,4 +225,111 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
 
     browser.close().await.expect("close the session");
     assert_eq!(shots.count, 6);
+}
+
+/// Types `text` into the element `css`.
+async fn fill(browser: &Client, css: &str, text: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .send_keys(text)
+        .await
+        .expect("type");
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+#[tokio::test]
+async fn a_person_enrols_in_2fa_and_signs_in_with_password_and_code_in_chromium() {
+    if !require("chromedriver") || !require("chromium") || !require("oathtool") {
+        return;
+    }
+    let control = Control::start().await;
+    control.signed_up("totp-person").await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let browser = chromium(&driver, profile.path()).await;
+    let mut shots = Shots::new("control-browser-2fa");
+
+    browser.goto(&control.url("/login")).await.expect("open");
+    fill(&browser, "#name", "totp-person").await;
+    fill(&browser, "#password", PASSWORD).await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_path(&browser, "/hosts").await;
+    browser.goto(&control.url("/2fa")).await.unwrap();
+    shots.take(&browser, "two-factor-off").await;
+    click(&browser, "#enable-2fa").await;
+    wait_for_path(&browser, "/2fa/enrol").await;
+    let qr = browser
+        .find(Locator::Css("#totp-qr svg"))
+        .await
+        .expect("QR code drawn");
+    let size = qr.rectangle().await.expect("QR size");
+    assert!(
+        size.2 >= 200.0 && size.3 >= 200.0,
+        "scannable size: {size:?}"
+    );
+    // Read the secret from the page, as a person types it into an app.
+    let secret = browser
+        .find(Locator::Css("#totp-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(secret.len(), 32, "{secret}");
+    shots.take(&browser, "enrolment-qr-code").await;
+    fill(&browser, "#code", &oathtool(&secret, None)).await;
+    click(&browser, "#enrol-confirm").await;
+    let codes = browser
+        .wait()
+        .for_element(Locator::Css("#recovery-codes"))
+        .await
+        .expect("recovery codes")
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(codes.lines().count(), 10, "{codes}");
+    shots.take(&browser, "recovery-codes").await;
+
+    click(&browser, "header form button[type=submit]").await;
+    wait_for_path(&browser, "/login").await;
+    fill(&browser, "#name", "totp-person").await;
+    fill(&browser, "#password", PASSWORD).await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_path(&browser, "/login/code").await;
+    shots.take(&browser, "code-prompt").await;
+    // The enrolment used the current step; the next one signs in.
+    fill(&browser, "#code", &next_code(&secret)).await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_path(&browser, "/hosts").await;
+    let user = browser
+        .find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(user.contains("totp-person"), "{user}");
+    shots.take(&browser, "signed-in-with-code").await;
+    browser.goto(&control.url("/2fa")).await.unwrap();
+    let state = browser
+        .find(Locator::Css("#two-factor-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(state.contains("is on"), "{state}");
+    browser.close().await.expect("close the session");
+    assert_eq!(shots.count, 5);
 }

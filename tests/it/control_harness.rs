@@ -38,6 +38,8 @@ pub struct Options {
     pub database_url: Option<String>,
     /// `[hosts] demo_host`: a host made for the first admin on first start.
     pub demo_host: Option<String>,
+    /// `[security] admin_2fa_from`: from this date operators must use 2FA.
+    pub admin_2fa_from: Option<String>,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             external_database: true,
             database_url: None,
             demo_host: None,
+            admin_2fa_from: None,
         }
     }
 }
@@ -726,6 +729,9 @@ signin_failures_per_account = 5
 signin_failures_per_source = {source_limit}
 signin_window_minutes = 15
 
+[security]
+{admin_2fa_from}
+
 [mail]
 from = "spdyn <noreply@{ZONE}>"
 {mail}
@@ -737,6 +743,10 @@ from = "spdyn <noreply@{ZONE}>"
             .as_ref()
             .map_or(String::new(), |label| format!("demo_host = \"{label}\"")),
         source_limit = options.source_limit,
+        admin_2fa_from = options
+            .admin_2fa_from
+            .as_ref()
+            .map_or(String::new(), |date| format!("admin_2fa_from = \"{date}\"")),
         mail = if options.mail_dir {
             "mail_dir = \"data/mail\"".to_owned()
         } else {

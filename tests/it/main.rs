@@ -6,6 +6,7 @@ mod clients;
 mod control_api;
 mod control_browser;
 mod control_harness;
+mod control_totp;
 mod control_web;
 mod dns;
 mod durability;

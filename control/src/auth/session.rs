@@ -2,8 +2,7 @@
 //! SHA-256, carrying a per-session CSRF token (synchronizer pattern). One
 //! middleware loads the session for every web request, rejects any
 //! state-changing request whose form lacks the session's CSRF token, and
-//! confines sessions that may not reach the portal yet: a sign-in waiting
-//! for its TOTP code, and an account that must enrol in 2FA first.
+//! confines an account that must enrol in 2FA first to the enrolment.
 
 use std::net::IpAddr;
 
@@ -37,8 +36,6 @@ const ANONYMOUS_LIFETIME_SECS: i64 = 2 * 3600;
 const SECOND_FACTOR_LIFETIME_SECS: i64 = 5 * 60;
 /// The code prompt of a sign-in whose password was right.
 pub const CODE_PAGE: &str = "/login/code";
-/// What a sign-in waiting for its code may reach.
-pub const SECOND_FACTOR_PATHS: &[&str] = &["/login", CODE_PAGE, "/logout"];
 /// What an account that must enrol in 2FA may reach.
 pub const ENROLMENT_PATHS: &[&str] = &[ENROLMENT_PAGE, "/logout"];
 /// Largest form body the CSRF check reads.
@@ -139,15 +136,12 @@ pub async fn middleware(
     next.run(request).await
 }
 
-/// Where a confined session is sent instead of `path`, if anywhere.
+/// Where a confined session is sent instead of `path`, if anywhere. (A
+/// sign-in waiting for its code is no signed-in user: `CurrentUser` turns it
+/// away from every page that needs one, while the public pages — sign-up,
+/// password reset — stay open to it.)
 fn confined_to(context: &SessionContext, path: &str) -> Option<&'static str> {
-    if context.pending_second_factor().is_some() {
-        (!SECOND_FACTOR_PATHS.contains(&path)).then_some(CODE_PAGE)
-    } else if context.demand == Demand::Enrol {
-        (!ENROLMENT_PATHS.contains(&path)).then_some(ENROLMENT_PAGE)
-    } else {
-        None
-    }
+    (context.demand == Demand::Enrol && !ENROLMENT_PATHS.contains(&path)).then_some(ENROLMENT_PAGE)
 }
 
 async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionContext>, Error> {

@@ -17,7 +17,7 @@ use crate::{
     ops::{
         self, Actor,
         accounts::SigninError,
-        two_factor::{Proof, Subject},
+        two_factor::{CodeCheckError, Proof, Subject},
     },
     state::AppState,
 };
@@ -58,7 +58,7 @@ pub struct TokenCreated {
     responses(
         (status = 201, body = TokenCreated),
         (status = 400, body = ErrorBody),
-        (status = 401, description = "wrong credentials (`unauthorized`), or the account has 2FA and no or a wrong code was sent (`second_factor_required`, `invalid`)", body = ErrorBody),
+        (status = 401, description = "wrong name, password or code (`unauthorized`; a code works once), or the account has 2FA and no code was sent (`second_factor_required`)", body = ErrorBody),
         (status = 403, description = "2FA is mandatory for this account and not enabled yet (`two_factor_required`)", body = ErrorBody),
         (status = 422, body = ErrorBody),
         (status = 429, description = "too many failed passwords or codes", body = ErrorBody),
@@ -106,7 +106,12 @@ pub async fn create_token(
             who,
             code,
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // Over the API a wrong code is a failed authentication.
+            CodeCheckError::Wrong => Error::Unauthorized,
+            other => other.into(),
+        })?;
         if let Proof::RecoveryCode { left } = proof {
             recovery_codes_left = Some(left);
         }

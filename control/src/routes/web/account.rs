@@ -49,6 +49,12 @@ pub async fn login_get(
     if current.as_ref().is_some_and(|c| c.signed_in()) {
         return Ok(Redirect::to("/hosts").into_response());
     }
+    if current
+        .as_ref()
+        .is_some_and(|c| c.pending_second_factor().is_some())
+    {
+        return Ok(Redirect::to(session::CODE_PAGE).into_response());
+    }
     let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
     let page = LoginPage {
         c: Chrome::anonymous(lang, csrf).with_done(done.done.as_deref()),

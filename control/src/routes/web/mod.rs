@@ -1,8 +1,7 @@
 //! The web UI: server-rendered HTML (askama), English and German, no script.
 //! Every route here runs behind the session middleware, which also enforces
-//! CSRF tokens on every form and confines sessions that may not reach the
-//! portal yet (a sign-in waiting for its TOTP code, an account that must
-//! enrol in 2FA first).
+//! CSRF tokens on every form and confines an account that must enrol in 2FA
+//! first to the enrolment.
 
 pub mod i18n;
 pub mod pages;

@@ -196,6 +196,7 @@ pub async fn enrol_post(
     .await;
     match result {
         Ok(codes) => {
+            state.mail_wake.notify_one();
             let (csrf, cookie) = session::rotate(
                 &state,
                 Some(&user.session),
@@ -252,7 +253,10 @@ pub async fn disable_post(
     )
     .await;
     match result {
-        Ok(()) => Ok(Redirect::to("/2fa?done=2fa_disabled").into_response()),
+        Ok(()) => {
+            state.mail_wake.notify_one();
+            Ok(Redirect::to("/2fa?done=2fa_disabled").into_response())
+        }
         Err(error @ (Error::Invalid { .. } | Error::TooManyRequests)) => {
             let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
             let page = settings_page(&state, &user, c).await?;
