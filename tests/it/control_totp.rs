@@ -163,6 +163,11 @@ async fn enrolment_and_the_code_step_of_sign_in_work_with_oathtool_codes() {
             .body
             .contains("The code is wrong or was used already.")
     );
+    let elsewhere = control.browser();
+    assert_eq!(
+        elsewhere.sign_in("alice", PASSWORD).await.location(),
+        "/hosts"
+    );
     let before = session_cookie(&browser.get("/hosts").await);
     let code = oathtool(&secret, None);
     let done = browser
@@ -173,6 +178,11 @@ async fn enrolment_and_the_code_step_of_sign_in_work_with_oathtool_codes() {
     assert_eq!(codes.len(), 10);
     assert!(codes.iter().all(|c| c.len() == 19), "{codes:?}");
     assert_ne!(session_cookie(&done), before, "a new session id");
+    assert_eq!(
+        elsewhere.get("/hosts").await.location(),
+        "/login",
+        "sessions opened with the password alone end"
+    );
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM recovery_codes")
         .fetch_all(&db)
         .await

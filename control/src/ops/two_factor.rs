@@ -77,7 +77,8 @@ fn already_on() -> Error {
 }
 
 /// Switches 2FA on with the first correct code of the pending secret and
-/// returns ten recovery codes (shown once, stored as SHA-256).
+/// returns ten recovery codes (shown once, stored as SHA-256). Every session
+/// of the account ends: they were opened with the password alone.
 pub async fn confirm_enrolment(
     pool: &PgPool,
     key: &TotpKey,
@@ -112,6 +113,9 @@ pub async fn confirm_enrolment(
         .map(|c| tokens::hash(&rules::normalize_recovery_code(c)))
         .collect();
     db::two_factor::replace_recovery_codes(&mut tx, actor.account, &hashes).await?;
+    // Sessions opened with the password alone end; the caller gives the
+    // current one a new id.
+    db::sessions::delete_for_account(&mut tx, actor.account, None).await?;
     db::log::add(
         &mut tx,
         &actor.entry(Action::TwoFactorEnable, &actor.name, ""),
