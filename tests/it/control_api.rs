@@ -490,8 +490,15 @@ async fn the_openapi_document_describes_every_endpoint() {
         .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
+    for path in control::routes::api::paths() {
+        assert!(
+            paths.contains_key(path),
+            "{path} of the router is documented"
+        );
+    }
     for (path, methods) in [
-        ("/account", &["get"][..]),
+        ("/auth/token", &["post"][..]),
+        ("/account", &["get"]),
         ("/hosts", &["get", "post"]),
         ("/hosts/{id}", &["get", "patch", "delete"]),
         ("/hosts/{id}/token", &["post", "delete"]),

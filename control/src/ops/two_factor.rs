@@ -116,12 +116,7 @@ pub async fn confirm_enrolment(
     // Sessions opened with the password alone end; the caller gives the
     // current one a new id.
     db::sessions::delete_for_account(&mut tx, actor.account, None).await?;
-    db::log::add(
-        &mut tx,
-        &actor.entry(Action::TwoFactorEnable, &actor.name, ""),
-    )
-    .await?;
-    notify(&mut tx, actor.account, true).await?;
+    switched(&mut tx, actor, true).await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -130,14 +125,20 @@ fn wrong_code() -> Error {
     Error::invalid("code", "the code is wrong or was used already")
 }
 
-/// Queues the "2FA was switched on/off" mail to the account's address, so a
-/// change nobody asked for is noticed.
-async fn notify(
+/// Logs that 2FA was switched on or off and queues the notice mail to the
+/// account's address, so a change the owner did not make is noticed.
+async fn switched(
     conn: &mut sqlx::PgConnection,
-    account: AccountId,
+    actor: &Actor,
     enabled: bool,
 ) -> Result<(), Error> {
-    let account = db::accounts::by_id(conn, account)
+    let action = if enabled {
+        Action::TwoFactorEnable
+    } else {
+        Action::TwoFactorDisable
+    };
+    db::log::add(&mut *conn, &actor.entry(action, &actor.name, "")).await?;
+    let account = db::accounts::by_id(&mut *conn, actor.account)
         .await?
         .ok_or(Error::NotFound)?;
     let (subject, body) =
@@ -313,12 +314,7 @@ pub async fn disable(
     check(pool, config, key, who, code).await?;
     let mut tx = pool.begin().await?;
     db::two_factor::delete(&mut tx, actor.account).await?;
-    db::log::add(
-        &mut tx,
-        &actor.entry(Action::TwoFactorDisable, &actor.name, ""),
-    )
-    .await?;
-    notify(&mut tx, actor.account, false).await?;
+    switched(&mut tx, actor, false).await?;
     tx.commit().await?;
     Ok(())
 }
