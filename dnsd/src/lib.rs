@@ -31,6 +31,8 @@ use crate::{
 
 /// How often the in-memory abuse windows are pruned.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often sled is flushed and the journal emptied (bounds replay time).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -125,6 +127,17 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         )?,
         None => Vec::new(),
     };
+
+    let checkpointed = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+        loop {
+            tick.tick().await;
+            if let Err(error) = checkpointed.checkpoint().await {
+                tracing::warn!(%error, "checkpoint failed");
+            }
+        }
+    });
 
     let policy = state.policy.clone();
     tokio::spawn(async move {

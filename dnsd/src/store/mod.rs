@@ -8,6 +8,7 @@
 //! anywhere; DNS reads only the index.
 
 pub mod index;
+mod journal;
 pub mod model;
 pub mod node;
 mod txn;
@@ -45,6 +46,9 @@ const ZONE_PREFIX: &[u8] = b"zone/";
 const OUTBOX_PREFIX: &[u8] = b"outbox/";
 /// Sequence number of the last change-feed entry applied.
 const META_FEED_SEQ: &[u8] = b"meta/feed_seq";
+
+/// The commit journal, inside the sled directory.
+const JOURNAL_FILE: &str = "spdyn-journal";
 
 /// Jobs waiting for the writer; senders wait when it is full (back-pressure).
 const QUEUE_DEPTH: usize = 16 * 1024;
@@ -117,10 +121,23 @@ impl Store {
         zones: Vec<(Zone, StaticNodes)>,
         outbox: bool,
     ) -> Result<Self, StoreError> {
+        // sled is flushed at checkpoints only; the journal makes commits durable.
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_mb.saturating_mul(1 << 20))
+            .flush_every_ms(None)
             .open()?;
+        let io = |e: std::io::Error| StoreError::Io(format!("journal: {e}"));
+        let (mut journal, pending) =
+            journal::Journal::open(&path.join(JOURNAL_FILE)).map_err(io)?;
+        if !pending.is_empty() {
+            tracing::info!(commits = pending.len(), "replaying the journal");
+            for changes in &pending {
+                apply_changes(&db, changes)?;
+            }
+            db.flush()?;
+            journal.clear().map_err(io)?;
+        }
         check_schema(&db)?;
         let fingerprints: Vec<(Box<[u8]>, [u8; 32])> = zones
             .iter()
@@ -139,6 +156,7 @@ impl Store {
             index: index.clone(),
             failed: failed.clone(),
             outbox: outbox.then(|| outbox_ready.clone()),
+            journal,
         };
         std::thread::Builder::new()
             .name("store-writer".into())
@@ -188,6 +206,11 @@ impl Store {
     /// False once a commit has failed on storage (see [`StoreError::Failed`]).
     pub fn is_healthy(&self) -> bool {
         !self.inner.failed.load(Ordering::Acquire)
+    }
+
+    /// Flushes sled and empties the journal (shorter replays after a crash).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        self.transact(|txn| txn.request_checkpoint()).await
     }
 
     /// Reads a host straight from sled (not for the DNS path).
@@ -396,6 +419,19 @@ fn zone_state(serial: u32, fingerprint: &[u8; 32]) -> Vec<u8> {
     let mut value = serial.to_be_bytes().to_vec();
     value.extend_from_slice(fingerprint);
     value
+}
+
+/// Writes final values into sled key by key. No sled batch: atomicity comes
+/// from the journal (a crash mid-group is healed by the replay), and each
+/// `apply_batch` would make sled seal and write out its log buffer.
+fn apply_changes(db: &sled::Db, changes: &journal::Changes) -> Result<(), StoreError> {
+    for (key, value) in changes {
+        match value {
+            Some(value) => db.insert(key.as_slice(), value.as_slice())?,
+            None => db.remove(key.as_slice())?,
+        };
+    }
+    Ok(())
 }
 
 fn read_u64(db: &sled::Db, key: &[u8]) -> Result<Option<u64>, StoreError> {

@@ -1,11 +1,11 @@
 //! The view a writer job gets: reads see the writes of earlier jobs in the same
-//! group commit; writes go into the group's batch.
+//! group commit; writes collect as the group's final value per key.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::{
     AccountRecord, HostRecord, META_FEED_SEQ, Millis, StoreError, account_key, decode, encode,
-    host_key, outbox_key,
+    host_key, journal::Changes, outbox_key,
 };
 use crate::names::Fqdn;
 
@@ -16,7 +16,8 @@ pub struct Txn<'a> {
     outbox: bool,
     /// Whether this group queued anything for Postgres.
     queued: bool,
-    batch: sled::Batch,
+    /// A job asked for a checkpoint after this group.
+    checkpoint: bool,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Final state of every host written in this group (`None` = deleted).
     hosts: BTreeMap<Fqdn, Option<HostRecord>>,
@@ -29,7 +30,7 @@ impl<'a> Txn<'a> {
             now,
             outbox,
             queued: false,
-            batch: sled::Batch::default(),
+            checkpoint: false,
             overlay: HashMap::new(),
             hosts: BTreeMap::new(),
         }
@@ -98,12 +99,21 @@ impl<'a> Txn<'a> {
         self.queued
     }
 
+    pub(super) fn request_checkpoint(&mut self) {
+        self.checkpoint = true;
+    }
+
+    pub(super) fn checkpoint_requested(&self) -> bool {
+        self.checkpoint
+    }
+
     pub(super) fn changed_hosts(&self) -> impl Iterator<Item = &Fqdn> {
         self.hosts.keys()
     }
 
-    pub(super) fn into_parts(self) -> (sled::Batch, BTreeMap<Fqdn, Option<HostRecord>>) {
-        (self.batch, self.hosts)
+    /// The final value per written key, and the final state per host.
+    pub(super) fn into_parts(self) -> (Changes, BTreeMap<Fqdn, Option<HostRecord>>) {
+        (self.overlay.into_iter().collect(), self.hosts)
     }
 
     pub(super) fn write_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
@@ -111,10 +121,6 @@ impl<'a> Txn<'a> {
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
-        match &value {
-            Some(v) => self.batch.insert(key.clone(), v.clone()),
-            None => self.batch.remove(key.clone()),
-        }
         self.overlay.insert(key, value);
     }
 

@@ -1,9 +1,11 @@
 //! The single writer thread: group commit.
 //!
 //! Take every queued job (up to [`MAX_GROUP`]), run each against one [`Txn`],
-//! bump the serial of every zone that changed, apply the batch, fsync once,
-//! then publish the new host state to the index and complete the jobs. A
-//! caller is woken only after its write is durable and served.
+//! bump the serial of every zone that changed, append the group to the
+//! journal and `fdatasync` it, apply it to sled (in memory), then publish the
+//! new host state to the index and complete the jobs. A caller is woken only
+//! after its write is durable and served. sled is flushed only at
+//! checkpoints, which then empty the journal.
 
 use std::{
     collections::BTreeSet,
@@ -15,10 +17,12 @@ use std::{
 
 use tokio::sync::mpsc;
 
-use super::{Index, Job, StoreError, Txn, now_millis, zone_key};
+use super::{Index, Job, StoreError, Txn, journal::Journal, now_millis, zone_key};
 
 /// Most jobs in one group; bounds the latency a full queue adds to one commit.
 const MAX_GROUP: usize = 1024;
+/// A journal this large is checkpointed even before the next periodic one.
+const CHECKPOINT_BYTES: u64 = 64 << 20;
 
 /// What the writer thread owns.
 pub(super) struct Writer {
@@ -29,10 +33,11 @@ pub(super) struct Writer {
     /// Set on nodes fed from Postgres: updates queue outbox entries, and the
     /// drainer is woken after each commit that did.
     pub outbox: Option<Arc<tokio::sync::Notify>>,
+    pub journal: Journal,
 }
 
 impl Writer {
-    pub(super) fn run(self, mut queue: mpsc::Receiver<Job>) {
+    pub(super) fn run(mut self, mut queue: mpsc::Receiver<Job>) {
         let mut jobs = Vec::with_capacity(MAX_GROUP);
         while let Some(first) = queue.blocking_recv() {
             jobs.push(first);
@@ -45,7 +50,9 @@ impl Writer {
             let mut txn = Txn::new(&self.db, now_millis(), self.outbox.is_some());
             let completions: Vec<_> = jobs.drain(..).map(|job| job(&mut txn)).collect();
             let queued = txn.queued_outbox();
-            let result = commit(&self.db, &self.index, txn);
+            let checkpoint = txn.checkpoint_requested();
+            let result = commit(&self.db, &self.index, &mut self.journal, txn)
+                .and_then(|()| self.checkpoint(checkpoint));
             if let (Ok(()), true, Some(ready)) = (&result, queued, &self.outbox) {
                 ready.notify_one();
             }
@@ -57,13 +64,30 @@ impl Writer {
                 complete(result.clone());
             }
         }
-        if let Err(error) = self.db.flush() {
-            tracing::error!(%error, "final flush failed");
+        if let Err(error) = self.checkpoint(true) {
+            tracing::error!(%error, "final checkpoint failed");
         }
+    }
+
+    /// Makes sled durable and empties the journal, when asked to or when the
+    /// journal has grown large.
+    fn checkpoint(&mut self, requested: bool) -> Result<(), StoreError> {
+        if self.journal.is_empty() || !(requested || self.journal.len() > CHECKPOINT_BYTES) {
+            return Ok(());
+        }
+        self.db.flush()?;
+        self.journal
+            .clear()
+            .map_err(|e| StoreError::Io(e.to_string()))
     }
 }
 
-fn commit(db: &sled::Db, index: &Index, mut txn: Txn<'_>) -> Result<(), StoreError> {
+fn commit(
+    db: &sled::Db,
+    index: &Index,
+    journal: &mut Journal,
+    mut txn: Txn<'_>,
+) -> Result<(), StoreError> {
     if txn.is_empty() {
         return Ok(());
     }
@@ -85,12 +109,22 @@ fn commit(db: &sled::Db, index: &Index, mut txn: Txn<'_>) -> Result<(), StoreErr
         txn.write_raw(key, state);
         serials.push((zone, serial));
     }
-    let (batch, hosts) = txn.into_parts();
-    // After an I/O error sled refuses every later write until it is reopened
-    // (its error is sticky), so a failed group can never be half-applied and
-    // later read back: the node answers `dnserr` until restarted.
-    db.apply_batch(batch)?;
-    db.flush()?;
+    let (changes, hosts) = txn.into_parts();
+    // Durable first. After any failure here the store refuses further
+    // changes until restarted (sled's own errors are sticky too), so a group
+    // is never half-applied and read back; a restart replays the journal.
+    let before = journal.len();
+    let written = journal
+        .append(&changes)
+        .map_err(|e| StoreError::Io(e.to_string()))
+        .and_then(|()| super::apply_changes(db, &changes));
+    if let Err(error) = written {
+        // Answered as failed, so it must not come back in a replay.
+        if let Err(undo) = journal.truncate(before) {
+            tracing::error!(%undo, "could not take a failed group back out of the journal");
+        }
+        return Err(error);
+    }
     for (name, host) in &hosts {
         match host {
             Some(host) => index.apply_host(host),
