@@ -13,7 +13,8 @@
 
 use std::{
     fs::{File, OpenOptions},
-    io::{self, Read, Write},
+    io::{self, Read},
+    os::unix::fs::FileExt,
     path::Path,
 };
 
@@ -24,12 +25,18 @@ pub type Changes = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 const HEADER: usize = 8;
 /// A record larger than this is corruption, not data.
 const MAX_RECORD: usize = 256 << 20;
+/// The file grows by zero-filled chunks of this size, so that appending a
+/// record overwrites allocated blocks: its `fdatasync` then writes the data
+/// alone, not the inode too (one I/O fewer per commit).
+const CHUNK: u64 = 1 << 20;
 
 #[derive(Debug)]
 pub struct Journal {
     file: File,
-    /// Bytes written since the last checkpoint.
+    /// End of the last record: bytes written since the last checkpoint.
     len: u64,
+    /// Size of the file (zero-filled beyond `len`).
+    allocated: u64,
 }
 
 impl Journal {
@@ -37,21 +44,25 @@ impl Journal {
     pub fn open(path: &Path) -> io::Result<(Self, Vec<Changes>)> {
         let mut file = OpenOptions::new()
             .read(true)
-            .append(true)
+            .write(true)
             .create(true)
             .truncate(false)
             .open(path)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         let (records, valid) = decode_records(&bytes);
-        if valid < bytes.len() {
+        if bytes[valid..].iter().any(|&b| b != 0) {
             tracing::warn!(
-                dropped_bytes = bytes.len() - valid,
                 "journal: an incomplete record at the end (an interrupted commit) is dropped"
             );
         }
-        let len = bytes.len() as u64;
-        Ok((Self { file, len }, records))
+        // The next record overwrites whatever follows the last complete one.
+        let journal = Self {
+            file,
+            len: valid as u64,
+            allocated: bytes.len() as u64,
+        };
+        Ok((journal, records))
     }
 
     /// Appends one group's changes and waits until they are on disk.
@@ -61,9 +72,23 @@ impl Journal {
         record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         record.extend_from_slice(&payload);
-        self.file.write_all(&record)?;
+        let end = self.len + record.len() as u64;
+        if end > self.allocated {
+            self.grow(end)?;
+        }
+        self.file.write_all_at(&record, self.len)?;
         self.file.sync_data()?;
-        self.len += record.len() as u64;
+        self.len = end;
+        Ok(())
+    }
+
+    /// Zero-fills the file up to the chunk boundary past `end`.
+    fn grow(&mut self, end: u64) -> io::Result<()> {
+        let target = end.div_ceil(CHUNK) * CHUNK;
+        let zeros = vec![0u8; (target - self.allocated) as usize];
+        self.file.write_all_at(&zeros, self.allocated)?;
+        self.file.sync_data()?;
+        self.allocated = target;
         Ok(())
     }
 
@@ -87,6 +112,7 @@ impl Journal {
         self.file.set_len(len)?;
         self.file.sync_all()?;
         self.len = len;
+        self.allocated = len;
         Ok(())
     }
 }
@@ -98,7 +124,8 @@ fn decode_records(bytes: &[u8]) -> (Vec<Changes>, usize) {
     while let Some(header) = bytes.get(at..at + HEADER) {
         let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-        if len > MAX_RECORD {
+        // Zeros: the allocated, never written part of the file.
+        if len == 0 || len > MAX_RECORD {
             break;
         }
         let Some(payload) = bytes.get(at + HEADER..at + HEADER + len) else {
@@ -135,27 +162,40 @@ mod tests {
         drop(journal);
         let (journal, records) = Journal::open(&path).unwrap();
         assert_eq!(records, vec![changes(1), changes(2)]);
-        assert!(journal.len() > 0);
+        assert!(!journal.is_empty());
     }
 
     #[test]
-    fn a_torn_or_corrupt_tail_ends_the_replay() {
+    fn a_torn_or_corrupt_tail_ends_the_replay_and_is_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal");
         let (mut journal, _) = Journal::open(&path).unwrap();
         journal.append(&changes(1)).unwrap();
+        let first = journal.len() as usize;
         journal.append(&changes(2)).unwrap();
+        let second = journal.len() as usize;
         drop(journal);
         let full = std::fs::read(&path).unwrap();
+        assert!(full.len() > second && full[second..].iter().all(|&b| b == 0));
         // Cut into the second record: only the first survives.
-        std::fs::write(&path, &full[..full.len() - 3]).unwrap();
+        let mut torn = full.clone();
+        torn[second - 3..].fill(0);
+        std::fs::write(&path, &torn).unwrap();
         assert_eq!(Journal::open(&path).unwrap().1, vec![changes(1)]);
         // Flip a payload byte of the second record: its checksum fails.
         let mut flipped = full.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 0xff;
+        flipped[second - 1] ^= 0xff;
         std::fs::write(&path, &flipped).unwrap();
-        assert_eq!(Journal::open(&path).unwrap().1, vec![changes(1)]);
+        let (mut journal, records) = Journal::open(&path).unwrap();
+        assert_eq!(records, vec![changes(1)]);
+        // The next commit goes where the broken one was, and is replayed.
+        assert_eq!(journal.len() as usize, first);
+        journal.append(&changes(3)).unwrap();
+        drop(journal);
+        assert_eq!(
+            Journal::open(&path).unwrap().1,
+            vec![changes(1), changes(3)]
+        );
     }
 
     #[test]
