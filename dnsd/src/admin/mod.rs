@@ -460,41 +460,59 @@ async fn add_account(
     Ok(StatusCode::CREATED)
 }
 
+/// Hosts per commit of `tokens export`: one commit for a million hosts
+/// would hold all their records in memory at once.
+const EXPORT_CHUNK: usize = 1_000;
+
 /// Creates a token for every host that has none and returns them, once.
 async fn export_tokens(
     State(state): State<AdminState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<NewToken>>, AdminError> {
     authorize_change(&state, &headers)?;
-    let without: Vec<Fqdn> = state
-        .store
-        .hosts()?
-        .into_iter()
-        .filter(|h| h.token.is_none())
-        .map(|h| h.name)
-        .collect();
-    let created = state
-        .store
-        .transact(move |txn| {
-            let mut created = Vec::new();
-            for name in without {
-                // Re-read inside the commit: a token may have appeared meanwhile.
-                let Some(mut host) = txn.host(&name)? else {
-                    continue;
-                };
-                if host.token.is_some() {
-                    continue;
+    let mut without = Vec::new();
+    for host in state.store.scan_hosts() {
+        let host = host?;
+        if host.token.is_none() {
+            without.push(host.name);
+        }
+    }
+    let mut created = Vec::with_capacity(without.len());
+    for chunk in without.chunks(EXPORT_CHUNK) {
+        let chunk = chunk.to_vec();
+        let made = state
+            .store
+            .transact(move |txn| {
+                let mut made = Vec::new();
+                for name in chunk {
+                    // Re-read inside the commit: a token may have appeared meanwhile.
+                    let Some(mut host) = txn.host(&name)? else {
+                        continue;
+                    };
+                    if host.token.is_some() {
+                        continue;
+                    }
+                    let token = tokens::generate();
+                    host.token = Some(TokenRecord::new(tokens::hash(&token), txn.now()));
+                    txn.put_host(host);
+                    made.push(NewToken {
+                        hostname: name.to_string(),
+                        token,
+                    });
                 }
-                let token = tokens::generate();
-                host.token = Some(TokenRecord::new(tokens::hash(&token), txn.now()));
-                txn.put_host(host);
-                created.push(NewToken {
-                    hostname: name.to_string(),
-                    token,
-                });
+                Ok::<_, StoreError>(made)
+            })
+            .await?;
+        match made {
+            Ok(made) => created.extend(made),
+            // Tokens already committed are only shown now: hand them out
+            // rather than lose them; a later export makes the rest.
+            Err(error) if !created.is_empty() => {
+                tracing::error!(%error, exported = created.len(), "tokens export stopped early");
+                break;
             }
-            Ok::<_, StoreError>(created)
-        })
-        .await??;
+            Err(error) => return Err(error.into()),
+        }
+    }
     Ok(Json(created))
 }

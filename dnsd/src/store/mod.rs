@@ -236,14 +236,15 @@ impl Store {
 
     /// Every host, in name order.
     pub fn hosts(&self) -> Result<Vec<HostRecord>, StoreError> {
-        self.inner
-            .db
-            .scan_prefix(HOST_PREFIX)
-            .map(|entry| {
-                let (key, value) = entry?;
-                decode(&key, &value)
-            })
-            .collect()
+        self.scan_hosts().collect()
+    }
+
+    /// Every host, one at a time (for passes over millions of them).
+    pub fn scan_hosts(&self) -> impl Iterator<Item = Result<HostRecord, StoreError>> + use<> {
+        self.inner.db.scan_prefix(HOST_PREFIX).map(|entry| {
+            let (key, value) = entry?;
+            decode(&key, &value)
+        })
     }
 
     /// The last change-feed sequence applied, `None` before the first snapshot.
