@@ -262,7 +262,7 @@ def bench_updates(args, made, ds, runs: Path) -> dict:
     tokens_file = dnsd.dir / "tokens.csv"
     script = updates.write_wrk_inputs(runs, tokens, ds.hosts)
     system.wait_quiet(log, args.quiet_wait)
-    r = updates.wrk_run(dnsd.http_port, script, seconds, 32, runs / "dnsd-wrk.out")
+    r = updates.wrk_run(dnsd.http_port, script, seconds, runs / "dnsd-wrk.out")
     res["dnsd_wrk"] = r
     log(f"dnsd dyndns2: {r['updates_per_s']:.0f} good/s, other {r['other']}, p99 {r['p99_us'] / 1e3:.1f} ms")
 
@@ -476,7 +476,7 @@ def render_updates(u: dict, args) -> list[str]:
     if "knot_rfc2136" in u:
         k = u["knot_rfc2136"]
         out.append(
-            f"  knot RFC 2136 (dnsperf -u -c 8 -q 100, journal on disk): {k['updates_per_s']:.0f}/s, "
+            f"  knot RFC 2136 (dnsperf -u -c 8 -q {updates.IN_FLIGHT}, journal on disk): {k['updates_per_s']:.0f}/s, "
             f"rcodes {k['rcodes']}, lost {k['lost']}"
         )
     if "dnsd_wrk" in u:

@@ -34,6 +34,11 @@ GEN_WRK = 1
 GEN_RATE = 1_000
 GEN_VISIBLE = 2_000
 
+# Updates in flight at once for the throughput runs, the same for both servers
+# (dnsperf -q for Knot, wrk connections for dnsd), so neither gets more
+# parallelism to batch with.
+IN_FLIGHT = 100
+
 
 def auth_header(host: str, token: str) -> str:
     return "Basic " + base64.b64encode(f"{host}:{token}".encode()).decode()
@@ -124,7 +129,7 @@ def write_wrk_inputs(workdir: Path, tokens: dict[str, str], hosts: int) -> Path:
     return script
 
 
-def wrk_run(port: int, script: Path, seconds: int, connections: int, out: Path) -> dict:
+def wrk_run(port: int, script: Path, seconds: int, out: Path, connections: int = IN_FLIGHT) -> dict:
     cmd = [
         "taskset", "-c", str(system.LOAD_CORE), system.which("wrk"),
         f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
@@ -158,7 +163,7 @@ def wrk_run(port: int, script: Path, seconds: int, connections: int, out: Path) 
 def knot_run(port: int, update_file: Path, seconds: int, out: Path) -> dict:
     from .load import dnsperf
 
-    summary = dnsperf(port, update_file, seconds, ["-u", "-c", "8", "-q", "100"], out)
+    summary = dnsperf(port, update_file, seconds, ["-u", "-c", "8", "-q", str(IN_FLIGHT)], out)
     noerror = summary["rcodes"].get("NOERROR", 0)
     return {
         **summary,
