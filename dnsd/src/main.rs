@@ -160,6 +160,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
     );
     shutdown_signal().await;
     tracing::info!("dnsd stopping");
+    // Leaves an empty journal behind, so the next start replays nothing.
+    running
+        .store
+        .checkpoint()
+        .await
+        .context("final checkpoint")?;
     Ok(())
 }
 
