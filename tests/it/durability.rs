@@ -1,5 +1,6 @@
 //! Nothing answered `good` is lost: SIGKILL right after the answer, restart,
-//! and the new address is served; a restart serves exactly what was there.
+//! and the new address is served; a restart serves exactly what was there,
+//! and a clean stop's host snapshot is used only while it is current.
 
 use hickory_proto::rr::RecordType;
 
@@ -125,11 +126,12 @@ async fn a_full_disk_answers_dnserr_then_911_and_recovers_after_restart() {
         "good 192.0.2.1"
     );
     disk.fill();
-    // The first few writes may still fit into pages sled already holds.
+    // Commits go on while they fit into the journal's zero-filled chunk
+    // (1 MiB, some thousand updates); the first that needs more space fails.
     let mut last_good = "192.0.2.1".to_owned();
     let mut failed_with = None;
-    for i in 2..=250 {
-        let ip = format!("192.0.2.{i}");
+    for i in 2..=50_000 {
+        let ip = format!("192.0.2.{}", 2 + i % 2);
         let answer = update(&dnsd, &host, &token, &[("myip", &ip)]).await;
         if answer.body == format!("good {ip}") {
             last_good = ip;
@@ -174,4 +176,84 @@ async fn a_full_disk_answers_dnserr_then_911_and_recovers_after_restart() {
     assert_eq!(retry.body, format!("good {failed_ip}"));
     assert_eq!(resolve(&dnsd, &host, RecordType::A), vec![failed_ip]);
     drop(dnsd);
+}
+
+/// The last "store loaded" line: how the latest start filled its index.
+fn last_load(dnsd: &Dnsd) -> String {
+    dnsd.log_text()
+        .lines()
+        .rfind(|line| line.contains("store loaded"))
+        .expect("a store loaded line")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_clean_stop_restarts_from_the_host_snapshot_but_never_from_a_stale_one() {
+    let mut dnsd = Dnsd::start();
+    let mut hosts = Vec::new();
+    for i in 1..=30 {
+        let host = format!("snap{i}.{ZONE}");
+        let token = dnsd.add_host(&host, &[]);
+        let ip = format!("192.0.2.{i}");
+        let answer = update(&dnsd, &host, &token, &[("myip", &ip)]).await;
+        assert_eq!(answer.body, format!("good {ip}"));
+        hosts.push((host, token, ip));
+    }
+    let serves_all = |dnsd: &Dnsd, hosts: &[(String, String, String)]| {
+        for (host, _, ip) in hosts {
+            assert_eq!(
+                resolve(dnsd, host, RecordType::A),
+                vec![ip.clone()],
+                "{host}"
+            );
+        }
+    };
+
+    dnsd.stop();
+    let snapshot = dnsd.dir.path().join("state/spdyn-hosts.snap");
+    assert!(snapshot.exists(), "a clean stop writes the host snapshot");
+    dnsd.start_again();
+    assert!(
+        last_load(&dnsd).contains("from_snapshot=true"),
+        "{}",
+        last_load(&dnsd)
+    );
+    serves_all(&dnsd, &hosts);
+
+    // A change after a start from the snapshot, then a crash: the snapshot
+    // lacks the change, so the next start must read sled.
+    let (host, token, ip) = &mut hosts[0];
+    *ip = "198.51.100.7".into();
+    let answer = update(&dnsd, host, token, &[("myip", ip)]).await;
+    assert_eq!(answer.body, format!("good {ip}"));
+    dnsd.kill9();
+    dnsd.start_again();
+    assert!(
+        last_load(&dnsd).contains("from_snapshot=false"),
+        "{}",
+        last_load(&dnsd)
+    );
+    serves_all(&dnsd, &hosts);
+
+    // A damaged snapshot is noticed and ignored.
+    dnsd.stop();
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&snapshot, bytes).unwrap();
+    dnsd.start_again();
+    assert!(
+        last_load(&dnsd).contains("from_snapshot=false"),
+        "{}",
+        last_load(&dnsd)
+    );
+    assert!(dnsd.log_text().contains("missing or damaged"));
+    serves_all(&dnsd, &hosts);
+    let (host, token, ip) = &hosts[1];
+    let answer = update(&dnsd, host, token, &[("myip", ip)]).await;
+    assert_eq!(
+        answer.body,
+        format!("nochg {ip}"),
+        "tokens survive every kind of start"
+    );
 }

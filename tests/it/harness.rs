@@ -181,6 +181,29 @@ impl Dnsd {
         self.spawn();
     }
 
+    /// SIGTERM, as a service manager stops it; waits for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let sent = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status()
+                .expect("run kill");
+            assert!(sent.success());
+            let status = child.wait().expect("wait for dnsd");
+            assert!(
+                status.success(),
+                "dnsd exited with {status}:\n{}",
+                self.log_text()
+            );
+        }
+    }
+
+    /// Starts it again after [`Dnsd::stop`] or [`Dnsd::kill9`].
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
     /// Runs a `dnsd` management subcommand against this instance.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
         let mut child = Command::new(binary("dnsd"))

@@ -11,6 +11,8 @@ pub mod index;
 mod journal;
 pub mod model;
 pub mod node;
+mod snapshot;
+mod trim;
 mod txn;
 mod writer;
 
@@ -46,6 +48,8 @@ const ZONE_PREFIX: &[u8] = b"zone/";
 const OUTBOX_PREFIX: &[u8] = b"outbox/";
 /// Sequence number of the last change-feed entry applied.
 const META_FEED_SEQ: &[u8] = b"meta/feed_seq";
+/// Generation of the host snapshot that matches sled (absent: none does).
+const META_SNAPSHOT: &[u8] = b"meta/snapshot";
 
 /// The commit journal, inside the sled directory.
 const JOURNAL_FILE: &str = "spdyn-journal";
@@ -145,8 +149,28 @@ impl Store {
             .collect();
         let index = Arc::new(Index::new(zones));
         restore_serials(&db, &index, &fingerprints)?;
-        let hosts = load_hosts(&db, &index)?;
-        tracing::info!(hosts, names = index.len(), path = %path.display(), "store loaded");
+        let snapshot_io = |e: std::io::Error| StoreError::Io(format!("host snapshot: {e}"));
+        let marker = read_u64(&db, META_SNAPSHOT)?;
+        let snapshot = match marker {
+            Some(generation) => snapshot::open(path, generation).map_err(snapshot_io)?,
+            None => None,
+        };
+        let from_snapshot = snapshot.is_some();
+        let hosts = match snapshot {
+            Some(entries) => load_hosts(entries.map(|e| e.map_err(snapshot_io)), &index)?,
+            None => {
+                if marker.is_some() {
+                    tracing::warn!("the host snapshot is missing or damaged; reading sled instead");
+                }
+                load_hosts(
+                    db.scan_prefix(HOST_PREFIX)
+                        .map(|e| e.map_err(StoreError::from)),
+                    &index,
+                )?
+            }
+        };
+        trim::release_free_memory();
+        tracing::info!(hosts, names = index.len(), from_snapshot, path = %path.display(), "store loaded");
 
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let failed = Arc::new(AtomicBool::new(false));
@@ -157,6 +181,8 @@ impl Store {
             failed: failed.clone(),
             outbox: outbox.then(|| outbox_ready.clone()),
             journal,
+            dir: path.to_path_buf(),
+            snapshot_marked: marker.is_some(),
         };
         std::thread::Builder::new()
             .name("store-writer".into())
@@ -211,6 +237,16 @@ impl Store {
     /// Flushes sled and empties the journal (shorter replays after a crash).
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         self.transact(|txn| txn.request_checkpoint()).await
+    }
+
+    /// For a clean stop: checkpoints and writes the host snapshot, so the
+    /// next start replays nothing and reads no sled pages.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.transact(|txn| {
+            txn.request_checkpoint();
+            txn.request_snapshot();
+        })
+        .await
     }
 
     /// Reads a host straight from sled (not for the DNS path).
@@ -294,9 +330,17 @@ impl Store {
     }
 }
 
-/// Reads every host into the index. sled's scan is sequential, so one thread
-/// reads and the decoding and indexing are spread over the others.
-fn load_hosts(db: &sled::Db, index: &Index) -> Result<usize, StoreError> {
+/// Reads every host into the index. The source (a sled scan or the snapshot)
+/// is sequential, so one thread reads and the decoding and indexing are
+/// spread over the others.
+fn load_hosts<K, V>(
+    entries: impl Iterator<Item = Result<(K, V), StoreError>>,
+    index: &Index,
+) -> Result<usize, StoreError>
+where
+    K: AsRef<[u8]> + Send,
+    V: AsRef<[u8]> + Send,
+{
     const CHUNK: usize = 4096;
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -305,13 +349,13 @@ fn load_hosts(db: &sled::Db, index: &Index) -> Result<usize, StoreError> {
         let mut senders = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(sled::IVec, sled::IVec)>>(4);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(K, V)>>(4);
             senders.push(tx);
             handles.push(scope.spawn(move || -> Result<usize, StoreError> {
                 let mut loaded = 0;
                 for chunk in rx {
                     for (key, value) in chunk {
-                        let host: HostRecord = decode(&key, &value)?;
+                        let host: HostRecord = decode(key.as_ref(), value.as_ref())?;
                         index.apply_host(&host);
                         loaded += 1;
                     }
@@ -322,11 +366,11 @@ fn load_hosts(db: &sled::Db, index: &Index) -> Result<usize, StoreError> {
         let mut scan_error = None;
         let mut chunk = Vec::with_capacity(CHUNK);
         let mut next = 0;
-        for entry in db.scan_prefix(HOST_PREFIX) {
+        for entry in entries {
             match entry {
                 Ok(entry) => chunk.push(entry),
                 Err(error) => {
-                    scan_error = Some(error.into());
+                    scan_error = Some(error);
                     break;
                 }
             }

@@ -18,6 +18,8 @@ pub struct Txn<'a> {
     queued: bool,
     /// A job asked for a checkpoint after this group.
     checkpoint: bool,
+    /// A job asked for the host snapshot after the checkpoint (clean stop).
+    snapshot: bool,
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Final state of every host written in this group (`None` = deleted).
     hosts: BTreeMap<Fqdn, Option<HostRecord>>,
@@ -31,6 +33,7 @@ impl<'a> Txn<'a> {
             outbox,
             queued: false,
             checkpoint: false,
+            snapshot: false,
             overlay: HashMap::new(),
             hosts: BTreeMap::new(),
         }
@@ -105,6 +108,14 @@ impl<'a> Txn<'a> {
 
     pub(super) fn checkpoint_requested(&self) -> bool {
         self.checkpoint
+    }
+
+    pub(super) fn request_snapshot(&mut self) {
+        self.snapshot = true;
+    }
+
+    pub(super) fn snapshot_requested(&self) -> bool {
+        self.snapshot
     }
 
     pub(super) fn changed_hosts(&self) -> impl Iterator<Item = &Fqdn> {

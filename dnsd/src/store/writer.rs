@@ -9,15 +9,20 @@
 
 use std::{
     collections::BTreeSet,
+    path::PathBuf,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
+    time::{SystemTime, UNIX_EPOCH},
 };
 
 use tokio::sync::mpsc;
 
-use super::{Index, Job, StoreError, Txn, journal::Journal, now_millis, zone_key};
+use super::{
+    HOST_PREFIX, Index, Job, META_SNAPSHOT, StoreError, Txn, journal::Journal, now_millis,
+    snapshot, zone_key,
+};
 
 /// Most jobs in one group; bounds the latency a full queue adds to one commit.
 const MAX_GROUP: usize = 1024;
@@ -34,6 +39,10 @@ pub(super) struct Writer {
     /// drainer is woken after each commit that did.
     pub outbox: Option<Arc<tokio::sync::Notify>>,
     pub journal: Journal,
+    /// The store directory (journal and host snapshot live there).
+    pub dir: PathBuf,
+    /// sled names a host snapshot as current: the next commit must unname it.
+    pub snapshot_marked: bool,
 }
 
 impl Writer {
@@ -51,8 +60,22 @@ impl Writer {
             let completions: Vec<_> = jobs.drain(..).map(|job| job(&mut txn)).collect();
             let queued = txn.queued_outbox();
             let checkpoint = txn.checkpoint_requested();
-            let result = commit(&self.db, &self.index, &mut self.journal, txn)
-                .and_then(|()| self.checkpoint(checkpoint));
+            let snapshot = txn.snapshot_requested();
+            let result = commit(
+                &self.db,
+                &self.index,
+                &mut self.journal,
+                &mut self.snapshot_marked,
+                txn,
+            )
+            .and_then(|()| self.checkpoint(checkpoint || snapshot))
+            .and_then(|()| {
+                if snapshot {
+                    self.write_snapshot()
+                } else {
+                    Ok(())
+                }
+            });
             if let (Ok(()), true, Some(ready)) = (&result, queued, &self.outbox) {
                 ready.notify_one();
             }
@@ -80,12 +103,27 @@ impl Writer {
             .clear()
             .map_err(|e| StoreError::Io(e.to_string()))
     }
+
+    /// Writes every host from sled (just checkpointed) into the snapshot,
+    /// then names its generation in sled.
+    fn write_snapshot(&mut self) -> Result<(), StoreError> {
+        let generation = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        snapshot::write(&self.dir, generation, self.db.scan_prefix(HOST_PREFIX))
+            .map_err(|e| StoreError::Io(format!("host snapshot: {e}")))?;
+        self.db.insert(META_SNAPSHOT, &generation.to_be_bytes())?;
+        self.db.flush()?;
+        self.snapshot_marked = true;
+        Ok(())
+    }
 }
 
 fn commit(
     db: &sled::Db,
     index: &Index,
     journal: &mut Journal,
+    snapshot_marked: &mut bool,
     mut txn: Txn<'_>,
 ) -> Result<(), StoreError> {
     if txn.is_empty() {
@@ -109,7 +147,11 @@ fn commit(
         txn.write_raw(key, state);
         serials.push((zone, serial));
     }
-    let (changes, hosts) = txn.into_parts();
+    let (mut changes, hosts) = txn.into_parts();
+    if *snapshot_marked {
+        // From this group on sled holds what the snapshot lacks.
+        changes.push((META_SNAPSHOT.to_vec(), None));
+    }
     // Durable first. After any failure here the store refuses further
     // changes until restarted (sled's own errors are sticky too), so a group
     // is never half-applied and read back; a restart replays the journal.
@@ -125,6 +167,7 @@ fn commit(
         }
         return Err(error);
     }
+    *snapshot_marked = false;
     for (name, host) in &hosts {
         match host {
             Some(host) => index.apply_host(host),
