@@ -181,7 +181,6 @@ class Dnsd(Server):
             f"""
 [store]
 path = "state"
-cache_mb = 32
 
 [dns]
 listen = ["127.0.0.1:{self.port}"]
