@@ -1,6 +1,7 @@
 //! Authoritative lookup semantics, independent of any encoding: which zone,
 //! which RRset, or which kind of negative answer.
 
+use super::wire::MAX_WIRE_NAME;
 use crate::{
     names::parent_key,
     records::{RrsetRef, TYPE_ANY, TYPE_CNAME, TYPE_SOA},
@@ -68,10 +69,14 @@ pub fn resolve<'a>(view: &'a IndexView<'_>, qname: &[u8], qtype: u16) -> Resolut
             break;
         }
         if view.node(parent).is_some() {
-            let mut wildcard = Vec::with_capacity(parent.len() + 2);
-            wildcard.extend_from_slice(b"\x01*");
-            wildcard.extend_from_slice(parent);
-            return match view.node(&wildcard) {
+            // On the stack: NXDOMAIN answers allocate nothing either. The
+            // parent is a strict suffix of a name of at most 255 bytes, so
+            // `*.<parent>` fits.
+            let mut wildcard = [0u8; MAX_WIRE_NAME];
+            let len = parent.len() + 2;
+            wildcard[..2].copy_from_slice(b"\x01*");
+            wildcard[2..len].copy_from_slice(parent);
+            return match view.node(&wildcard[..len]) {
                 Some(node) => from_node(zone, node, qtype),
                 None => Resolution::NxDomain { zone },
             };

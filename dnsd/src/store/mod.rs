@@ -152,12 +152,12 @@ impl Store {
         let snapshot_io = |e: std::io::Error| StoreError::Io(format!("host snapshot: {e}"));
         let marker = read_u64(&db, META_SNAPSHOT)?;
         let snapshot = match marker {
-            Some(generation) => snapshot::open(path, generation).map_err(snapshot_io)?,
+            Some(generation) => snapshot::read(path, generation).map_err(snapshot_io)?,
             None => None,
         };
         let from_snapshot = snapshot.is_some();
         let hosts = match snapshot {
-            Some(entries) => load_hosts(entries.map(|e| e.map_err(snapshot_io)), &index)?,
+            Some(snapshot) => load_hosts(snapshot.entries().map(Ok), &index)?,
             None => {
                 if marker.is_some() {
                     tracing::warn!("the host snapshot is missing or damaged; reading sled instead");
