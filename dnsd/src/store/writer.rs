@@ -5,7 +5,8 @@
 //! journal and `fdatasync` it, apply it to sled (in memory), then publish the
 //! new host state to the index and complete the jobs. A caller is woken only
 //! after its write is durable and served. sled is flushed only at
-//! checkpoints, which then empty the journal.
+//! checkpoints, which then empty the journal. At a clean stop the writer
+//! also writes the host snapshot (see `snapshot.rs`).
 
 use std::{
     collections::BTreeSet,
