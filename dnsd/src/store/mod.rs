@@ -149,10 +149,13 @@ impl Store {
             .collect();
         let index = Arc::new(Index::new(zones));
         restore_serials(&db, &index, &fingerprints)?;
-        let snapshot_io = |e: std::io::Error| StoreError::Io(format!("host snapshot: {e}"));
         let marker = read_u64(&db, META_SNAPSHOT)?;
         let snapshot = match marker {
-            Some(generation) => snapshot::read(path, generation).map_err(snapshot_io)?,
+            // An unreadable snapshot never stops a start: sled has everything.
+            Some(generation) => snapshot::read(path, generation).unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the host snapshot");
+                None
+            }),
             None => None,
         };
         let from_snapshot = snapshot.is_some();
