@@ -15,7 +15,7 @@ use crate::domain::names::Zone;
 /// `CONTROL__DATABASE__URL=postgres://…` or `CONTROL__HTTP__LISTEN=0.0.0.0:8080`.
 pub const ENV_PREFIX: &str = "CONTROL__";
 
-pub use spdyn_common::config::ConfigError;
+pub use spdyn_common::{config::ConfigError, logging::LogConfig};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -232,31 +232,6 @@ pub enum SmtpSecurity {
     #[default]
     Starttls,
     Tls,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `text` or `json`.
-    pub format: LogFormat,
-    /// tracing-subscriber filter; `RUST_LOG` wins when set.
-    pub filter: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            filter: "info,sqlx=warn".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 impl Config {

@@ -7,10 +7,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use control::{
     Config,
-    config::{LogConfig, LogFormat},
     pg::{Cluster, StartOptions},
     startup,
 };
+
+/// Log filter when neither `RUST_LOG` nor `[log] filter` sets one.
+const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn";
 
 /// spdyn control: the web portal and JSON API over PostgreSQL.
 #[derive(Parser)]
@@ -78,11 +80,11 @@ fn main() -> anyhow::Result<()> {
         Config::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()))?;
     match command {
         Command::Serve => {
-            init_logging(&config.log);
+            spdyn_common::logging::init(&config.log, DEFAULT_LOG_FILTER);
             runtime.block_on(startup::run(config, shutdown_signal()))
         }
         Command::Migrate => {
-            init_logging(&config.log);
+            spdyn_common::logging::init(&config.log, DEFAULT_LOG_FILTER);
             runtime.block_on(async {
                 startup::Database::open(&config).await?.close().await;
                 println!("migrations applied");
@@ -132,17 +134,5 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term.recv() => {},
-    }
-}
-
-fn init_logging(config: &LogConfig) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(false).init(),
     }
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 /// `DNSD__ADMIN__SECRET=…` or `DNSD__DNS__LISTEN='["0.0.0.0:53"]'`.
 pub const ENV_PREFIX: &str = "DNSD__";
 
-pub use spdyn_common::config::ConfigError;
+pub use spdyn_common::{config::ConfigError, logging::LogConfig};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -279,31 +279,6 @@ impl AdminConfig {
             "admin.secret",
         )
     }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `text` or `json`.
-    pub format: LogFormat,
-    /// tracing-subscriber filter; `RUST_LOG` wins when set.
-    pub filter: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            filter: "info,hickory_server=warn,sled=warn".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 impl Config {

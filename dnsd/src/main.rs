@@ -6,8 +6,11 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use dnsd::{
     admin::{AddAccount, AddHost, IMPORT_BATCH, ImportHost, client::AdminClient},
-    config::{Config, LogConfig, LogFormat},
+    config::Config,
 };
+
+/// Log filter when neither `RUST_LOG` nor `[log] filter` sets one.
+const DEFAULT_LOG_FILTER: &str = "info,hickory_server=warn,sled=warn";
 
 /// spdyn dnsd: authoritative DNS and dyndns2 updates for dynamic hosts.
 #[derive(Parser)]
@@ -106,7 +109,7 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
-            init_logging(&config.log);
+            spdyn_common::logging::init(&config.log, DEFAULT_LOG_FILTER);
             runtime.block_on(run(config))
         }
         Command::CheckConfig => {
@@ -330,17 +333,5 @@ fn format_millis(ms: u64) -> String {
         "never".into()
     } else {
         format!("@{}", ms / 1000)
-    }
-}
-
-fn init_logging(config: &LogConfig) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(false).init(),
     }
 }
