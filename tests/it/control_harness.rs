@@ -8,14 +8,14 @@ use std::{
     net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, mpsc},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use control::pg::scratch::Scratch;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
 
-use crate::harness::{binary, client_builder};
+use crate::harness::{binary, client_builder, parse_listening, read_until_ready};
 
 pub const ZONE: &str = "dyn.test";
 pub const OTHER_ZONE: &str = "home.test";
@@ -140,35 +140,17 @@ impl Control {
             }
         });
         let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        let log = self.log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                log.lock().expect("log").push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
         self.child = Some(child);
-        let deadline = Instant::now() + START_TIMEOUT;
-        let mut listening = None;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(remaining)
-                .unwrap_or_else(|_| panic!("control did not become ready:\n{}", self.log_text()));
-            if let Some(addr) = parse_listening(&line, "control-http") {
-                listening = Some(addr);
-            }
-            if line.contains("control ready") {
-                break;
-            }
-        }
+        let listening = read_until_ready(stderr, &self.log, "control ready", START_TIMEOUT)
+            .iter()
+            .filter_map(|line| parse_listening(line))
+            .find(|(service, _)| service == "control-http")
+            .map(|(_, addr)| addr);
         assert_eq!(
             listening,
             Some(self.addr),
             "listening line names the bound address"
         );
-        std::thread::spawn(move || while rx.recv().is_ok() {});
     }
 
     fn admin_line(&self) -> Option<(String, String)> {
@@ -675,12 +657,6 @@ async fn smtp_session(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>
             return;
         }
     }
-}
-
-fn parse_listening(line: &str, service: &str) -> Option<SocketAddr> {
-    let marker = format!("listening service={service} addr=");
-    let rest = &line[line.find(&marker)? + marker.len()..];
-    rest.split_whitespace().next()?.parse().ok()
 }
 
 fn free_port() -> u16 {

@@ -7,7 +7,7 @@ use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{SocketAddr, TcpStream, UdpSocket},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, ChildStderr, Command, Stdio},
     sync::{Arc, Mutex, mpsc},
     time::{Duration, Instant},
 };
@@ -113,31 +113,13 @@ impl Dnsd {
             .spawn()
             .expect("start dnsd");
         let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        let log = self.log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                log.lock().expect("log").push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
         self.child = Some(child);
         self.addrs.clear();
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(remaining)
-                .unwrap_or_else(|_| panic!("dnsd did not become ready:\n{}", self.log_text()));
+        for line in read_until_ready(stderr, &self.log, "dnsd ready", START_TIMEOUT) {
             if let Some((service, addr)) = parse_listening(&line) {
                 self.addrs.entry(service).or_default().push(addr);
             }
-            if line.contains("dnsd ready") {
-                break;
-            }
         }
-        // Keep draining so the pipe never fills up.
-        std::thread::spawn(move || while rx.recv().is_ok() {});
     }
 
     pub fn addr(&self, service: &str) -> SocketAddr {
@@ -259,7 +241,43 @@ impl Drop for Dnsd {
     }
 }
 
-fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
+/// Keeps every line of a child's stderr in `log` (on a thread, so the pipe
+/// never fills) and returns the lines up to and including the first that
+/// contains `ready`; panics with the log if it does not come within `timeout`.
+pub fn read_until_ready(
+    stderr: ChildStderr,
+    log: &Arc<Mutex<Vec<String>>>,
+    ready: &str,
+    timeout: Duration,
+) -> Vec<String> {
+    let (tx, rx) = mpsc::channel();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            kept.lock().expect("log").push(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + timeout;
+    let mut lines = Vec::new();
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = rx.recv_timeout(remaining) else {
+            panic!(
+                "no \"{ready}\" line:\n{}",
+                log.lock().expect("log").join("\n")
+            );
+        };
+        let done = line.contains(ready);
+        lines.push(line);
+        if done {
+            return lines;
+        }
+    }
+}
+
+/// The service and address of a `listening service=<name> addr=<ip:port>` line.
+pub fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
     let rest = &line[line.find("listening service=")? + "listening service=".len()..];
     let (service, rest) = rest.split_once(' ')?;
     let addr = rest.strip_prefix("addr=")?.split_whitespace().next()?;
