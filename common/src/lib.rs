@@ -1,10 +1,12 @@
 //! What both spdyn binaries must do the same way: configuration files with
 //! environment overrides ([`config`]), update tokens ([`tokens`]), the log
-//! setup ([`logging`]) and the log line that announces a bound address
+//! setup ([`logging`]), which Postgres errors are worth a retry
+//! ([`postgres`]) and the log line that announces a bound address
 //! ([`log_listening`]).
 
 pub mod config;
 pub mod logging;
+pub mod postgres;
 pub mod tokens;
 
 /// Logs a bound address in the one stable format operators and tests read:

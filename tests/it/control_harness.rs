@@ -154,15 +154,26 @@ impl Control {
     }
 
     fn admin_line(&self) -> Option<(String, String)> {
-        // stdout is read by another thread; the line precedes `ready` on stderr.
+        let line = self.stdout_line("first admin created")?;
+        let rest = line.split_once("first admin created")?.1;
+        let name = rest.split_once("name=")?.1.split_whitespace().next()?;
+        let password = rest.split_once("password=")?.1.split_whitespace().next()?;
+        Some((name.to_owned(), password.to_owned()))
+    }
+
+    /// The first stdout line that contains `needle`, waiting a little for it:
+    /// stdout is read by another thread, and the lines control prints at
+    /// its first start precede `ready` on stderr.
+    pub fn stdout_line(&self, needle: &str) -> Option<String> {
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
-            let found = self.stdout.lock().expect("stdout").iter().find_map(|line| {
-                let rest = line.split_once("first admin created")?.1;
-                let name = rest.split_once("name=")?.1.split_whitespace().next()?;
-                let password = rest.split_once("password=")?.1.split_whitespace().next()?;
-                Some((name.to_owned(), password.to_owned()))
-            });
+            let found = self
+                .stdout
+                .lock()
+                .expect("stdout")
+                .iter()
+                .find(|line| line.contains(needle))
+                .cloned();
             if found.is_some() || Instant::now() > deadline {
                 return found;
             }

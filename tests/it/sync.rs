@@ -104,19 +104,23 @@ async fn hosts_made_in_control_resolve_and_updates_flow_back() {
     // Changes made in control follow: a new token, then deletion.
     let exchanged = api.post(&format!("/hosts/{id}/token"), json!({})).await;
     let new_token = exchanged.body["token"].as_str().unwrap().to_owned();
-    let started = Instant::now();
-    // Until the exchange arrives the old token still works (and answers nochg).
-    while update(&dnsd, &host, &token, &[("myip", "192.0.2.31")])
+    // Once the node has applied the exchange's feed entry, the old token is
+    // refused. (Asking with the old token until then would answer nochg and,
+    // past the nochg limit, lock the host.)
+    let head: i64 = sqlx::query_scalar("SELECT max(seq) FROM change_feed")
+        .fetch_one(&control.db().await)
         .await
-        .body
-        != "badauth"
-    {
+        .expect("feed head");
+    let started = Instant::now();
+    while metric(&dnsd, "spdyn_feed_applied_seq").await < head.unsigned_abs() {
         assert!(
             started.elapsed() < PATIENCE,
-            "the old token is still accepted"
+            "the node never applied feed entry {head}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let answer = update(&dnsd, &host, &token, &[("myip", "192.0.2.31")]).await;
+    assert_eq!(answer.body, "badauth", "the old token is refused");
     let answer = update(&dnsd, &host, &new_token, &[("myip", "192.0.2.33")]).await;
     assert_eq!(answer.body, "good 192.0.2.33");
     assert_eq!(api.delete(&format!("/hosts/{id}")).await.status, 204);
@@ -134,11 +138,9 @@ async fn the_demo_host_of_a_first_start_can_be_updated_at_once() {
         ..ControlOptions::default()
     })
     .await;
-    let out = control.stdout_text();
-    let line = out
-        .lines()
-        .find(|l| l.contains("demo host created"))
-        .unwrap_or_else(|| panic!("no demo host line in:\n{out}"));
+    let line = control
+        .stdout_line("demo host created")
+        .unwrap_or_else(|| panic!("no demo host line in:\n{}", control.stdout_text()));
     let token = line
         .split_once("token=")
         .expect("token")

@@ -5,7 +5,7 @@
 use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 
-use super::feed::{self, Kind};
+use super::feed::{self, FeedTx, Kind};
 use crate::domain::accounts::{AccountId, AccountName, Email, Language};
 
 /// An account as stored.
@@ -55,10 +55,7 @@ pub enum CreateAccountError {
 }
 
 /// Creates an account and publishes it.
-pub async fn create(
-    conn: &mut PgConnection,
-    new: &NewAccount<'_>,
-) -> Result<Account, CreateAccountError> {
+pub async fn create(tx: &mut FeedTx, new: &NewAccount<'_>) -> Result<Account, CreateAccountError> {
     let account: Account = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO accounts (name, email, password_hash, language, is_admin, host_quota)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
@@ -69,7 +66,7 @@ pub async fn create(
     .bind(new.language.code())
     .bind(new.is_admin)
     .bind(new.host_quota)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **tx)
     .await
     .map_err(|e| {
         if super::is_unique_violation(&e, "accounts_name_key") {
@@ -78,7 +75,7 @@ pub async fn create(
             CreateAccountError::Db(e)
         }
     })?;
-    publish(conn, &account).await?;
+    publish(tx, &account).await?;
     Ok(account)
 }
 
@@ -134,24 +131,20 @@ pub async fn set_profile(
 }
 
 /// Changes the password hash and publishes it (account-mode updates use it).
-pub async fn set_password(
-    conn: &mut PgConnection,
-    id: AccountId,
-    password_hash: &str,
-) -> sqlx::Result<()> {
+pub async fn set_password(tx: &mut FeedTx, id: AccountId, password_hash: &str) -> sqlx::Result<()> {
     let account: Account = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
     )))
     .bind(id.0)
     .bind(password_hash)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **tx)
     .await?;
-    publish(conn, &account).await
+    publish(tx, &account).await
 }
 
 /// Enables or disables an account (operator action) and publishes it.
 pub async fn set_enabled(
-    conn: &mut PgConnection,
+    tx: &mut FeedTx,
     id: AccountId,
     enabled: bool,
 ) -> sqlx::Result<Option<Account>> {
@@ -160,10 +153,10 @@ pub async fn set_enabled(
     )))
     .bind(id.0)
     .bind(enabled)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut **tx)
     .await?;
     if let Some(account) = &account {
-        publish(conn, account).await?;
+        publish(tx, account).await?;
     }
     Ok(account)
 }
@@ -205,13 +198,13 @@ pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<AccountSummary>> 
 
 /// Appends the account's full state to the change feed (`account.upsert`),
 /// shaped by the `dnsd_account_payloads` view.
-async fn publish(conn: &mut PgConnection, account: &Account) -> sqlx::Result<()> {
+async fn publish(tx: &mut FeedTx, account: &Account) -> sqlx::Result<()> {
     let payload: Json<serde_json::Value> =
         sqlx::query_scalar("SELECT payload FROM dnsd_account_payloads WHERE id = $1")
             .bind(account.id)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut **tx)
             .await?;
-    feed::append(conn, Kind::AccountUpsert, payload.0)
+    feed::append(tx, Kind::AccountUpsert, payload.0)
         .await
         .map(drop)
 }

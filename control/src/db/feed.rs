@@ -1,8 +1,17 @@
 //! The change feed dnsd follows: entries appended in the transaction of the
 //! change they describe, announced with NOTIFY on commit.
+//!
+//! Lock order: a transaction that appends to the feed takes the feed lock
+//! *before* any row lock ([`FeedTx::begin`] takes it first), the same
+//! order as `dnsd_apply_host_states`, which dnsd's outbox calls. Two orders
+//! deadlock under load (a host change holding its row and waiting for the
+//! feed lock while the outbox holds the feed lock and waits for the row).
+//! [`append`] takes a [`FeedTx`], so no feed entry can be written without it.
+
+use std::ops::{Deref, DerefMut};
 
 use serde_json::Value;
-use sqlx::{PgConnection, types::Json};
+use sqlx::{PgConnection, PgPool, Postgres, types::Json};
 
 /// Channel of the NOTIFY sent for every entry (payload: its `seq`).
 pub const CHANNEL: &str = "spdyn_feed";
@@ -31,13 +40,45 @@ impl Kind {
     }
 }
 
-/// Appends one entry and queues its NOTIFY. Call inside the transaction of the
-/// change: the entry, the lock and the notification all end with it.
-pub async fn append(conn: &mut PgConnection, kind: Kind, payload: Value) -> sqlx::Result<i64> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(FEED_LOCK)
-        .execute(&mut *conn)
-        .await?;
+/// A transaction that holds the feed lock from its first statement until it
+/// ends.
+#[derive(Debug)]
+pub struct FeedTx(sqlx::Transaction<'static, Postgres>);
+
+impl FeedTx {
+    /// Begins a transaction and takes the feed lock.
+    pub async fn begin(pool: &PgPool) -> sqlx::Result<Self> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FEED_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(Self(tx))
+    }
+
+    pub async fn commit(self) -> sqlx::Result<()> {
+        self.0.commit().await
+    }
+}
+
+impl Deref for FeedTx {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.0
+    }
+}
+
+impl DerefMut for FeedTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.0
+    }
+}
+
+/// Appends one entry and queues its NOTIFY. The entry and the notification
+/// end with the transaction, as the lock does.
+pub async fn append(tx: &mut FeedTx, kind: Kind, payload: Value) -> sqlx::Result<i64> {
+    let conn: &mut PgConnection = tx;
     let seq: i64 =
         sqlx::query_scalar("INSERT INTO change_feed (kind, payload) VALUES ($1, $2) RETURNING seq")
             .bind(kind.as_str())
@@ -97,7 +138,7 @@ mod tests {
         let scratch = Scratch::new().await.expect("test database");
         let pool = crate::db::connect(&scratch.url, 3).await.unwrap();
         crate::db::migrate(&pool).await.unwrap();
-        let mut tx = pool.begin().await.unwrap();
+        let mut tx = FeedTx::begin(&pool).await.unwrap();
         let new = accounts::NewAccount {
             name: &AccountName::parse("alice").unwrap(),
             email: &Email::parse("alice@example.net").unwrap(),
@@ -112,11 +153,11 @@ mod tests {
         let name = HostName::new("home", "dyn.example", &zones).unwrap();
 
         let before = max_seq(&pool).await;
-        let mut tx = pool.begin().await.unwrap();
+        let mut tx = FeedTx::begin(&pool).await.unwrap();
         hosts::create(&mut tx, account.account_id(), &name, 60, false)
             .await
             .unwrap();
-        tx.rollback().await.unwrap();
+        drop(tx); // rolled back
         assert_eq!(max_seq(&pool).await, before, "rolled back: no feed entry");
         let mut conn = pool.acquire().await.unwrap();
         assert!(
@@ -128,7 +169,7 @@ mod tests {
 
         let mut listener = PgListener::connect_with(&pool).await.unwrap();
         listener.listen(CHANNEL).await.unwrap();
-        let mut tx = pool.begin().await.unwrap();
+        let mut tx = FeedTx::begin(&pool).await.unwrap();
         hosts::create(&mut tx, account.account_id(), &name, 120, true)
             .await
             .unwrap();

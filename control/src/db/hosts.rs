@@ -8,7 +8,7 @@ use serde_json::json;
 use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 
-use super::feed::{self, Kind};
+use super::feed::{self, FeedTx, Kind};
 use crate::domain::{accounts::AccountId, hosts::HostId, names::HostName};
 
 /// A host with its token's state (never the token).
@@ -109,7 +109,7 @@ pub enum CreateHostError {
 /// Creates a host within the account's quota and publishes it. Locks the
 /// account row, so concurrent creations cannot overrun the quota.
 pub async fn create(
-    conn: &mut PgConnection,
+    tx: &mut FeedTx,
     account: AccountId,
     name: &HostName,
     ttl: u32,
@@ -118,12 +118,12 @@ pub async fn create(
     let quota: Option<i32> =
         sqlx::query_scalar("SELECT host_quota FROM accounts WHERE id = $1 FOR UPDATE")
             .bind(account.0)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut **tx)
             .await?;
     let quota = quota.ok_or(CreateHostError::NoAccount)?;
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM hosts WHERE account_id = $1")
         .bind(account.0)
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut **tx)
         .await?;
     if !crate::domain::hosts::within_quota(count, quota) {
         return Err(CreateHostError::QuotaExceeded);
@@ -137,11 +137,11 @@ pub async fn create(
     .bind(name.zone().as_str())
     .bind(i32::try_from(ttl).unwrap_or(i32::MAX))
     .bind(wildcard)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut **tx)
     .await?;
     let id = HostId(id.ok_or(CreateHostError::NameTaken)?);
-    publish(conn, id).await?;
-    get(conn, account, id)
+    publish(tx, id).await?;
+    get(tx, account, id)
         .await?
         .ok_or(CreateHostError::Db(sqlx::Error::RowNotFound))
 }
@@ -156,7 +156,7 @@ pub struct HostChanges {
 
 /// Changes settings of one of the account's hosts and publishes it.
 pub async fn update(
-    conn: &mut PgConnection,
+    tx: &mut FeedTx,
     account: AccountId,
     id: HostId,
     changes: HostChanges,
@@ -171,18 +171,18 @@ pub async fn update(
     .bind(changes.ttl.map(|t| i32::try_from(t).unwrap_or(i32::MAX)))
     .bind(changes.wildcard)
     .bind(changes.enabled)
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Ok(None);
     }
-    publish(conn, id).await?;
-    get(conn, account, id).await
+    publish(tx, id).await?;
+    get(tx, account, id).await
 }
 
 /// Deletes one of the account's hosts (its token goes with it); returns its name.
 pub async fn delete(
-    conn: &mut PgConnection,
+    tx: &mut FeedTx,
     account: AccountId,
     id: HostId,
 ) -> sqlx::Result<Option<String>> {
@@ -190,10 +190,10 @@ pub async fn delete(
         sqlx::query_scalar("DELETE FROM hosts WHERE id = $1 AND account_id = $2 RETURNING name")
             .bind(id.0)
             .bind(account.0)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut **tx)
             .await?;
     if let Some(name) = &name {
-        feed::append(conn, Kind::HostDelete, json!({ "name": name })).await?;
+        feed::append(tx, Kind::HostDelete, json!({ "name": name })).await?;
     }
     Ok(name)
 }
@@ -201,7 +201,7 @@ pub async fn delete(
 /// Moves a host to another account (operator action), keeping its token,
 /// addresses and records; returns the previous owner.
 pub async fn move_to(
-    conn: &mut PgConnection,
+    tx: &mut FeedTx,
     id: HostId,
     to: AccountId,
 ) -> sqlx::Result<Option<AccountId>> {
@@ -212,10 +212,10 @@ pub async fn move_to(
     )
     .bind(id.0)
     .bind(to.0)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut **tx)
     .await?;
     if from.is_some() {
-        publish(conn, id).await?;
+        publish(tx, id).await?;
     }
     Ok(from.map(AccountId))
 }
@@ -223,13 +223,13 @@ pub async fn move_to(
 /// Appends the host's full state to the change feed (`host.upsert`). The
 /// payload's shape has one definition, the `dnsd_host_payloads` view, which
 /// dnsd also bootstraps from.
-pub(crate) async fn publish(conn: &mut PgConnection, id: HostId) -> sqlx::Result<()> {
+pub(crate) async fn publish(tx: &mut FeedTx, id: HostId) -> sqlx::Result<()> {
     let payload: Json<serde_json::Value> =
         sqlx::query_scalar("SELECT payload FROM dnsd_host_payloads WHERE id = $1")
             .bind(id.0)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut **tx)
             .await?;
-    feed::append(conn, Kind::HostUpsert, payload.0)
+    feed::append(tx, Kind::HostUpsert, payload.0)
         .await
         .map(drop)
 }

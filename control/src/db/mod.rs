@@ -32,6 +32,15 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
 
+/// True when Postgres aborted the transaction as a deadlock (40P01) or a
+/// serialization failure (40001): running it again may succeed.
+pub fn is_retryable(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| spdyn_common::postgres::is_retryable_sqlstate(&code))
+}
+
 /// True when `error` is a unique violation of `constraint`.
 pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
     error
@@ -42,7 +51,7 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool
 #[cfg(test)]
 mod tests {
     use crate::{
-        db::{accounts, mail, resets, sessions},
+        db::{accounts, feed, mail, resets, sessions},
         domain::{
             accounts::{AccountName, Email, Language},
             tokens,
@@ -64,10 +73,9 @@ mod tests {
             is_admin: false,
             host_quota: 1,
         };
-        let account = accounts::create(&mut conn, &new)
-            .await
-            .unwrap()
-            .account_id();
+        let mut tx = feed::FeedTx::begin(&pool).await.unwrap();
+        let account = accounts::create(&mut tx, &new).await.unwrap().account_id();
+        tx.commit().await.unwrap();
         for (id, lifetime) in [("live", 60), ("dead", -60)] {
             let session = sessions::NewSession {
                 id_hash: &tokens::hash(id),

@@ -3,13 +3,13 @@
 
 use sqlx::PgConnection;
 
-use super::hosts::publish;
+use super::{feed::FeedTx, hosts::publish};
 use crate::domain::{accounts::AccountId, hosts::HostId, tokens::SecretHash};
 
 /// Gives one of the account's hosts a token with this hash, replacing any
 /// earlier one (whose use history goes with it). False: no such host.
 pub async fn set(
-    conn: &mut PgConnection,
+    tx: &mut FeedTx,
     account: AccountId,
     host: HostId,
     hash: &SecretHash,
@@ -24,33 +24,29 @@ pub async fn set(
     .bind(host.0)
     .bind(account.0)
     .bind(hash.as_slice())
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
     if result.rows_affected() == 0 {
         return Ok(false);
     }
-    publish(conn, host).await?;
+    publish(tx, host).await?;
     Ok(true)
 }
 
 /// Removes the token of one of the account's hosts. False: the host had none.
-pub async fn revoke(
-    conn: &mut PgConnection,
-    account: AccountId,
-    host: HostId,
-) -> sqlx::Result<bool> {
+pub async fn revoke(tx: &mut FeedTx, account: AccountId, host: HostId) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "DELETE FROM update_tokens t USING hosts h
          WHERE t.host_id = h.id AND h.id = $1 AND h.account_id = $2",
     )
     .bind(host.0)
     .bind(account.0)
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
     if result.rows_affected() == 0 {
         return Ok(false);
     }
-    publish(conn, host).await?;
+    publish(tx, host).await?;
     Ok(true)
 }
 

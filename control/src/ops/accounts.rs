@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use sqlx::PgPool;
 
-use super::Actor;
+use super::{Actor, retrying};
+use crate::db::feed::FeedTx;
 use crate::{
     auth::password,
     config::Config,
@@ -40,34 +41,38 @@ pub async fn signup(pool: &PgPool, config: &Config, input: Signup<'_>) -> Result
     check_password(input.password).map_err(|e| Error::invalid("password", e))?;
     let hash = password::hash(input.password.to_owned()).await?;
     let quota = i32::try_from(config.accounts.default_host_quota).unwrap_or(i32::MAX);
-    let mut tx = pool.begin().await?;
-    let account = db::accounts::create(
-        &mut tx,
-        &NewAccount {
-            name: &name,
-            email: &email,
-            password_hash: &hash,
-            language: input.language,
-            is_admin: false,
-            host_quota: quota,
-        },
-    )
+    let (name, email, hash) = (&name, &email, &hash);
+    retrying(|| async move {
+        let mut tx = FeedTx::begin(pool).await?;
+        let account = db::accounts::create(
+            &mut tx,
+            &NewAccount {
+                name: &name,
+                email: &email,
+                password_hash: &hash,
+                language: input.language,
+                is_admin: false,
+                host_quota: quota,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            CreateAccountError::NameTaken => Error::Conflict("this account name is taken".into()),
+            CreateAccountError::Db(e) => Error::Db(e),
+        })?;
+        let entry = NewEntry {
+            account: Some(account.account_id()),
+            actor: &account.name,
+            action: Action::Signup,
+            target: &account.name,
+            detail: "",
+            source: input.source,
+        };
+        db::log::add(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(account)
+    })
     .await
-    .map_err(|e| match e {
-        CreateAccountError::NameTaken => Error::Conflict("this account name is taken".into()),
-        CreateAccountError::Db(e) => Error::Db(e),
-    })?;
-    let entry = NewEntry {
-        account: Some(account.account_id()),
-        actor: &account.name,
-        action: Action::Signup,
-        target: &account.name,
-        detail: "",
-        source: input.source,
-    };
-    db::log::add(&mut tx, &entry).await?;
-    tx.commit().await?;
-    Ok(account)
 }
 
 /// Why a sign-in did not succeed. Both answers are the same for unknown
@@ -224,29 +229,32 @@ pub async fn reset_password(
     source: Option<IpAddr>,
 ) -> Result<(AccountId, bool), Error> {
     check_password(new_password).map_err(|e| Error::invalid("password", e))?;
-    let hash = password::hash(new_password.to_owned()).await?;
-    let mut tx = pool.begin().await?;
-    let account = db::resets::consume(&mut tx, &tokens::hash(token))
-        .await?
-        .ok_or(Error::NotFound)?;
-    db::accounts::set_password(&mut tx, account, &hash).await?;
-    db::sessions::delete_for_account(&mut tx, account, None).await?;
-    let name = db::accounts::by_id(&mut tx, account)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default();
-    let entry = NewEntry {
-        account: Some(account),
-        actor: &name,
-        action: Action::PasswordReset,
-        target: &name,
-        detail: "",
-        source,
-    };
-    db::log::add(&mut tx, &entry).await?;
-    let two_factor = db::two_factor::is_enabled(&mut tx, account).await?;
-    tx.commit().await?;
-    Ok((account, two_factor))
+    let hash = &password::hash(new_password.to_owned()).await?;
+    retrying(|| async move {
+        let mut tx = FeedTx::begin(pool).await?;
+        let account = db::resets::consume(&mut tx, &tokens::hash(token))
+            .await?
+            .ok_or(Error::NotFound)?;
+        db::accounts::set_password(&mut tx, account, hash).await?;
+        db::sessions::delete_for_account(&mut tx, account, None).await?;
+        let name = db::accounts::by_id(&mut tx, account)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let entry = NewEntry {
+            account: Some(account),
+            actor: &name,
+            action: Action::PasswordReset,
+            target: &name,
+            detail: "",
+            source,
+        };
+        db::log::add(&mut tx, &entry).await?;
+        let two_factor = db::two_factor::is_enabled(&mut tx, account).await?;
+        tx.commit().await?;
+        Ok((account, two_factor))
+    })
+    .await
 }
 
 /// Changes the actor's password after checking the current one; the actor's
@@ -270,17 +278,20 @@ pub async fn change_password(
             "the current password is wrong",
         ));
     }
-    let hash = password::hash(new_password.to_owned()).await?;
-    let mut tx = pool.begin().await?;
-    db::accounts::set_password(&mut tx, actor.account, &hash).await?;
-    db::sessions::delete_for_account(&mut tx, actor.account, Some(keep_session)).await?;
-    db::log::add(
-        &mut tx,
-        &actor.entry(Action::PasswordChange, &actor.name, ""),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let hash = &password::hash(new_password.to_owned()).await?;
+    retrying(|| async move {
+        let mut tx = FeedTx::begin(pool).await?;
+        db::accounts::set_password(&mut tx, actor.account, hash).await?;
+        db::sessions::delete_for_account(&mut tx, actor.account, Some(keep_session)).await?;
+        db::log::add(
+            &mut tx,
+            &actor.entry(Action::PasswordChange, &actor.name, ""),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Changes e-mail address and language.
@@ -319,20 +330,23 @@ pub async fn set_enabled(
             "operators cannot disable themselves",
         ));
     }
-    let mut tx = pool.begin().await?;
-    let account = db::accounts::set_enabled(&mut tx, id, enabled)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let action = if enabled {
-        Action::AccountEnable
-    } else {
-        Action::AccountDisable
-    };
-    operator
-        .log_on(&mut tx, id, action, &account.name, "")
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    retrying(|| async move {
+        let mut tx = FeedTx::begin(pool).await?;
+        let account = db::accounts::set_enabled(&mut tx, id, enabled)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let action = if enabled {
+            Action::AccountEnable
+        } else {
+            Action::AccountDisable
+        };
+        operator
+            .log_on(&mut tx, id, action, &account.name, "")
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Operator action: sets an account's host quota.
@@ -367,47 +381,51 @@ pub async fn ensure_first_admin(
     pool: &PgPool,
     config: &Config,
 ) -> Result<Option<(String, String)>, Error> {
-    let mut tx = pool.begin().await?;
-    // Serialises concurrent first starts.
-    sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
-        .execute(&mut *tx)
-        .await?;
-    if db::accounts::any_admin(&mut tx).await? {
-        return Ok(None);
-    }
     let name = AccountName::parse(&config.accounts.first_admin)
         .map_err(|e| Error::invalid("first_admin", e))?;
     let email = Email::parse(&config.accounts.first_admin_email)
         .map_err(|e| Error::invalid("first_admin_email", e))?;
     let secret = tokens::update_token();
     let hash = password::hash(secret.clone()).await?;
-    let account = db::accounts::create(
-        &mut tx,
-        &NewAccount {
-            name: &name,
-            email: &email,
-            password_hash: &hash,
-            language: Language::En,
-            is_admin: true,
-            host_quota: i32::try_from(config.accounts.default_host_quota).unwrap_or(i32::MAX),
-        },
-    )
+    let (name, email, hash, secret) = (&name, &email, &hash, &secret);
+    retrying(|| async move {
+        let mut tx = FeedTx::begin(pool).await?;
+        // Serialises concurrent first starts.
+        sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        if db::accounts::any_admin(&mut tx).await? {
+            return Ok(None);
+        }
+        let account = db::accounts::create(
+            &mut tx,
+            &NewAccount {
+                name: &name,
+                email: &email,
+                password_hash: &hash,
+                language: Language::En,
+                is_admin: true,
+                host_quota: i32::try_from(config.accounts.default_host_quota).unwrap_or(i32::MAX),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            CreateAccountError::NameTaken => Error::Conflict(format!(
+                "accounts.first_admin: an account named {name} exists but is no administrator"
+            )),
+            CreateAccountError::Db(e) => Error::Db(e),
+        })?;
+        let entry = NewEntry {
+            account: Some(account.account_id()),
+            actor: "system",
+            action: Action::AccountCreate,
+            target: &account.name,
+            detail: "first administrator",
+            source: None,
+        };
+        db::log::add(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(Some((account.name, secret.clone())))
+    })
     .await
-    .map_err(|e| match e {
-        CreateAccountError::NameTaken => Error::Conflict(format!(
-            "accounts.first_admin: an account named {name} exists but is no administrator"
-        )),
-        CreateAccountError::Db(e) => Error::Db(e),
-    })?;
-    let entry = NewEntry {
-        account: Some(account.account_id()),
-        actor: "system",
-        action: Action::AccountCreate,
-        target: &account.name,
-        detail: "first administrator",
-        source: None,
-    };
-    db::log::add(&mut tx, &entry).await?;
-    tx.commit().await?;
-    Ok(Some((account.name, secret)))
 }

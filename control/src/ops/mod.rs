@@ -6,7 +6,7 @@ pub mod api_tokens;
 pub mod hosts;
 pub mod two_factor;
 
-use std::net::IpAddr;
+use std::{net::IpAddr, time::Duration};
 
 use sqlx::PgConnection;
 
@@ -16,7 +16,32 @@ use crate::{
         log::{Action, NewEntry},
     },
     domain::accounts::AccountId,
+    error::Error,
 };
+
+/// How often a transaction Postgres aborted as a deadlock or serialization
+/// failure is run in all.
+const ATTEMPTS: u32 = 5;
+
+/// Runs `attempt` — one whole transaction, from begin to commit — and runs
+/// it again when Postgres aborted it as a deadlock or serialization failure
+/// (SQLSTATE 40P01, 40001), up to [`ATTEMPTS`] times in all. An attempt must
+/// not act outside the database before its commit.
+pub(crate) async fn retrying<T, F: Future<Output = Result<T, Error>>>(
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, Error> {
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(Error::Db(e)) if tries < ATTEMPTS && db::is_retryable(&e) => {
+                tracing::info!(error = %e, tries, "transaction aborted by postgres; running it again");
+                tokio::time::sleep(Duration::from_millis(u64::from(tries) * 10)).await;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Who acts, for permission checks and the action log.
 #[derive(Debug, Clone)]

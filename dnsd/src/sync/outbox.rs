@@ -20,6 +20,17 @@ use crate::store::Store;
 const BATCH: usize = 500;
 /// Look for work at least this often (a commit usually wakes us sooner).
 const IDLE_WAKE: Duration = Duration::from_secs(1);
+/// Pause before sending a batch again that Postgres aborted.
+const RETRY_SOON: Duration = Duration::from_millis(20);
+
+/// True when Postgres aborted the transaction as a deadlock (40P01) or a
+/// serialization failure (40001).
+fn is_retryable(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| spdyn_common::postgres::is_retryable_sqlstate(&code))
+}
 
 pub(super) async fn drain(pool: PgPool, store: Store, status: Arc<SyncStatus>) {
     let mut backoff = Duration::from_millis(250);
@@ -33,6 +44,12 @@ pub(super) async fn drain(pool: PgPool, store: Store, status: Arc<SyncStatus>) {
                 }
             }
             Ok(_) => backoff = Duration::from_millis(250),
+            // Postgres aborted the batch as a deadlock or serialization
+            // failure: nothing is wrong with the connection, send it again.
+            Err(SyncError::Postgres(error)) if is_retryable(&error) => {
+                tracing::info!(%error, "outbox: batch aborted by postgres; sending it again");
+                tokio::time::sleep(RETRY_SOON).await;
+            }
             Err(error) => {
                 status.connected.store(false, Ordering::Relaxed);
                 tracing::warn!(%error, pending = store.outbox_len(), retry_in = ?backoff, "outbox: cannot write to postgres");
