@@ -47,9 +47,9 @@ pub async fn signup(pool: &PgPool, config: &Config, input: Signup<'_>) -> Result
         let account = db::accounts::create(
             &mut tx,
             &NewAccount {
-                name: &name,
-                email: &email,
-                password_hash: &hash,
+                name,
+                email,
+                password_hash: hash,
                 language: input.language,
                 is_admin: false,
                 host_quota: quota,
@@ -400,9 +400,9 @@ pub async fn ensure_first_admin(
         let account = db::accounts::create(
             &mut tx,
             &NewAccount {
-                name: &name,
-                email: &email,
-                password_hash: &hash,
+                name,
+                email,
+                password_hash: hash,
                 language: Language::En,
                 is_admin: true,
                 host_quota: i32::try_from(config.accounts.default_host_quota).unwrap_or(i32::MAX),
