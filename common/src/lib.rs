@@ -1,11 +1,14 @@
 //! What both spdyn binaries must do the same way: configuration files with
-//! environment overrides ([`config`]), update tokens ([`tokens`]), the log
+//! environment overrides ([`config`]), update tokens ([`tokens`]), argon2id
+//! account passwords ([`password`]), host-name syntax ([`names`]), the log
 //! setup ([`logging`]), which Postgres errors are worth a retry
 //! ([`postgres`]) and the log line that announces a bound address
 //! ([`log_listening`]).
 
 pub mod config;
 pub mod logging;
+pub mod names;
+pub mod password;
 pub mod postgres;
 pub mod tokens;
 

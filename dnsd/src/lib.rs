@@ -10,7 +10,6 @@ pub mod dns;
 pub mod http;
 pub mod metrics;
 pub mod names;
-pub mod password;
 pub mod records;
 pub mod store;
 pub mod sync;

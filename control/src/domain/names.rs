@@ -1,42 +1,18 @@
-//! Host names: one LDH label under one of the offered zones.
+//! Host names: one LDH label under one of the offered zones. The syntax is
+//! `spdyn_common::names`, shared with dnsd; the offered zones are control's.
 
 use std::fmt;
 
-/// Longest name in presentation form without the trailing dot (RFC 1035).
-pub const MAX_NAME_LEN: usize = 253;
-/// Longest label (RFC 1035).
-pub const MAX_LABEL_LEN: usize = 63;
+use spdyn_common::names::{self as syntax, MAX_NAME_LEN};
 
 /// Why a name is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
-    #[error("the name is empty")]
-    Empty,
-    #[error("a label must be 1 to 63 characters long")]
-    BadLabelLength,
-    #[error("a label may hold only letters, digits and inner hyphens")]
-    BadCharacter,
-    #[error("the full name is longer than 253 characters")]
-    TooLong,
+    /// Against the host-name syntax both binaries share.
+    #[error(transparent)]
+    Syntax(#[from] syntax::NameError),
     #[error("the name is not directly under an offered zone")]
     NotOffered,
-}
-
-/// Checks one LDH label: letters, digits, hyphens not at either end, 1–63.
-pub fn check_label(label: &str) -> Result<(), NameError> {
-    if label.is_empty() || label.len() > MAX_LABEL_LEN {
-        return Err(NameError::BadLabelLength);
-    }
-    let bytes = label.as_bytes();
-    if !bytes
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-        || bytes.first() == Some(&b'-')
-        || bytes.last() == Some(&b'-')
-    {
-        return Err(NameError::BadCharacter);
-    }
-    Ok(())
 }
 
 /// An offered zone, lowercase, without trailing dot.
@@ -46,18 +22,11 @@ pub struct Zone(String);
 impl Zone {
     /// Parses a zone apex: two or more LDH labels.
     pub fn parse(input: &str) -> Result<Self, NameError> {
-        let name = input.trim().trim_end_matches('.').to_ascii_lowercase();
-        if name.is_empty() {
-            return Err(NameError::Empty);
-        }
-        if name.len() > MAX_NAME_LEN {
-            return Err(NameError::TooLong);
-        }
-        name.split('.').try_for_each(check_label)?;
-        if !name.contains('.') {
-            return Err(NameError::BadCharacter);
-        }
-        Ok(Self(name))
+        // Every trailing dot goes, not just one: configured zones such as
+        // `example.net..` have always been accepted.
+        Ok(Self(syntax::parse_name(
+            input.trim().trim_end_matches('.'),
+        )?))
     }
 
     pub fn as_str(&self) -> &str {
@@ -79,17 +48,19 @@ pub struct HostName {
 }
 
 impl HostName {
-    /// A host from its label and the chosen zone.
+    /// A host from its label and the chosen zone. Stricter than dnsd, which
+    /// serves names at any depth: the portal hands out exactly one label
+    /// directly under an offered zone.
     pub fn new(label: &str, zone: &str, offered: &[Zone]) -> Result<Self, NameError> {
         let label = label.trim().to_ascii_lowercase();
-        check_label(&label)?;
+        syntax::check_label(&label)?;
         let zone = offered
             .iter()
             .find(|z| z.as_str() == zone.trim().trim_end_matches('.').to_ascii_lowercase())
             .ok_or(NameError::NotOffered)?;
         let fqdn = format!("{label}.{zone}");
         if fqdn.len() > MAX_NAME_LEN {
-            return Err(NameError::TooLong);
+            return Err(syntax::NameError::TooLong.into());
         }
         Ok(Self {
             fqdn,
@@ -102,7 +73,7 @@ impl HostName {
     pub fn parse(fqdn: &str, offered: &[Zone]) -> Result<Self, NameError> {
         let name = fqdn.trim().trim_end_matches('.');
         if name.is_empty() {
-            return Err(NameError::Empty);
+            return Err(syntax::NameError::Empty.into());
         }
         let (label, zone) = name.split_once('.').ok_or(NameError::NotOffered)?;
         Self::new(label, zone, offered)
@@ -125,6 +96,8 @@ impl fmt::Display for HostName {
 
 #[cfg(test)]
 mod tests {
+    use spdyn_common::names::NameError as Syntax;
+
     use super::*;
 
     fn zones() -> Vec<Zone> {
@@ -148,32 +121,32 @@ mod tests {
         let z = zones();
         assert_eq!(
             HostName::new("", "dyn.example.net", &z),
-            Err(NameError::BadLabelLength)
+            Err(NameError::Syntax(Syntax::BadLabelLength))
         );
         assert_eq!(
             HostName::new("-a", "dyn.example.net", &z),
-            Err(NameError::BadCharacter)
+            Err(NameError::Syntax(Syntax::BadCharacter))
         );
         assert_eq!(
             HostName::new("a-", "dyn.example.net", &z),
-            Err(NameError::BadCharacter)
+            Err(NameError::Syntax(Syntax::BadCharacter))
         );
         assert_eq!(
             HostName::new("a_b", "dyn.example.net", &z),
-            Err(NameError::BadCharacter)
+            Err(NameError::Syntax(Syntax::BadCharacter))
         );
         assert_eq!(
             HostName::new("a.b", "dyn.example.net", &z),
-            Err(NameError::BadCharacter)
+            Err(NameError::Syntax(Syntax::BadCharacter))
         );
         assert_eq!(
             HostName::new("ä", "dyn.example.net", &z),
-            Err(NameError::BadCharacter)
+            Err(NameError::Syntax(Syntax::BadCharacter))
         );
         assert!(HostName::new(&"a".repeat(63), "dyn.example.net", &z).is_ok());
         assert_eq!(
             HostName::new(&"a".repeat(64), "dyn.example.net", &z),
-            Err(NameError::BadLabelLength)
+            Err(NameError::Syntax(Syntax::BadLabelLength))
         );
         assert!(HostName::new("xn--bcher-kva", "dyn.example.net", &z).is_ok());
     }
@@ -190,7 +163,10 @@ mod tests {
             Err(NameError::NotOffered)
         );
         assert_eq!(HostName::parse("dyn", &z), Err(NameError::NotOffered));
-        assert_eq!(HostName::parse(" ", &z), Err(NameError::Empty));
+        assert_eq!(
+            HostName::parse(" ", &z),
+            Err(NameError::Syntax(Syntax::Empty))
+        );
     }
 
     #[test]
@@ -207,7 +183,7 @@ mod tests {
         assert!(HostName::new(&"x".repeat(20), &long_zone, &z).is_ok()); // 253
         assert_eq!(
             HostName::new(&"x".repeat(21), &long_zone, &z),
-            Err(NameError::TooLong)
+            Err(NameError::Syntax(Syntax::TooLong))
         );
     }
 }

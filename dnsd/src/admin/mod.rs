@@ -14,11 +14,11 @@ use axum::{
     routing::{delete, get, post},
 };
 use serde::{Deserialize, Serialize};
+use spdyn_common::{names::NameError, password};
 use subtle::ConstantTimeEq;
 
 use crate::{
-    names::{Fqdn, NameError},
-    password,
+    names::Fqdn,
     store::{AccountRecord, HostRecord, Store, StoreError, TokenRecord},
     tokens,
 };

@@ -4,11 +4,9 @@
 use std::{collections::HashMap, sync::Mutex};
 
 use sha2::{Digest, Sha256};
+use spdyn_common::password;
 
-use crate::{
-    password,
-    store::{Millis, Store},
-};
+use crate::store::{Millis, Store};
 
 /// How long a successful verification is reused.
 const CACHE_MS: Millis = 60_000;
@@ -46,22 +44,26 @@ impl AccountVerifier {
     /// account, and the password matches.
     pub async fn verify(&self, store: &Store, name: &str, secret: &str, now: Millis) -> bool {
         let account = store.account(name).ok().flatten();
-        let usable = account.filter(|a| a.enabled && !a.linked);
-        let phc = usable.as_ref().map_or_else(
-            || password::decoy_hash().to_owned(),
-            |a| a.password_hash.clone(),
-        );
+        // A disabled or linked account is refused like an unknown one,
+        // after the same decoy check.
+        let phc = account
+            .filter(|a| a.enabled && !a.linked)
+            .map(|a| a.password_hash);
         let digest = self.digest(name, secret);
-        if usable.is_some() && self.cached(name, &digest, &phc, now) {
+        if phc
+            .as_deref()
+            .is_some_and(|phc| self.cached(name, &digest, phc, now))
+        {
             return true;
         }
         let secret = secret.to_owned();
         let checked_phc = phc.clone();
-        let matches = tokio::task::spawn_blocking(move || password::verify(&secret, &checked_phc))
-            .await
-            .unwrap_or(false);
-        let ok = matches && usable.is_some();
-        if ok {
+        let ok = tokio::task::spawn_blocking(move || {
+            password::verify_or_decoy(&secret, checked_phc.as_deref())
+        })
+        .await
+        .unwrap_or(false);
+        if ok && let Some(phc) = phc {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= CACHE_MAX {
                 cache.clear();

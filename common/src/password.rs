@@ -1,4 +1,6 @@
-//! Account passwords: argon2id hashes in PHC form.
+//! Account passwords: argon2id hashes in PHC form, and the decoy check that
+//! makes an unknown account take as long to refuse as a known one. dnsd
+//! checks account-mode updates with it, control signs people in.
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
@@ -22,11 +24,25 @@ pub fn verify(password: &str, phc: &str) -> bool {
         .is_ok()
 }
 
-/// A hash of a password nobody knows, verified against when an account does
-/// not exist so that the answer takes as long as for a real one.
+/// A hash of a password nobody knows, made once per process.
 pub fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash(&crate::tokens::generate()).unwrap_or_default())
+}
+
+/// Whether `password` matches the stored hash. Without one (no such account,
+/// or one that may not sign in) the decoy hash is verified and the answer is
+/// false, so the answer takes as long as for a real account and its timing
+/// tells nothing about which names exist.
+pub fn verify_or_decoy(password: &str, phc: Option<&str>) -> bool {
+    match phc {
+        Some(phc) => verify(password, phc),
+        None => {
+            // black_box: the result is unused, the work is the point.
+            std::hint::black_box(verify(password, decoy_hash()));
+            false
+        }
+    }
 }
 
 #[cfg(test)]
@@ -41,5 +57,15 @@ mod tests {
         assert!(!verify("wrong", &phc));
         assert!(!verify("correct horse", "not a hash"));
         assert_ne!(hash("correct horse").unwrap(), phc, "salted");
+    }
+
+    #[test]
+    fn without_a_stored_hash_no_password_matches() {
+        let phc = hash("correct horse").unwrap();
+        assert!(verify_or_decoy("correct horse", Some(&phc)));
+        assert!(!verify_or_decoy("wrong", Some(&phc)));
+        assert!(!verify_or_decoy("correct horse", None));
+        // A real hash, so checking against it costs what a real check costs.
+        assert!(decoy_hash().starts_with("$argon2id$"));
     }
 }
