@@ -33,7 +33,84 @@ pub struct Config {
     #[serde(default)]
     pub security: SecurityConfig,
     #[serde(default)]
+    pub tenants: TenantsConfig,
+    #[serde(default)]
+    pub licences: LicencesConfig,
+    #[serde(default)]
+    pub dashboard: DashboardConfig,
+    #[serde(default)]
     pub log: LogConfig,
+}
+
+/// Resellers' customers: each is a tenant reached under
+/// `<customer number>.<domain_suffix>`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantsConfig {
+    pub domain_suffix: String,
+}
+
+impl Default for TenantsConfig {
+    fn default() -> Self {
+        Self {
+            domain_suffix: "tenants.localhost".into(),
+        }
+    }
+}
+
+/// Licence states and the sweep that tells dnsd about ended grace periods.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LicencesConfig {
+    /// A licence is "expiring" this many days before its last day.
+    pub expiring_days: u32,
+    /// After its last day a licence's hosts still take updates this long;
+    /// then they answer `!donator` (and keep resolving).
+    pub grace_days: u32,
+    /// How often the sweep looks for grace periods that ended.
+    pub sweep_seconds: u64,
+    /// Shifts the date licence states are computed for (tests and
+    /// demonstrations of expiry; 0 in production).
+    pub clock_offset_days: i64,
+}
+
+impl Default for LicencesConfig {
+    fn default() -> Self {
+        Self {
+            expiring_days: 30,
+            grace_days: 14,
+            sweep_seconds: 60,
+            clock_offset_days: 0,
+        }
+    }
+}
+
+impl LicencesConfig {
+    pub fn rules(&self) -> crate::domain::licences::LicenceRules {
+        crate::domain::licences::LicenceRules {
+            expiring_days: self.expiring_days,
+            grace_days: self.grace_days,
+        }
+    }
+}
+
+/// The dashboard's notion of a host that needs a look.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardConfig {
+    /// A host without an update for this many days is listed.
+    pub stale_days: u32,
+    /// How often the daily digest job looks for users whose digest is due.
+    pub digest_check_seconds: u64,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            stale_days: 30,
+            digest_check_seconds: 600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,7 +265,7 @@ impl SecurityConfig {
     pub fn admin_2fa_from(&self) -> Option<time::Date> {
         self.admin_2fa_from
             .as_deref()
-            .and_then(|d| crate::domain::two_factor::parse_date(d).ok())
+            .and_then(|d| crate::domain::dates::parse_date(d).ok())
     }
 }
 
@@ -303,8 +380,17 @@ impl Config {
         crate::domain::accounts::Email::parse(&self.accounts.first_admin_email)
             .map_err(|e| ConfigError::Invalid(format!("accounts.first_admin_email: {e}")))?;
         if let Some(date) = &self.security.admin_2fa_from {
-            crate::domain::two_factor::parse_date(date)
+            crate::domain::dates::parse_date(date)
                 .map_err(|e| ConfigError::Invalid(format!("security.admin_2fa_from: {e}")))?;
+        }
+        let suffix = &self.tenants.domain_suffix;
+        Zone::parse(suffix)
+            .map_err(|e| ConfigError::Invalid(format!("tenants.domain_suffix: {suffix}: {e}")))?;
+        if self.licences.sweep_seconds == 0 || self.dashboard.digest_check_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "licences.sweep_seconds and dashboard.digest_check_seconds must be at least 1"
+                    .into(),
+            ));
         }
         if self.accounts.session_hours == 0 {
             return Err(ConfigError::Invalid(

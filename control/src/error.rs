@@ -1,71 +1,237 @@
-//! One error type for every handler, with two adapters: JSON for the API
-//! (`IntoResponse` of [`Error`]) and pages for the web UI ([`HtmlError`]).
-//! Server errors are logged with their detail and answered without it.
+//! One error type for every use case and handler. Each error names a text
+//! of the one translation table ([`crate::i18n`]) by its variant: the JSON
+//! adapter here answers with the English text, the HTML adapter
+//! (`crate::html::HtmlError`) with the page's language. Server errors are
+//! logged with their detail and answered without it.
+
+use std::fmt;
 
 use axum::{
     Json,
     http::{StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Serialize;
 
-/// Where the web UI sends an account that must enrol in 2FA.
-pub const ENROLMENT_PAGE: &str = "/2fa/enrol";
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("not found")]
-    NotFound,
-    #[error("authentication required")]
-    Unauthorized,
-    #[error("not allowed")]
-    Forbidden,
-    #[error("the form has expired or did not come from this site; reload the page and try again")]
-    Csrf,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
+use crate::{
+    domain::{
+        accounts::{AccountError, Language},
+        licences::LicenceError,
+        names::NameError,
+        tenants::TenantError,
     },
-    #[error("{0}")]
-    Conflict(String),
-    #[error("the host quota of this account is used up")]
-    QuotaExceeded,
-    #[error("too many attempts; try again later")]
-    TooManyRequests,
-    /// The account has 2FA: the password alone is not enough.
-    #[error(
-        "this account uses two-factor sign-in: send the code from the authenticator app (or a recovery code) too"
-    )]
-    SecondFactorRequired,
-    /// Administrators must use 2FA from the configured date; nothing but the
-    /// enrolment is open to them until it is on.
-    #[error("two-factor sign-in is mandatory for this account: enable it in the portal first")]
-    TwoFactorRequired,
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("{0}")]
-    Internal(#[from] anyhow::Error),
+    i18n::Tr,
+};
+
+/// An input field whose value is not acceptable, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    AccountName,
+    Email,
+    Password,
+    NewPassword,
+    CurrentPassword,
+    Language,
+    Ttl,
+    HostName,
+    Scopes,
+    Code,
+    Quota,
+    Limit,
+    /// A reseller's or customer's name.
+    Name,
+    Quantity,
+    /// Validity dates of a licence.
+    Dates,
+    Product,
+    /// The quantity is below the hosts the licence covers already.
+    QuantityBelowUse,
+    /// Operator move: no such host, no such target account, same owner.
+    UnknownHost,
+    UnknownAccount,
+    SameOwner,
+    /// An operator may not disable their own account.
+    DisableSelf,
+    /// The form body is larger than any form of the portal.
+    FormTooLarge,
 }
 
-impl Error {
-    pub fn invalid(field: &'static str, message: impl ToString) -> Self {
-        Error::Invalid {
-            field,
-            message: message.to_string(),
+impl Invalid {
+    /// The request field, as the JSON error body names it.
+    pub fn field(self) -> &'static str {
+        match self {
+            Invalid::AccountName => "name",
+            Invalid::Email => "email",
+            Invalid::Password => "password",
+            Invalid::NewPassword => "new_password",
+            Invalid::CurrentPassword => "current_password",
+            Invalid::Language => "language",
+            Invalid::Ttl => "ttl",
+            Invalid::HostName => "name",
+            Invalid::Scopes => "scopes",
+            Invalid::Code => "code",
+            Invalid::Quota => "quota",
+            Invalid::Limit => "limit",
+            Invalid::Name => "name",
+            Invalid::Quantity | Invalid::QuantityBelowUse => "quantity",
+            Invalid::Dates => "valid_until",
+            Invalid::Product => "product",
+            Invalid::UnknownHost => "host",
+            Invalid::UnknownAccount | Invalid::SameOwner | Invalid::DisableSelf => "account",
+            Invalid::FormTooLarge => "body",
         }
     }
 
+    fn key(self) -> &'static str {
+        match self {
+            Invalid::AccountName => "err.name",
+            Invalid::Email => "err.email",
+            Invalid::Password | Invalid::NewPassword => "err.password",
+            Invalid::CurrentPassword => "err.current_password",
+            Invalid::Language => "err.language",
+            Invalid::Ttl => "err.ttl",
+            Invalid::HostName => "err.label",
+            Invalid::Scopes => "err.scopes",
+            Invalid::Code => "err.code",
+            Invalid::Quota => "err.quota_value",
+            Invalid::Limit => "err.limit",
+            Invalid::Name => "err.org_name",
+            Invalid::Quantity => "err.quantity",
+            Invalid::Dates => "err.dates",
+            Invalid::Product => "err.product",
+            Invalid::QuantityBelowUse => "err.quantity_below_use",
+            Invalid::UnknownHost => "err.unknown_host",
+            Invalid::UnknownAccount => "err.unknown_account",
+            Invalid::SameOwner => "err.same_owner",
+            Invalid::DisableSelf => "err.disable_self",
+            Invalid::FormTooLarge => "err.form_too_large",
+        }
+    }
+}
+
+/// A change that contradicts the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The name (account, host, user, reseller) exists already.
+    NameTaken,
+    /// Revoking the token of a host that has none.
+    NoToken,
+    TwoFactorOn,
+    NoEnrolment,
+    /// `accounts.first_admin` names an account that is no operator.
+    FirstAdminNotOperator,
+}
+
+impl Conflict {
+    fn key(self) -> &'static str {
+        match self {
+            Conflict::NameTaken => "err.taken",
+            Conflict::NoToken => "err.no_token",
+            Conflict::TwoFactorOn => "err.two_factor_on",
+            Conflict::NoEnrolment => "err.no_enrolment",
+            Conflict::FirstAdminNotOperator => "err.first_admin",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Error {
+    NotFound,
+    Unauthorized,
+    Forbidden,
+    /// A read-only user asked for a change.
+    ReadOnly,
+    Csrf,
+    /// A request the API cannot parse (its own English text).
+    BadRequest(String),
+    Invalid(Invalid),
+    Conflict(Conflict),
+    QuotaExceeded,
+    /// The licence the change falls under has ended (or none is running).
+    LicenceExpired,
+    /// A reseller user on a tenant's page without having chosen a customer.
+    NoCustomerSelected,
+    TooManyRequests,
+    /// The account has 2FA: the password alone is not enough.
+    SecondFactorRequired,
+    /// Administrators must use 2FA; nothing but the enrolment is open to
+    /// them until it is on.
+    TwoFactorRequired,
+    Db(sqlx::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Db(e)
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Internal(e)
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(reason: Invalid) -> Self {
+        Error::Invalid(reason)
+    }
+}
+
+impl From<Conflict> for Error {
+    fn from(conflict: Conflict) -> Self {
+        Error::Conflict(conflict)
+    }
+}
+
+impl From<AccountError> for Error {
+    fn from(e: AccountError) -> Self {
+        Error::Invalid(match e {
+            AccountError::BadName => Invalid::AccountName,
+            AccountError::BadEmail => Invalid::Email,
+            AccountError::PasswordTooShort | AccountError::PasswordTooLong => Invalid::Password,
+        })
+    }
+}
+
+impl From<NameError> for Error {
+    fn from(_: NameError) -> Self {
+        Error::Invalid(Invalid::HostName)
+    }
+}
+
+impl From<TenantError> for Error {
+    fn from(_: TenantError) -> Self {
+        Error::Invalid(Invalid::Name)
+    }
+}
+
+impl From<LicenceError> for Error {
+    fn from(e: LicenceError) -> Self {
+        Error::Invalid(match e {
+            LicenceError::EndsBeforeStart => Invalid::Dates,
+            LicenceError::BadQuantity => Invalid::Quantity,
+            LicenceError::UnknownProduct => Invalid::Product,
+        })
+    }
+}
+
+impl Error {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Unauthorized | Error::SecondFactorRequired => StatusCode::UNAUTHORIZED,
-            Error::Forbidden | Error::Csrf | Error::TwoFactorRequired => StatusCode::FORBIDDEN,
+            Error::Forbidden
+            | Error::ReadOnly
+            | Error::Csrf
+            | Error::TwoFactorRequired
+            | Error::LicenceExpired => StatusCode::FORBIDDEN,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Conflict(_) | Error::QuotaExceeded => StatusCode::CONFLICT,
+            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict(_) | Error::QuotaExceeded | Error::NoCustomerSelected => {
+                StatusCode::CONFLICT
+            }
             Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Error::Db(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,11 +243,14 @@ impl Error {
             Error::NotFound => "not_found",
             Error::Unauthorized => "unauthorized",
             Error::Forbidden => "forbidden",
+            Error::ReadOnly => "read_only",
             Error::Csrf => "csrf",
             Error::BadRequest(_) => "bad_request",
-            Error::Invalid { .. } => "invalid",
+            Error::Invalid(_) => "invalid",
             Error::Conflict(_) => "conflict",
             Error::QuotaExceeded => "quota_exceeded",
+            Error::LicenceExpired => "licence_expired",
+            Error::NoCustomerSelected => "no_customer_selected",
             Error::TooManyRequests => "too_many_requests",
             Error::SecondFactorRequired => "second_factor_required",
             Error::TwoFactorRequired => "two_factor_required",
@@ -89,23 +258,61 @@ impl Error {
         }
     }
 
-    /// The text shown to the client: the detail of 5xx errors stays in the log.
-    fn public_message(&self) -> String {
-        if self.status_code().is_server_error() {
-            tracing::error!(error = %self, "request failed");
-            "internal error".into()
-        } else {
-            self.to_string()
+    /// The key of the error's text in the translation table.
+    pub fn text_key(&self) -> &'static str {
+        match self {
+            Error::NotFound => "err.not_found",
+            Error::Unauthorized => "err.unauthorized",
+            Error::Forbidden => "err.forbidden",
+            Error::ReadOnly => "err.read_only",
+            Error::Csrf => "err.csrf",
+            Error::BadRequest(_) => "err.generic",
+            Error::Invalid(reason) => reason.key(),
+            Error::Conflict(conflict) => conflict.key(),
+            Error::QuotaExceeded => "err.quota",
+            Error::LicenceExpired => "err.licence_expired",
+            Error::NoCustomerSelected => "err.no_customer",
+            Error::TooManyRequests => "login.throttled",
+            Error::SecondFactorRequired => "err.second_factor_required",
+            Error::TwoFactorRequired => "err.two_factor_required",
+            Error::Db(_) | Error::Internal(_) => "err.internal",
+        }
+    }
+
+    /// The text shown to the client in `lang`: the detail of 5xx errors
+    /// stays in the log.
+    pub fn message(&self, lang: Language) -> String {
+        match self {
+            Error::BadRequest(text) => text.clone(),
+            _ if self.status_code().is_server_error() => {
+                tracing::error!(error = %self, "request failed");
+                Tr(lang).t(self.text_key()).to_owned()
+            }
+            _ => Tr(lang).t(self.text_key()).to_owned(),
         }
     }
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Db(e) => write!(f, "database: {e}"),
+            Error::Internal(e) => write!(f, "{e:#}"),
+            Error::BadRequest(text) => f.write_str(text),
+            _ => f.write_str(Tr(Language::En).t(self.text_key())),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
 
 /// The JSON body of every API error.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable code: not_found, unauthorized, second_factor_required, forbidden,
-    /// two_factor_required, bad_request, invalid, conflict, quota_exceeded,
-    /// too_many_requests, internal.
+    /// read_only, two_factor_required, licence_expired, bad_request, invalid,
+    /// conflict, quota_exceeded, no_customer_selected, too_many_requests,
+    /// internal.
     pub error: &'static str,
     pub message: String,
     /// The offending input field, for `invalid`.
@@ -118,9 +325,9 @@ impl IntoResponse for Error {
         let status = self.status_code();
         let body = ErrorBody {
             error: self.code(),
-            message: self.public_message(),
+            message: self.message(Language::En),
             field: match &self {
-                Error::Invalid { field, .. } => Some(*field),
+                Error::Invalid(reason) => Some(reason.field()),
                 _ => None,
             },
         };
@@ -135,58 +342,80 @@ impl IntoResponse for Error {
     }
 }
 
-/// The web UI's adapter: sign-in redirects and a small bilingual error page
-/// (the page has no session context to pick one language).
-#[derive(Debug)]
-pub struct HtmlError(pub Error);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<E: Into<Error>> From<E> for HtmlError {
-    fn from(error: E) -> Self {
-        HtmlError(error.into())
-    }
-}
-
-impl IntoResponse for HtmlError {
-    fn into_response(self) -> Response {
-        match self.0 {
-            Error::Unauthorized | Error::SecondFactorRequired => {
-                return Redirect::to("/login").into_response();
+    #[test]
+    fn every_error_has_a_text_in_both_languages() {
+        let invalid = [
+            Invalid::AccountName,
+            Invalid::Email,
+            Invalid::Password,
+            Invalid::NewPassword,
+            Invalid::CurrentPassword,
+            Invalid::Language,
+            Invalid::Ttl,
+            Invalid::HostName,
+            Invalid::Scopes,
+            Invalid::Code,
+            Invalid::Quota,
+            Invalid::Limit,
+            Invalid::Name,
+            Invalid::Quantity,
+            Invalid::Dates,
+            Invalid::Product,
+            Invalid::QuantityBelowUse,
+            Invalid::UnknownHost,
+            Invalid::UnknownAccount,
+            Invalid::SameOwner,
+            Invalid::DisableSelf,
+            Invalid::FormTooLarge,
+        ];
+        let conflicts = [
+            Conflict::NameTaken,
+            Conflict::NoToken,
+            Conflict::TwoFactorOn,
+            Conflict::NoEnrolment,
+            Conflict::FirstAdminNotOperator,
+        ];
+        let errors = [
+            Error::NotFound,
+            Error::Unauthorized,
+            Error::Forbidden,
+            Error::ReadOnly,
+            Error::Csrf,
+            Error::QuotaExceeded,
+            Error::LicenceExpired,
+            Error::NoCustomerSelected,
+            Error::TooManyRequests,
+            Error::SecondFactorRequired,
+            Error::TwoFactorRequired,
+            Error::Internal(anyhow::anyhow!("x")),
+        ]
+        .into_iter()
+        .chain(invalid.into_iter().map(Error::Invalid))
+        .chain(conflicts.into_iter().map(Error::Conflict));
+        for error in errors {
+            for lang in Language::ALL {
+                let text = Tr(lang).t(error.text_key());
+                assert!(
+                    text != "?" && !text.is_empty(),
+                    "{} in {lang:?}",
+                    error.text_key()
+                );
             }
-            Error::TwoFactorRequired => return Redirect::to(ENROLMENT_PAGE).into_response(),
-            _ => {}
         }
-        let status = self.0.status_code();
-        let (en, de) = match &self.0 {
-            Error::NotFound => ("Not found.", "Nicht gefunden."),
-            Error::Forbidden => ("Not allowed.", "Nicht erlaubt."),
-            Error::Csrf => (
-                "The form has expired or did not come from this site. Go back, reload the page and try again.",
-                "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. Bitte zurückgehen, die Seite neu laden und erneut versuchen.",
-            ),
-            Error::TooManyRequests => (
-                "Too many attempts. Try again later.",
-                "Zu viele Versuche. Bitte später erneut versuchen.",
-            ),
-            _ if status.is_server_error() => (
-                "Something went wrong on our side. Try again later.",
-                "Bei uns ist ein Fehler aufgetreten. Bitte später erneut versuchen.",
-            ),
-            _ => (
-                "The request could not be processed.",
-                "Die Anfrage konnte nicht verarbeitet werden.",
-            ),
-        };
-        let detail = self.0.public_message();
-        let page = crate::routes::web::pages::ErrorPage {
-            status: status.as_u16(),
-            en,
-            de,
-            detail: if status.is_server_error() {
-                String::new()
-            } else {
-                detail
-            },
-        };
-        (status, crate::routes::web::render(&page)).into_response()
+    }
+
+    #[test]
+    fn server_errors_hide_their_detail() {
+        let error = Error::Internal(anyhow::anyhow!("secret detail"));
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.message(Language::En).contains("secret"));
+        assert!(
+            error.to_string().contains("secret detail"),
+            "the log keeps it"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! (configured or private cluster), migrations, first administrator, HTTP
 //! listener, mail sender and housekeeping.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
@@ -151,11 +151,16 @@ async fn prepare(cluster: Option<&Cluster>, config: &Config, url: &str) -> anyho
     if let Some(cluster) = cluster {
         pg::create_database(&cluster.url("postgres"), PRIVATE_DATABASE).await?;
     }
-    let pool = db::connect(url, config.database.max_connections)
+    // Migrations run as the owner; everything else as the application role,
+    // which row-level security binds.
+    let owner = db::connect(url, 1)
         .await
         .context("connecting to PostgreSQL")?;
-    db::migrate(&pool).await.context("applying migrations")?;
-    Ok(pool)
+    db::migrate(&owner).await.context("applying migrations")?;
+    owner.close().await;
+    db::connect_as_app(url, config.database.max_connections)
+        .await
+        .context("connecting to PostgreSQL as the application role")
 }
 
 async fn stop_cluster(cluster: Cluster) {
@@ -182,11 +187,14 @@ async fn serve(
     pool: PgPool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if let Some((name, password)) = ops::accounts::ensure_first_admin(&pool, &config).await? {
+    if let Some((admin, password)) = ops::accounts::ensure_first_admin(&pool, &config).await? {
         // Printed (not logged) once: logs must never hold secrets.
+        let name = &admin.name;
         println!("first admin created (shown only now): name={name} password={password}");
         if let Some(label) = &config.hosts.demo_host {
-            let (host, token) = ops::hosts::create_demo_host(&pool, &config, &name, label).await?;
+            let licensing = crate::state::licensing(&config);
+            let (host, token) =
+                ops::hosts::create_demo_host(&pool, &config, &admin, label, licensing).await?;
             println!("demo host created (shown only now): name={host} token={token}");
         }
     }
@@ -206,7 +214,8 @@ async fn serve(
         from,
         state.mail_wake.clone(),
     ));
-    let pruner = tokio::spawn(housekeeping(pool));
+    let pruner = tokio::spawn(housekeeping(pool.clone()));
+    let jobs = tokio::spawn(licence_and_digest_jobs(pool, state.config.clone()));
     tracing::info!(portal = %public_url, "control ready");
     let served = axum::serve(
         listener,
@@ -216,6 +225,7 @@ async fn serve(
     .await;
     sender.abort();
     pruner.abort();
+    jobs.abort();
     tracing::info!("control stopping");
     served.map_err(Into::into)
 }
@@ -225,10 +235,11 @@ async fn housekeeping(pool: PgPool) {
     loop {
         tick.tick().await;
         let pruned = async {
-            let mut conn = pool.acquire().await?;
-            let sessions = db::sessions::prune(&mut conn).await?;
-            let resets = db::resets::prune(&mut conn).await?;
-            let mails = db::mail::prune(&mut conn).await?;
+            let mut tx = db::scope::Tx::begin(&pool, db::scope::System).await?;
+            let sessions = db::sessions::prune(&mut tx).await?;
+            let resets = db::resets::prune(&mut tx).await?;
+            let mails = db::mail::prune(&mut tx).await?;
+            tx.commit().await?;
             Ok::<_, sqlx::Error>((sessions, resets, mails))
         }
         .await;
@@ -237,6 +248,33 @@ async fn housekeeping(pool: PgPool) {
                 tracing::debug!(sessions, resets, mails, "housekeeping")
             }
             Err(error) => tracing::warn!(%error, "housekeeping"),
+        }
+    }
+}
+
+/// The licence sweep (dnsd learns when a grace period ends) and the daily
+/// digest, each on its own interval; the sweep runs at start too, so a
+/// shifted clock or a long stop takes effect at once.
+async fn licence_and_digest_jobs(pool: PgPool, config: Arc<Config>) {
+    let mut sweep = tokio::time::interval(Duration::from_secs(config.licences.sweep_seconds));
+    let mut digest =
+        tokio::time::interval(Duration::from_secs(config.dashboard.digest_check_seconds));
+    loop {
+        tokio::select! {
+            _ = sweep.tick() => {
+                match ops::licences::sweep(&pool, crate::state::licensing(&config)).await {
+                    Ok(0) => {}
+                    Ok(changed) => tracing::info!(changed, "licence sweep"),
+                    Err(error) => tracing::warn!(%error, "licence sweep"),
+                }
+            }
+            _ = digest.tick() => {
+                match ops::dashboard::send_digests(&pool, &config, crate::state::licensing(&config)).await {
+                    Ok(0) => {}
+                    Ok(sent) => tracing::info!(sent, "daily digests queued"),
+                    Err(error) => tracing::warn!(%error, "daily digest"),
+                }
+            }
         }
     }
 }

@@ -9,10 +9,23 @@ use crate::{
     auth::totp_key::TotpKey,
     config::Config,
     domain::{
+        licences::Licensing,
         names::Zone,
         two_factor::{self, Demand, Roles},
     },
 };
+
+/// Today for licences, from the configuration (also for the jobs, which
+/// have no `AppState`).
+pub fn licensing(config: &Config) -> Licensing {
+    let today = time::OffsetDateTime::now_utc().date();
+    Licensing {
+        today: today
+            .checked_add(time::Duration::days(config.licences.clock_offset_days))
+            .unwrap_or(today),
+        rules: config.licences.rules(),
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -34,6 +47,12 @@ impl AppState {
             mail_wake: Arc::new(Notify::new()),
             totp_key: Arc::new(totp_key),
         }
+    }
+
+    /// Today (UTC, shifted by `licences.clock_offset_days`) and the
+    /// licence windows: what every licence state is computed from.
+    pub fn licensing(&self) -> Licensing {
+        licensing(&self.config)
     }
 
     /// What 2FA asks of a signed-in principal today (UTC).

@@ -43,6 +43,16 @@ pub struct SyncConfig {
     /// or `DNSD__SYNC__DATABASE_URL` for the password.
     pub database_url: Option<String>,
     pub database_url_file: Option<PathBuf>,
+    /// The role dnsd works as (`SET ROLE` after connecting): it may read the
+    /// change feed and its views and call `dnsd_apply_host_states`, nothing
+    /// else. control's migrations create it; the login role of
+    /// `database_url` must be a member (or be it). Empty: stay the login role.
+    #[serde(default = "default_sync_role")]
+    pub role: String,
+}
+
+fn default_sync_role() -> String {
+    "spdyn_dnsd".into()
 }
 
 impl SyncConfig {

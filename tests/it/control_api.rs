@@ -415,7 +415,7 @@ async fn revoked_api_tokens_stop_at_once() {
     assert_eq!(call().await.unwrap().status(), 200);
     let page = browser.get("/api-tokens").await;
     assert!(
-        page.body.contains("hosts:read") && !page.body.contains(&token),
+        page.body.contains("read:hosts") && !page.body.contains(&token),
         "listed, not shown"
     );
     let id =

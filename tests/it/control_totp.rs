@@ -453,7 +453,8 @@ async fn the_api_hands_out_tokens_for_the_password_and_the_code_never_for_the_pa
     let ok = ask(Some(&next_code(&secret))).await.unwrap();
     assert_eq!(ok.status(), 201);
     let body: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(body["scopes"], json!(["account:read"]));
+    // Asked for with the old name, stored and shown with the new one.
+    assert_eq!(body["scopes"], json!(["read:account"]));
     let account = client
         .get(control.url("/api/v1/account"))
         .bearer_auth(body["token"].as_str().unwrap())

@@ -631,10 +631,11 @@ async fn operators_disable_accounts_which_ends_their_sessions() {
     let page = admin.get("/admin").await;
     assert!(page.body.contains("<td>disabled</td>"));
     let db = control.db().await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE name = 'disabled'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let (id, tenant): (i64, i64) =
+        sqlx::query_as("SELECT id, tenant_id FROM accounts WHERE name = 'disabled'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
     let done = admin
         .post_form(
             "/admin",
@@ -651,7 +652,7 @@ async fn operators_disable_accounts_which_ends_their_sessions() {
     let quota = admin
         .post_form(
             "/admin",
-            &format!("/admin/accounts/{id}/quota"),
+            &format!("/admin/tenants/{tenant}/quota"),
             &[("quota", "9")],
         )
         .await;

@@ -455,8 +455,9 @@ async fn insert_hosts(control: &Control, account: &str, prefix: &str, count: usi
         .expect("feed lock");
     let names: Vec<String> = (0..count).map(|i| format!("{prefix}{i}.{ZONE}")).collect();
     sqlx::query(
-        "INSERT INTO hosts (account_id, name, zone, ttl)
-         SELECT (SELECT id FROM accounts WHERE name = $3), n, $2, 60 FROM unnest($1::text[]) AS n",
+        "INSERT INTO hosts (tenant_id, name, zone, ttl)
+         SELECT (SELECT tenant_id FROM accounts WHERE name = $3 AND kind = 'standalone'), n, $2, 60
+         FROM unnest($1::text[]) AS n",
     )
     .bind(&names)
     .bind(ZONE)
@@ -466,7 +467,7 @@ async fn insert_hosts(control: &Control, account: &str, prefix: &str, count: usi
     .expect("insert hosts");
     sqlx::query(
         "INSERT INTO change_feed (kind, payload)
-         SELECT 'host.upsert', p.payload FROM dnsd_host_payloads p
+         SELECT 'host.upsert', p.payload FROM dnsd_host_rows p
          WHERE p.name = ANY($1) ORDER BY p.name",
     )
     .bind(&names)

@@ -7,33 +7,53 @@ use axum::{
     http::{header, request::Parts},
 };
 
-use super::session::SessionContext;
+use super::{
+    principal::{Principal, PrincipalRow},
+    session::SessionContext,
+};
 use crate::{
-    db,
+    db::{
+        self,
+        scope::{System, Tx},
+    },
     domain::{
-        accounts::{AccountId, Language},
+        accounts::Language,
         scopes::{self, Scope},
         tokens,
-        two_factor::{Demand, Roles},
+        two_factor::Demand,
     },
-    error::{Error, HtmlError},
+    error::Error,
+    html::HtmlError,
+    ops::Actor,
     state::AppState,
 };
 
 /// The signed-in web user. Without a signed-in session (or with one still
 /// waiting for its TOTP code) the request is redirected to the sign-in page.
+/// Derefs to its [`Principal`].
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub account: AccountId,
-    pub name: String,
-    pub is_admin: bool,
+    pub principal: Principal,
     pub language: Language,
     pub csrf: String,
-    /// Whether the account has 2FA on.
-    pub two_factor: bool,
     /// What 2FA asks of this account now (banner, enrolment).
     pub demand: Demand,
     pub session: SessionContext,
+}
+
+impl std::ops::Deref for CurrentUser {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl CurrentUser {
+    /// The user as the actor of a change from `client`.
+    pub fn actor(&self, client: &ClientAddr) -> Result<Actor, Error> {
+        self.principal.actor(client.addr, None)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
@@ -45,23 +65,16 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .get::<SessionContext>()
             .cloned()
             .ok_or(Error::Unauthorized)?;
+        let principal = context.principal.clone().ok_or(Error::Unauthorized)?;
         let s = &context.session;
-        let (Some(id), Some(name), true) =
-            (s.account_id, s.account_name.clone(), context.signed_in())
-        else {
-            return Err(Error::Unauthorized.into());
-        };
         Ok(Self {
-            account: AccountId(id),
-            name,
-            is_admin: s.is_admin.unwrap_or(false),
+            principal,
             language: s
                 .language
                 .as_deref()
                 .and_then(Language::from_code)
                 .unwrap_or_default(),
             csrf: s.csrf_token.clone(),
-            two_factor: s.two_factor,
             demand: context.demand,
             session: context,
         })
@@ -179,13 +192,20 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// The caller of the JSON API, authenticated by a personal API token in
 /// `Authorization: Bearer …`. The API never looks at cookies, so CSRF cannot
 /// reach it. Tokens of an account that must enrol in 2FA first are refused
-/// (403 `two_factor_required`) until it has.
+/// (403 `two_factor_required`) until it has. Derefs to its [`Principal`].
 #[derive(Debug, Clone)]
 pub struct ApiUser {
-    pub account: AccountId,
-    pub name: String,
+    pub principal: Principal,
     pub token_name: String,
     pub scopes: Vec<Scope>,
+}
+
+impl std::ops::Deref for ApiUser {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
 }
 
 impl ApiUser {
@@ -198,9 +218,9 @@ impl ApiUser {
         }
     }
 
-    /// How the action log names this caller.
-    pub fn actor(&self) -> String {
-        format!("{} (API token \"{}\")", self.name, self.token_name)
+    /// The caller as the actor of a change from `client`.
+    pub fn actor(&self, client: &ClientAddr) -> Result<Actor, Error> {
+        self.principal.actor(client.addr, Some(&self.token_name))
     }
 }
 
@@ -219,19 +239,29 @@ impl FromRequestParts<AppState> for ApiUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Error::Unauthorized)?;
-        let mut conn = state.db.acquire().await?;
-        let owner = db::api_tokens::authenticate(&mut conn, &tokens::hash(token))
+        // The token is all there is to go by yet: system scope.
+        let mut tx = Tx::begin(&state.db, System).await?;
+        let owner = db::api_tokens::authenticate(&mut tx, &tokens::hash(token))
             .await?
             .ok_or(Error::Unauthorized)?;
-        let roles = Roles {
-            operator: owner.is_admin,
-        };
-        if state.two_factor_demand(roles, owner.two_factor) == Demand::Enrol {
+        tx.commit().await?;
+        let principal = PrincipalRow {
+            account_id: owner.account_id,
+            name: &owner.account_name,
+            kind: &owner.kind,
+            tenant_id: owner.tenant_id,
+            reseller_id: owner.reseller_id,
+            reseller_name: owner.reseller_name.as_deref(),
+            role: &owner.role,
+            is_admin: owner.is_admin,
+            two_factor: owner.two_factor,
+        }
+        .principal(None);
+        if state.two_factor_demand(principal.roles(), principal.two_factor) == Demand::Enrol {
             return Err(Error::TwoFactorRequired);
         }
         Ok(Self {
-            account: AccountId(owner.account_id),
-            name: owner.account_name,
+            principal,
             token_name: owner.token_name,
             scopes: owner
                 .scopes

@@ -15,14 +15,21 @@ use axum::{
 };
 use subtle::ConstantTimeEq;
 
+use super::principal::{Acting, Principal, PrincipalRow};
 use crate::{
-    db,
+    db::{
+        self,
+        scope::{System, Tx},
+    },
     domain::{
         accounts::AccountId,
+        tenants::TenantId,
         tokens::{self, SecretHash},
-        two_factor::{Demand, Roles},
+        two_factor::Demand,
     },
-    error::{ENROLMENT_PAGE, Error, HtmlError},
+    error::{Error, Invalid},
+    html::HtmlError,
+    paths::{ENROLMENT_PAGE, LOGOUT},
     state::AppState,
 };
 
@@ -34,10 +41,8 @@ pub const CSRF_FIELD: &str = "csrf";
 const ANONYMOUS_LIFETIME_SECS: i64 = 2 * 3600;
 /// Lifetime of a sign-in waiting for its TOTP code.
 const SECOND_FACTOR_LIFETIME_SECS: i64 = 5 * 60;
-/// The code prompt of a sign-in whose password was right.
-pub const CODE_PAGE: &str = "/login/code";
 /// What an account that must enrol in 2FA may reach.
-pub const ENROLMENT_PATHS: &[&str] = &[ENROLMENT_PAGE, "/logout"];
+pub const ENROLMENT_PATHS: &[&str] = &[ENROLMENT_PAGE, LOGOUT];
 /// Largest form body the CSRF check reads.
 const FORM_LIMIT: usize = 64 * 1024;
 
@@ -47,6 +52,8 @@ const FORM_LIMIT: usize = 64 * 1024;
 pub struct SessionContext {
     pub id_hash: SecretHash,
     pub session: db::sessions::Session,
+    /// Who is signed in, once every factor is in.
+    pub principal: Option<Principal>,
     /// What 2FA asks of the signed-in account (`None` before sign-in).
     pub demand: Demand,
 }
@@ -54,7 +61,7 @@ pub struct SessionContext {
 impl SessionContext {
     /// Signed in completely: the password and, with 2FA, the code.
     pub fn signed_in(&self) -> bool {
-        self.session.account_id.is_some() && !self.session.second_factor_pending
+        self.principal.is_some()
     }
 
     /// The account waiting for its TOTP code, if this is such a session.
@@ -111,7 +118,7 @@ pub async fn middleware(
         };
         let (parts, body) = request.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-            return HtmlError(Error::invalid("body", "the form is too large")).into_response();
+            return HtmlError(Error::Invalid(Invalid::FormTooLarge)).into_response();
         };
         let presented = form_urlencoded::parse(&bytes)
             .find(|(key, _)| key == CSRF_FIELD)
@@ -149,24 +156,61 @@ async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionCon
         return Ok(None);
     };
     let id_hash = tokens::hash(&value);
-    let mut conn = state.db.acquire().await?;
-    let session = db::sessions::load(&mut conn, &id_hash).await?;
+    // The cookie is all there is to go by yet: system scope.
+    let mut tx = Tx::begin(&state.db, System).await?;
+    let session = db::sessions::load(&mut tx, &id_hash).await?;
+    tx.commit().await?;
     Ok(session.map(|session| {
-        let demand = match (session.account_id, session.second_factor_pending) {
-            (Some(_), false) => state.two_factor_demand(
-                Roles {
-                    operator: session.is_admin.unwrap_or(false),
-                },
-                session.two_factor,
-            ),
-            _ => Demand::None,
-        };
+        let principal = principal_of(&session);
+        let demand = principal.as_ref().map_or(Demand::None, |p| {
+            state.two_factor_demand(p.roles(), p.two_factor)
+        });
         SessionContext {
             id_hash,
             session,
+            principal,
             demand,
         }
     }))
+}
+
+/// The principal of a session that is signed in with every factor.
+fn principal_of(s: &db::sessions::Session) -> Option<Principal> {
+    if s.second_factor_pending {
+        return None;
+    }
+    let acting = match (&s.acting_tenant_id, &s.acting_tenant_name) {
+        (Some(tenant), Some(name)) => Some(Acting {
+            tenant: TenantId(*tenant),
+            name: name.clone(),
+            customer_number: s.acting_customer_number.clone().unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    let row = PrincipalRow {
+        account_id: s.account_id?,
+        name: s.account_name.as_deref()?,
+        kind: s.kind.as_deref()?,
+        tenant_id: s.tenant_id,
+        reseller_id: s.reseller_id,
+        reseller_name: s.reseller_name.as_deref(),
+        role: s.role.as_deref()?,
+        is_admin: s.is_admin.unwrap_or(false),
+        two_factor: s.two_factor,
+    };
+    Some(row.principal(acting))
+}
+
+/// Sets (or clears) the customer a reseller user's session acts in.
+pub async fn set_acting(
+    state: &AppState,
+    context: &SessionContext,
+    tenant: Option<TenantId>,
+) -> Result<(), Error> {
+    let mut tx = Tx::begin(&state.db, System).await?;
+    db::sessions::set_acting(&mut tx, &context.id_hash, tenant).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Where a session is opened from (kept for the account's overview).
@@ -202,9 +246,9 @@ pub async fn open(
             i64::try_from(state.config.accounts.session_lifetime().as_secs()).unwrap_or(i64::MAX),
         ),
     };
-    let mut conn = state.db.acquire().await?;
+    let mut tx = Tx::begin(&state.db, System).await?;
     db::sessions::create(
-        &mut conn,
+        &mut tx,
         &db::sessions::NewSession {
             id_hash: &tokens::hash(&id),
             account,
@@ -216,6 +260,7 @@ pub async fn open(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok((
         csrf,
         cookie(Some(&id), state.config.http.is_https(), lifetime),
@@ -241,8 +286,9 @@ pub async fn csrf_for_form(
 /// Ends the current session (sign-out, or rotation at sign-in).
 pub async fn close(state: &AppState, current: Option<&SessionContext>) -> Result<(), Error> {
     if let Some(context) = current {
-        let mut conn = state.db.acquire().await?;
-        db::sessions::delete(&mut conn, &context.id_hash).await?;
+        let mut tx = Tx::begin(&state.db, System).await?;
+        db::sessions::delete(&mut tx, &context.id_hash).await?;
+        tx.commit().await?;
     }
     Ok(())
 }

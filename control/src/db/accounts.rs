@@ -1,12 +1,48 @@
-//! Accounts: creation, look-up, profile and password changes. Every change
-//! that dnsd must know (it checks account-mode update passwords) is published
-//! to the change feed in the same transaction.
+//! Accounts: everyone who signs in — standalone dynamic-DNS account holders
+//! (each the one user of its own tenant), users of a customer's tenant, and
+//! reseller portal users. What dnsd must know of a standalone account (it
+//! checks account-mode update passwords) is published to the change feed in
+//! the same transaction.
 
-use sqlx::{PgConnection, types::Json};
-use time::OffsetDateTime;
+use sqlx::types::Json;
+use time::{Date, OffsetDateTime};
 
-use super::feed::{self, FeedTx, Kind};
-use crate::domain::accounts::{AccountId, AccountName, Email, Language};
+use super::{
+    feed::{self, Kind as FeedKind},
+    scope::{FeedTx, Operator, Reseller, Scope, System, Tx},
+};
+use crate::domain::{
+    accounts::{AccountId, AccountName, Email, Language, Role},
+    tenants::{ResellerId, TenantId},
+};
+
+/// What kind of principal an account is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A dynamic-DNS account holder: the one user of its own tenant, signs
+    /// in by name alone, may update with its password (account mode).
+    Standalone,
+    /// A user of a reseller's customer: signs in with the tenant domain.
+    TenantUser,
+    /// A reseller portal user: signs in by name, acts for the reseller.
+    ResellerUser,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Standalone => "standalone",
+            Kind::TenantUser => "tenant_user",
+            Kind::ResellerUser => "reseller_user",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Kind::Standalone, Kind::TenantUser, Kind::ResellerUser]
+            .into_iter()
+            .find(|k| k.code() == code)
+    }
+}
 
 /// An account as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,7 +54,12 @@ pub struct Account {
     pub language: String,
     pub is_admin: bool,
     pub enabled: bool,
-    pub host_quota: i32,
+    pub kind: String,
+    pub tenant_id: Option<i64>,
+    pub reseller_id: Option<i64>,
+    pub role: String,
+    pub digest: bool,
+    pub digest_sent_on: Option<Date>,
     pub created_at: OffsetDateTime,
 }
 
@@ -30,12 +71,28 @@ impl Account {
     pub fn language(&self) -> Language {
         Language::from_code(&self.language).unwrap_or_default()
     }
+
+    pub fn kind(&self) -> Kind {
+        Kind::from_code(&self.kind).unwrap_or(Kind::Standalone)
+    }
+
+    pub fn tenant(&self) -> Option<TenantId> {
+        self.tenant_id.map(TenantId)
+    }
+
+    pub fn reseller(&self) -> Option<ResellerId> {
+        self.reseller_id.map(ResellerId)
+    }
+
+    pub fn role(&self) -> Role {
+        Role::from_code(&self.role).unwrap_or(Role::ReadOnly)
+    }
 }
 
-const COLUMNS: &str =
-    "id, name, email, password_hash, language, is_admin, enabled, host_quota, created_at";
+const COLUMNS: &str = "id, name, email, password_hash, language, is_admin, enabled, kind, \
+                       tenant_id, reseller_id, role, digest, digest_sent_on, created_at";
 
-/// A new account's data.
+/// A new standalone account (with its tenant).
 #[derive(Debug)]
 pub struct NewAccount<'a> {
     pub name: &'a AccountName,
@@ -54,11 +111,35 @@ pub enum CreateAccountError {
     Db(#[from] sqlx::Error),
 }
 
-/// Creates an account and publishes it.
-pub async fn create(tx: &mut FeedTx, new: &NewAccount<'_>) -> Result<Account, CreateAccountError> {
+fn name_taken(e: sqlx::Error) -> CreateAccountError {
+    let taken = e.as_database_error().is_some_and(|d| {
+        d.is_unique_violation()
+            && matches!(
+                d.constraint(),
+                Some(
+                    "accounts_standalone_name_key"
+                        | "accounts_reseller_user_name_key"
+                        | "accounts_tenant_user_name_key"
+                )
+            )
+    });
+    if taken {
+        CreateAccountError::NameTaken
+    } else {
+        CreateAccountError::Db(e)
+    }
+}
+
+/// Creates a standalone account and its tenant, and publishes the account.
+pub async fn create(
+    tx: &mut FeedTx<System>,
+    new: &NewAccount<'_>,
+) -> Result<Account, CreateAccountError> {
     let account: Account = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO accounts (name, email, password_hash, language, is_admin, host_quota)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+        "WITH tenant AS (INSERT INTO tenants (name, host_quota) VALUES ($1, $6) RETURNING id)
+         INSERT INTO accounts (name, email, password_hash, language, is_admin, kind, tenant_id)
+         SELECT $1, $2, $3, $4, $5, 'standalone', id FROM tenant
+         RETURNING {COLUMNS}"
     )))
     .bind(new.name.as_str())
     .bind(new.email.as_str())
@@ -66,85 +147,185 @@ pub async fn create(tx: &mut FeedTx, new: &NewAccount<'_>) -> Result<Account, Cr
     .bind(new.language.code())
     .bind(new.is_admin)
     .bind(new.host_quota)
-    .fetch_one(&mut **tx)
+    .fetch_one(tx.conn())
     .await
-    .map_err(|e| {
-        if super::is_unique_violation(&e, "accounts_name_key") {
-            CreateAccountError::NameTaken
-        } else {
-            CreateAccountError::Db(e)
-        }
-    })?;
+    .map_err(name_taken)?;
     publish(tx, &account).await?;
     Ok(account)
 }
 
-pub async fn by_id(conn: &mut PgConnection, id: AccountId) -> sqlx::Result<Option<Account>> {
+/// A new user of a customer tenant or of a reseller. Its password is set
+/// through a mailed link: until then it holds a hash nothing matches.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub name: &'a AccountName,
+    pub email: &'a Email,
+    pub language: Language,
+    pub role: Role,
+}
+
+/// The password hash of an account whose password is yet to be set.
+const NO_PASSWORD: &str = "!";
+
+/// Creates a user of the tenant (a customer's) in the reseller's scope.
+pub async fn create_tenant_user(
+    tx: &mut Tx<Reseller>,
+    tenant: TenantId,
+    new: &NewUser<'_>,
+) -> Result<Account, CreateAccountError> {
+    let reseller = tx.reseller();
+    insert_user(tx, Kind::TenantUser, Some(tenant), reseller, new).await
+}
+
+/// Creates a reseller portal user (operator action).
+pub async fn create_reseller_user(
+    tx: &mut Tx<Operator>,
+    reseller: ResellerId,
+    new: &NewUser<'_>,
+) -> Result<Account, CreateAccountError> {
+    insert_user(tx, Kind::ResellerUser, None, reseller, new).await
+}
+
+async fn insert_user(
+    tx: &mut Tx<impl Scope>,
+    kind: Kind,
+    tenant: Option<TenantId>,
+    reseller: ResellerId,
+    new: &NewUser<'_>,
+) -> Result<Account, CreateAccountError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO accounts (name, email, password_hash, language, kind, tenant_id,
+                               reseller_id, role)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+    )))
+    .bind(new.name.as_str())
+    .bind(new.email.as_str())
+    .bind(NO_PASSWORD)
+    .bind(new.language.code())
+    .bind(kind.code())
+    .bind(tenant.map(|t| t.0))
+    .bind(reseller.0)
+    .bind(new.role.code())
+    .fetch_one(tx.conn())
+    .await
+    .map_err(name_taken)
+}
+
+/// An account by id, if the scope sees it.
+pub async fn by_id(tx: &mut Tx<impl Scope>, id: AccountId) -> sqlx::Result<Option<Account>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM accounts WHERE id = $1"
     )))
     .bind(id.0)
-    .fetch_optional(conn)
+    .fetch_optional(tx.conn())
     .await
 }
 
-pub async fn by_name(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<Account>> {
+/// Where a sign-in looks for the name typed.
+#[derive(Debug, Clone, Copy)]
+pub enum SigninRealm<'a> {
+    /// The main sign-in page: standalone accounts.
+    Standalone,
+    /// The reseller portal.
+    Reseller,
+    /// A tenant's portal, by its customer number.
+    Tenant(&'a str),
+}
+
+/// The account a sign-in names, if any (before anyone is known: system scope).
+pub async fn for_signin(
+    tx: &mut Tx<System>,
+    realm: SigninRealm<'_>,
+    name: &str,
+) -> sqlx::Result<Option<Account>> {
+    let (kind, number) = match realm {
+        SigninRealm::Standalone => (Kind::Standalone, None),
+        SigninRealm::Reseller => (Kind::ResellerUser, None),
+        SigninRealm::Tenant(number) => (Kind::TenantUser, Some(number)),
+    };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM accounts WHERE name = $1"
+        "SELECT {COLUMNS} FROM accounts a
+         WHERE a.name = $1 AND a.kind = $2
+           AND ($3::text IS NULL
+                OR a.tenant_id = (SELECT t.id FROM tenants t WHERE t.customer_number = $3))"
     )))
     .bind(name)
-    .fetch_optional(conn)
+    .bind(kind.code())
+    .bind(number)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+/// The standalone account of this name, if the scope sees it.
+pub async fn standalone_by_name(
+    tx: &mut Tx<impl Scope>,
+    name: &str,
+) -> sqlx::Result<Option<Account>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE name = $1 AND kind = 'standalone'"
+    )))
+    .bind(name)
+    .fetch_optional(tx.conn())
     .await
 }
 
 /// Enabled accounts whose e-mail address is `email` (case-insensitive).
-pub async fn enabled_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Vec<Account>> {
+pub async fn enabled_by_email(tx: &mut Tx<System>, email: &str) -> sqlx::Result<Vec<Account>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM accounts WHERE lower(email) = lower($1) AND enabled ORDER BY id"
     )))
     .bind(email)
-    .fetch_all(conn)
+    .fetch_all(tx.conn())
     .await
 }
 
 /// Whether any administrator exists (first-start detection).
-pub async fn any_admin(conn: &mut PgConnection) -> sqlx::Result<bool> {
+pub async fn any_admin(tx: &mut Tx<System>) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE is_admin)")
-        .fetch_one(conn)
+        .fetch_one(tx.conn())
         .await
 }
 
-/// Changes e-mail address and language.
+/// Changes e-mail address, language and the daily digest.
 pub async fn set_profile(
-    conn: &mut PgConnection,
+    tx: &mut Tx<impl Scope>,
     id: AccountId,
     email: &Email,
     language: Language,
+    digest: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE accounts SET email = $2, language = $3, updated_at = now() WHERE id = $1")
-        .bind(id.0)
-        .bind(email.as_str())
-        .bind(language.code())
-        .execute(conn)
-        .await
-        .map(drop)
+    sqlx::query(
+        "UPDATE accounts SET email = $2, language = $3, digest = $4, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(email.as_str())
+    .bind(language.code())
+    .bind(digest)
+    .execute(tx.conn())
+    .await
+    .map(drop)
 }
 
 /// Changes the password hash and publishes it (account-mode updates use it).
-pub async fn set_password(tx: &mut FeedTx, id: AccountId, password_hash: &str) -> sqlx::Result<()> {
+pub async fn set_password(
+    tx: &mut FeedTx<impl Scope>,
+    id: AccountId,
+    password_hash: &str,
+) -> sqlx::Result<()> {
     let account: Account = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING {COLUMNS}"
     )))
     .bind(id.0)
     .bind(password_hash)
-    .fetch_one(&mut **tx)
+    .fetch_one(tx.conn())
     .await?;
     publish(tx, &account).await
 }
 
-/// Enables or disables an account (operator action) and publishes it.
+/// Enables or disables an account and publishes it.
 pub async fn set_enabled(
-    tx: &mut FeedTx,
+    tx: &mut FeedTx<impl Scope>,
     id: AccountId,
     enabled: bool,
 ) -> sqlx::Result<Option<Account>> {
@@ -153,7 +334,7 @@ pub async fn set_enabled(
     )))
     .bind(id.0)
     .bind(enabled)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx.conn())
     .await?;
     if let Some(account) = &account {
         publish(tx, account).await?;
@@ -161,18 +342,28 @@ pub async fn set_enabled(
     Ok(account)
 }
 
-/// Sets the host quota (operator action).
-pub async fn set_quota(conn: &mut PgConnection, id: AccountId, quota: i32) -> sqlx::Result<bool> {
-    let result =
-        sqlx::query("UPDATE accounts SET host_quota = $2, updated_at = now() WHERE id = $1")
-            .bind(id.0)
-            .bind(quota)
-            .execute(conn)
-            .await?;
-    Ok(result.rows_affected() == 1)
+/// Records that today's digest went out.
+pub async fn digest_sent(tx: &mut Tx<System>, id: AccountId, today: Date) -> sqlx::Result<()> {
+    sqlx::query("UPDATE accounts SET digest_sent_on = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(today)
+        .execute(tx.conn())
+        .await
+        .map(drop)
 }
 
-/// An account in the operator's list.
+/// Accounts that asked for the daily digest and have not had today's.
+pub async fn digest_due(tx: &mut Tx<System>, today: Date) -> sqlx::Result<Vec<Account>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts
+         WHERE digest AND enabled AND digest_sent_on IS DISTINCT FROM $1 ORDER BY id"
+    )))
+    .bind(today)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// A standalone account in the operator's list.
 #[derive(Debug, sqlx::FromRow)]
 pub struct AccountSummary {
     pub id: i64,
@@ -180,31 +371,49 @@ pub struct AccountSummary {
     pub email: String,
     pub is_admin: bool,
     pub enabled: bool,
+    pub tenant_id: i64,
     pub host_quota: i32,
     pub hosts: i64,
     pub created_at: OffsetDateTime,
 }
 
-/// Every account with its host count (operator view).
-pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<AccountSummary>> {
+/// Every standalone account with its tenant's quota and host count.
+pub async fn list(tx: &mut Tx<Operator>) -> sqlx::Result<Vec<AccountSummary>> {
     sqlx::query_as(
-        "SELECT a.id, a.name, a.email, a.is_admin, a.enabled, a.host_quota, a.created_at,
-                (SELECT count(*) FROM hosts h WHERE h.account_id = a.id) AS hosts
-         FROM accounts a ORDER BY a.name",
+        "SELECT a.id, a.name, a.email, a.is_admin, a.enabled, a.created_at,
+                t.id AS tenant_id, t.host_quota,
+                (SELECT count(*) FROM hosts h WHERE h.tenant_id = t.id) AS hosts
+         FROM accounts a JOIN tenants t ON t.id = a.tenant_id
+         WHERE a.kind = 'standalone' ORDER BY a.name",
     )
-    .fetch_all(conn)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// The users of a tenant (tenant scope: its own; a reseller's scope: its
+/// customer's).
+pub async fn of_tenant(tx: &mut Tx<impl Scope>, tenant: TenantId) -> sqlx::Result<Vec<Account>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 ORDER BY name"
+    )))
+    .bind(tenant.0)
+    .fetch_all(tx.conn())
     .await
 }
 
 /// Appends the account's full state to the change feed (`account.upsert`),
-/// shaped by the `dnsd_account_payloads` view.
-async fn publish(tx: &mut FeedTx, account: &Account) -> sqlx::Result<()> {
+/// shaped by the `dnsd_account_rows` view — for standalone accounts only,
+/// the only ones dnsd knows.
+async fn publish(tx: &mut FeedTx<impl Scope>, account: &Account) -> sqlx::Result<()> {
+    if account.kind() != Kind::Standalone {
+        return Ok(());
+    }
     let payload: Json<serde_json::Value> =
-        sqlx::query_scalar("SELECT payload FROM dnsd_account_payloads WHERE id = $1")
+        sqlx::query_scalar("SELECT payload FROM dnsd_account_rows WHERE id = $1")
             .bind(account.id)
-            .fetch_one(&mut **tx)
+            .fetch_one(tx.conn())
             .await?;
-    feed::append(tx, Kind::AccountUpsert, payload.0)
+    feed::append(tx, FeedKind::AccountUpsert, payload.0)
         .await
         .map(drop)
 }

@@ -8,18 +8,13 @@
 //! feed lock while the outbox holds the feed lock and waits for the row).
 //! [`append`] takes a [`FeedTx`], so no feed entry can be written without it.
 
-use std::ops::{Deref, DerefMut};
-
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool, Postgres, types::Json};
+use sqlx::types::Json;
+
+use super::scope::{FeedTx, Scope};
 
 /// Channel of the NOTIFY sent for every entry (payload: its `seq`).
 pub const CHANNEL: &str = "spdyn_feed";
-/// Advisory lock taken by every appending transaction: it makes `seq` order
-/// equal commit order, so a follower that has applied `seq` N never later
-/// sees an entry below N commit.
-const FEED_LOCK: i64 = 0x7370_6479_6e66; // "spdynf"
-
 /// Kinds of feed entries (see ARCHITECTURE.md for the payloads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -40,45 +35,10 @@ impl Kind {
     }
 }
 
-/// A transaction that holds the feed lock from its first statement until it
-/// ends.
-#[derive(Debug)]
-pub struct FeedTx(sqlx::Transaction<'static, Postgres>);
-
-impl FeedTx {
-    /// Begins a transaction and takes the feed lock.
-    pub async fn begin(pool: &PgPool) -> sqlx::Result<Self> {
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(FEED_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        Ok(Self(tx))
-    }
-
-    pub async fn commit(self) -> sqlx::Result<()> {
-        self.0.commit().await
-    }
-}
-
-impl Deref for FeedTx {
-    type Target = PgConnection;
-
-    fn deref(&self) -> &PgConnection {
-        &self.0
-    }
-}
-
-impl DerefMut for FeedTx {
-    fn deref_mut(&mut self) -> &mut PgConnection {
-        &mut self.0
-    }
-}
-
 /// Appends one entry and queues its NOTIFY. The entry and the notification
 /// end with the transaction, as the lock does.
-pub async fn append(tx: &mut FeedTx, kind: Kind, payload: Value) -> sqlx::Result<i64> {
-    let conn: &mut PgConnection = tx;
+pub async fn append(tx: &mut FeedTx<impl Scope>, kind: Kind, payload: Value) -> sqlx::Result<i64> {
+    let conn = tx.conn();
     let seq: i64 =
         sqlx::query_scalar("INSERT INTO change_feed (kind, payload) VALUES ($1, $2) RETURNING seq")
             .bind(kind.as_str())
@@ -93,38 +53,41 @@ pub async fn append(tx: &mut FeedTx, kind: Kind, payload: Value) -> sqlx::Result
     Ok(seq)
 }
 
-/// One stored entry.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Entry {
-    pub seq: i64,
-    pub kind: String,
-    pub payload: Json<Value>,
-}
-
-/// Entries after `seq`, in order (what a follower reads).
-pub async fn after(conn: &mut PgConnection, seq: i64, limit: i64) -> sqlx::Result<Vec<Entry>> {
-    sqlx::query_as(
-        "SELECT seq, kind, payload FROM change_feed WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(seq)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-}
-
 #[cfg(test)]
 mod tests {
-    use sqlx::postgres::PgListener;
+    use sqlx::{PgConnection, postgres::PgListener};
 
     use super::*;
     use crate::{
-        db::{accounts, hosts},
+        db::{
+            hosts,
+            scope::{Tenant, Tx},
+            testing::TestDb,
+        },
         domain::{
-            accounts::{AccountName, Email, Language},
+            licences::LicenceRules,
             names::{HostName, Zone},
         },
-        pg::scratch::Scratch,
     };
+
+    /// One stored entry.
+    #[derive(Debug, sqlx::FromRow)]
+    struct Entry {
+        seq: i64,
+        kind: String,
+        payload: Json<Value>,
+    }
+
+    /// Entries after `seq`, in order (what a follower reads).
+    async fn after(conn: &mut PgConnection, seq: i64, limit: i64) -> sqlx::Result<Vec<Entry>> {
+        sqlx::query_as(
+            "SELECT seq, kind, payload FROM change_feed WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+    }
 
     async fn max_seq(pool: &sqlx::PgPool) -> i64 {
         sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM change_feed")
@@ -133,47 +96,43 @@ mod tests {
             .unwrap()
     }
 
+    const RULES: LicenceRules = LicenceRules {
+        expiring_days: 30,
+        grace_days: 14,
+    };
+
     #[tokio::test]
     async fn a_host_change_and_its_feed_entry_commit_or_roll_back_together() {
-        let scratch = Scratch::new().await.expect("test database");
-        let pool = crate::db::connect(&scratch.url, 3).await.unwrap();
-        crate::db::migrate(&pool).await.unwrap();
-        let mut tx = FeedTx::begin(&pool).await.unwrap();
-        let new = accounts::NewAccount {
-            name: &AccountName::parse("alice").unwrap(),
-            email: &Email::parse("alice@example.net").unwrap(),
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
-            language: Language::En,
-            is_admin: false,
-            host_quota: 5,
-        };
-        let account = accounts::create(&mut tx, &new).await.unwrap();
-        tx.commit().await.unwrap();
+        let db = TestDb::new().await;
+        let account = db.standalone("alice", 5).await;
+        let tenant = Tenant(account.tenant().unwrap());
         let zones = [Zone::parse("dyn.example").unwrap()];
         let name = HostName::new("home", "dyn.example", &zones).unwrap();
+        let today = time::OffsetDateTime::now_utc().date();
 
-        let before = max_seq(&pool).await;
-        let mut tx = FeedTx::begin(&pool).await.unwrap();
-        hosts::create(&mut tx, account.account_id(), &name, 60, false)
+        let before = max_seq(&db.owner).await;
+        let mut tx = FeedTx::begin(&db.app, tenant).await.unwrap();
+        hosts::create(&mut tx, &name, 60, false, today, RULES)
             .await
             .unwrap();
         drop(tx); // rolled back
-        assert_eq!(max_seq(&pool).await, before, "rolled back: no feed entry");
-        let mut conn = pool.acquire().await.unwrap();
-        assert!(
-            hosts::list(&mut conn, account.account_id())
-                .await
-                .unwrap()
-                .is_empty()
+        assert_eq!(
+            max_seq(&db.owner).await,
+            before,
+            "rolled back: no feed entry"
         );
+        let mut tx = Tx::begin(&db.app, tenant).await.unwrap();
+        assert!(hosts::list(&mut tx).await.unwrap().is_empty());
+        drop(tx);
 
-        let mut listener = PgListener::connect_with(&pool).await.unwrap();
+        let mut listener = PgListener::connect_with(&db.owner).await.unwrap();
         listener.listen(CHANNEL).await.unwrap();
-        let mut tx = FeedTx::begin(&pool).await.unwrap();
-        hosts::create(&mut tx, account.account_id(), &name, 120, true)
+        let mut tx = FeedTx::begin(&db.app, tenant).await.unwrap();
+        hosts::create(&mut tx, &name, 120, true, today, RULES)
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        let mut conn = db.owner.acquire().await.unwrap();
         let entries = after(&mut conn, before, 10).await.unwrap();
         assert_eq!(entries.len(), 1, "committed: exactly one feed entry");
         let entry = &entries[0];

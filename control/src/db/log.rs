@@ -2,10 +2,13 @@
 
 use std::net::IpAddr;
 
-use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use crate::domain::accounts::AccountId;
+use super::scope::{Scope, System, Tenant, Tx};
+use crate::domain::{
+    accounts::AccountId,
+    tenants::{ResellerId, TenantId},
+};
 
 /// What was done. The codes are stable: exports and filters use them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +45,17 @@ pub enum Action {
     TwoFactorFailure,
     TwoFactorThrottled,
     RecoveryCodeUse,
+    ResellerCreate,
+    /// A user was added to a reseller or to a customer's tenant.
+    UserCreate,
+    CustomerCreate,
+    CustomerUpdate,
+    /// A reseller user opened a customer's tenant portal.
+    CustomerOpen,
+    LicenceCreate,
+    LicenceUpdate,
+    /// A licence's grace period ended (or it runs again after a renewal).
+    LicenceGrace,
 }
 
 impl Action {
@@ -78,6 +92,14 @@ impl Action {
             Action::TwoFactorFailure => "2fa.failure",
             Action::TwoFactorThrottled => "2fa.throttled",
             Action::RecoveryCodeUse => "2fa.recovery_code",
+            Action::ResellerCreate => "reseller.create",
+            Action::UserCreate => "user.create",
+            Action::CustomerCreate => "customer.create",
+            Action::CustomerUpdate => "customer.update",
+            Action::CustomerOpen => "customer.open",
+            Action::LicenceCreate => "licence.create",
+            Action::LicenceUpdate => "licence.update",
+            Action::LicenceGrace => "licence.grace",
         }
     }
 }
@@ -85,8 +107,13 @@ impl Action {
 /// A new entry.
 #[derive(Debug, Clone)]
 pub struct NewEntry<'a> {
-    /// Whose log shows it.
+    /// The account the entry is about (sign-ins, profile changes), if any.
     pub account: Option<AccountId>,
+    /// Whose log shows it: the tenant the action happened in (its reseller
+    /// sees it too), else the reseller it belongs to; neither = operators
+    /// only.
+    pub tenant: Option<TenantId>,
+    pub reseller: Option<ResellerId>,
     pub actor: &'a str,
     pub action: Action,
     pub target: &'a str,
@@ -94,18 +121,23 @@ pub struct NewEntry<'a> {
     pub source: Option<IpAddr>,
 }
 
-pub async fn add(conn: &mut PgConnection, entry: &NewEntry<'_>) -> sqlx::Result<()> {
+/// Adds an entry; an entry in a tenant's log carries the tenant's reseller.
+pub async fn add(tx: &mut Tx<impl Scope>, entry: &NewEntry<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO action_log (account_id, actor, action, target, detail, source_addr)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO action_log (account_id, tenant_id, reseller_id, actor, action, target,
+                                 detail, source_addr)
+         VALUES ($1, $2, coalesce($3, (SELECT reseller_id FROM tenants WHERE id = $2)),
+                 $4, $5, $6, $7, $8)",
     )
     .bind(entry.account.map(|a| a.0))
+    .bind(entry.tenant.map(|t| t.0))
+    .bind(entry.reseller.map(|r| r.0))
     .bind(entry.actor)
     .bind(entry.action.as_str())
     .bind(entry.target)
     .bind(entry.detail)
     .bind(entry.source)
-    .execute(conn)
+    .execute(tx.conn())
     .await
     .map(drop)
 }
@@ -122,29 +154,29 @@ pub struct Entry {
     pub source_addr: Option<IpAddr>,
 }
 
-/// The account's entries, newest first, older than `before` when given.
+/// The tenant's entries, newest first, older than `before` when given.
 pub async fn list(
-    conn: &mut PgConnection,
-    account: AccountId,
+    tx: &mut Tx<Tenant>,
     before: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<Entry>> {
+    let tenant = tx.tenant();
     sqlx::query_as(
         "SELECT id, at, actor, action, target, detail, source_addr FROM action_log
-         WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2)
+         WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2)
          ORDER BY id DESC LIMIT $3",
     )
-    .bind(account.0)
+    .bind(tenant.0)
     .bind(before)
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(tx.conn())
     .await
 }
 
 /// Recent `failure` entries (failed passwords, failed codes) within the last
 /// `minutes`: (for this name, from this source).
 pub async fn recent_failures(
-    conn: &mut PgConnection,
+    tx: &mut Tx<System>,
     failure: Action,
     name: &str,
     source: Option<IpAddr>,
@@ -161,6 +193,6 @@ pub async fn recent_failures(
     .bind(source)
     .bind(i64::from(minutes))
     .bind(failure.as_str())
-    .fetch_one(conn)
+    .fetch_one(tx.conn())
     .await
 }

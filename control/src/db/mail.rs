@@ -1,7 +1,7 @@
 //! The mail outbox: mails are queued in the transaction that causes them and
 //! sent by the sender task.
 
-use sqlx::PgConnection;
+use super::scope::{Scope, Tx};
 
 /// A queued mail.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,7 +14,7 @@ pub struct QueuedMail {
 }
 
 pub async fn enqueue(
-    conn: &mut PgConnection,
+    tx: &mut Tx<impl Scope>,
     to: &str,
     subject: &str,
     body: &str,
@@ -23,37 +23,37 @@ pub async fn enqueue(
         .bind(to)
         .bind(subject)
         .bind(body)
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map(drop)
 }
 
 /// Mails due for sending, locked so that a second sender skips them.
-pub async fn due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<QueuedMail>> {
+pub async fn due(tx: &mut Tx<impl Scope>, limit: i64) -> sqlx::Result<Vec<QueuedMail>> {
     sqlx::query_as(
         "SELECT id, to_addr, subject, body, attempts FROM mail_outbox
          WHERE sent_at IS NULL AND next_attempt_at <= now()
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(tx.conn())
     .await
 }
 
 /// Marks a mail sent and clears its body (reset links must not linger).
-pub async fn mark_sent(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+pub async fn mark_sent(tx: &mut Tx<impl Scope>, id: i64) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE mail_outbox SET sent_at = now(), body = '', attempts = attempts + 1 WHERE id = $1",
     )
     .bind(id)
-    .execute(conn)
+    .execute(tx.conn())
     .await
     .map(drop)
 }
 
 /// Records a failed attempt and when to try again.
 pub async fn mark_failed(
-    conn: &mut PgConnection,
+    tx: &mut Tx<impl Scope>,
     id: i64,
     error: &str,
     retry_secs: i64,
@@ -65,15 +65,15 @@ pub async fn mark_failed(
     .bind(id)
     .bind(error)
     .bind(retry_secs)
-    .execute(conn)
+    .execute(tx.conn())
     .await
     .map(drop)
 }
 
 /// Removes the records of mails sent more than 30 days ago.
-pub async fn prune(conn: &mut PgConnection) -> sqlx::Result<u64> {
+pub async fn prune(tx: &mut Tx<impl Scope>) -> sqlx::Result<u64> {
     sqlx::query("DELETE FROM mail_outbox WHERE sent_at < now() - interval '30 days'")
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map(|r| r.rows_affected())
 }

@@ -1,6 +1,6 @@
 //! TOTP credentials (sealed secrets, replay step) and recovery codes.
 
-use sqlx::PgConnection;
+use super::scope::{Scope, Tx};
 
 use crate::domain::{accounts::AccountId, tokens::SecretHash};
 
@@ -14,31 +14,31 @@ pub struct Credential {
 }
 
 /// The account's credential, enabled or waiting for its first code.
-pub async fn get(conn: &mut PgConnection, account: AccountId) -> sqlx::Result<Option<Credential>> {
+pub async fn get(tx: &mut Tx<impl Scope>, account: AccountId) -> sqlx::Result<Option<Credential>> {
     sqlx::query_as(
         "SELECT secret_ciphertext, secret_nonce, enabled_at IS NOT NULL AS enabled, last_used_step
          FROM totp_credentials WHERE account_id = $1",
     )
     .bind(account.0)
-    .fetch_optional(conn)
+    .fetch_optional(tx.conn())
     .await
 }
 
 /// Whether the account has 2FA switched on.
-pub async fn is_enabled(conn: &mut PgConnection, account: AccountId) -> sqlx::Result<bool> {
+pub async fn is_enabled(tx: &mut Tx<impl Scope>, account: AccountId) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM totp_credentials
                         WHERE account_id = $1 AND enabled_at IS NOT NULL)",
     )
     .bind(account.0)
-    .fetch_one(conn)
+    .fetch_one(tx.conn())
     .await
 }
 
 /// Stores a new pending (not yet enabled) secret; does nothing when the
 /// account has an enabled credential. Returns whether it was stored.
 pub async fn put_pending(
-    conn: &mut PgConnection,
+    tx: &mut Tx<impl Scope>,
     account: AccountId,
     nonce: &[u8],
     ciphertext: &[u8],
@@ -54,7 +54,7 @@ pub async fn put_pending(
     .bind(account.0)
     .bind(ciphertext)
     .bind(nonce)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -63,7 +63,7 @@ pub async fn put_pending(
 /// and set: of two concurrent requests with the same code only one wins),
 /// and switches the credential on when `enable`. Returns whether it won.
 pub async fn use_step(
-    conn: &mut PgConnection,
+    tx: &mut Tx<impl Scope>,
     account: AccountId,
     step: i64,
     enable: bool,
@@ -78,46 +78,46 @@ pub async fn use_step(
     .bind(account.0)
     .bind(step)
     .bind(enable)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// Removes the credential and every recovery code of the account.
-pub async fn delete(conn: &mut PgConnection, account: AccountId) -> sqlx::Result<()> {
+pub async fn delete(tx: &mut Tx<impl Scope>, account: AccountId) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
         .bind(account.0)
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
     sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1")
         .bind(account.0)
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map(drop)
 }
 
 /// Replaces the account's recovery codes.
 pub async fn replace_recovery_codes(
-    conn: &mut PgConnection,
+    tx: &mut Tx<impl Scope>,
     account: AccountId,
     hashes: &[SecretHash],
 ) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
         .bind(account.0)
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
     let hashes: Vec<Vec<u8>> = hashes.iter().map(|h| h.to_vec()).collect();
     sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) SELECT $1, unnest($2::bytea[])")
         .bind(account.0)
         .bind(hashes)
-        .execute(conn)
+        .execute(tx.conn())
         .await
         .map(drop)
 }
 
 /// Uses an unused recovery code of the account: true once per code.
 pub async fn use_recovery_code(
-    conn: &mut PgConnection,
+    tx: &mut Tx<impl Scope>,
     account: AccountId,
     hash: &SecretHash,
 ) -> sqlx::Result<bool> {
@@ -127,17 +127,17 @@ pub async fn use_recovery_code(
     )
     .bind(account.0)
     .bind(hash.as_slice())
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// Unused recovery codes of the account.
-pub async fn recovery_codes_left(conn: &mut PgConnection, account: AccountId) -> sqlx::Result<i64> {
+pub async fn recovery_codes_left(tx: &mut Tx<impl Scope>, account: AccountId) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "SELECT count(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
     )
     .bind(account.0)
-    .fetch_one(conn)
+    .fetch_one(tx.conn())
     .await
 }

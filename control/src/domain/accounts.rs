@@ -8,6 +8,32 @@ use std::fmt;
 #[serde(transparent)]
 pub struct AccountId(pub i64);
 
+/// What a user may do in its tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Every permission of the tenant (standalone account holders are the
+    /// admin of their own tenant).
+    Admin,
+    /// Sees everything of the tenant and changes nothing.
+    ReadOnly,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::ReadOnly => "read_only",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Role::Admin, Role::ReadOnly]
+            .into_iter()
+            .find(|r| r.code() == code)
+    }
+}
+
 /// Why an input is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {

@@ -146,16 +146,19 @@ pub enum Demand {
     Enrol,
 }
 
-/// Roles that must use 2FA. Operators (`accounts.is_admin`) today; tenant
-/// admins and reseller users (PRODUCT.md §7) join when they exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a principal is, as far as 2FA cares (PRODUCT.md §7): operators
+/// (`accounts.is_admin`) and the admins of a customer's tenant must use 2FA
+/// from the configured date; reseller users from their first sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Roles {
     pub operator: bool,
+    pub tenant_admin: bool,
+    pub reseller_user: bool,
 }
 
 impl Roles {
     pub fn must_use_two_factor(self) -> bool {
-        self.operator
+        self.operator || self.tenant_admin || self.reseller_user
     }
 }
 
@@ -169,31 +172,11 @@ pub fn demand(
 ) -> Demand {
     if has_two_factor || !roles.must_use_two_factor() {
         Demand::None
-    } else if enforce_from.is_some_and(|from| today >= from) {
+    } else if roles.reseller_user || enforce_from.is_some_and(|from| today >= from) {
         Demand::Enrol
     } else {
         Demand::Banner
     }
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(text: &str) -> Result<Date, String> {
-    let bad = || format!("{text:?} is not a date of the form YYYY-MM-DD");
-    let mut parts = text.trim().splitn(3, '-');
-    let mut next = |len: usize| {
-        parts
-            .next()
-            .filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|p| p.parse::<i32>().ok())
-            .ok_or_else(bad)
-    };
-    let (year, month, day) = (next(4)?, next(2)?, next(2)?);
-    let month = u8::try_from(month)
-        .ok()
-        .and_then(|m| time::Month::try_from(m).ok())
-        .ok_or_else(bad)?;
-    let day = u8::try_from(day).map_err(|_| bad())?;
-    Date::from_calendar_date(year, month, day).map_err(|_| bad())
 }
 
 #[cfg(test)]
@@ -324,8 +307,11 @@ mod tests {
     #[test]
     fn operators_get_a_banner_before_the_date_and_must_enrol_from_it() {
         let day = |d| Date::from_calendar_date(2027, time::Month::March, d).unwrap();
-        let operator = Roles { operator: true };
-        let account = Roles { operator: false };
+        let operator = Roles {
+            operator: true,
+            ..Roles::default()
+        };
+        let account = Roles::default();
         assert_eq!(demand(operator, false, None, day(1)), Demand::Banner);
         assert_eq!(
             demand(operator, false, Some(day(2)), day(1)),
@@ -338,13 +324,22 @@ mod tests {
     }
 
     #[test]
-    fn dates_parse_strictly() {
+    fn reseller_users_must_enrol_at_once_and_tenant_admins_from_the_date() {
+        let day = |d| Date::from_calendar_date(2027, time::Month::January, d).unwrap();
+        let reseller = Roles {
+            reseller_user: true,
+            ..Roles::default()
+        };
+        let tenant_admin = Roles {
+            tenant_admin: true,
+            ..Roles::default()
+        };
+        assert_eq!(demand(reseller, false, None, day(1)), Demand::Enrol);
+        assert_eq!(demand(reseller, true, None, day(1)), Demand::None);
+        assert_eq!(demand(tenant_admin, false, None, day(1)), Demand::Banner);
         assert_eq!(
-            parse_date("2027-01-31"),
-            Ok(Date::from_calendar_date(2027, time::Month::January, 31).unwrap())
+            demand(tenant_admin, false, Some(day(2)), day(2)),
+            Demand::Enrol
         );
-        for bad in ["2027-1-31", "31.01.2027", "2027-02-30", "2027-01-31x", ""] {
-            assert!(parse_date(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -115,7 +115,7 @@ pub async fn run_sender(pool: PgPool, transport: Transport, from: Mailbox, wake:
 }
 
 async fn send_due(pool: &PgPool, transport: &Transport, from: &Mailbox) -> anyhow::Result<usize> {
-    let mut tx = pool.begin().await?;
+    let mut tx = db::scope::Tx::begin(pool, db::scope::System).await?;
     let due = db::mail::due(&mut tx, BATCH).await?;
     let mut sent = 0;
     for mail in &due {

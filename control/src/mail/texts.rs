@@ -79,3 +79,75 @@ pub fn two_factor_changed(
         ),
     }
 }
+
+/// Subject and body of the mail a new user (of a reseller or of a
+/// customer's tenant) gets: where to sign in, and a link to choose the first
+/// password (after which the portal goes on to set up two-factor sign-in).
+pub fn welcome(
+    language: Language,
+    name: &str,
+    organisation: &str,
+    sign_in: &str,
+    link: &str,
+) -> (&'static str, String) {
+    match language {
+        Language::En => (
+            "Your spdyn portal access",
+            format!(
+                "Hello {name},\n\n\
+                 an access to the spdyn portal of {organisation} was created for you.\n\
+                 Your user name is {name}. Choose your password with this link (it works\n\
+                 once, for three days); setting up two-factor sign-in follows:\n\n\
+                 {link}\n\n\
+                 Afterwards you sign in at:\n\n\
+                 {sign_in}\n"
+            ),
+        ),
+        Language::De => (
+            "Ihr Zugang zum spdyn-Portal",
+            format!(
+                "Hallo {name},\n\n\
+                 für Sie wurde ein Zugang zum spdyn-Portal von {organisation} angelegt.\n\
+                 Ihr Benutzername ist {name}. Wählen Sie Ihr Passwort mit diesem Link (er\n\
+                 funktioniert einmal, drei Tage lang); danach richten Sie die\n\
+                 Zwei-Faktor-Anmeldung ein:\n\n\
+                 {link}\n\n\
+                 Anmelden können Sie sich danach hier:\n\n\
+                 {sign_in}\n"
+            ),
+        ),
+    }
+}
+
+/// Subject and body of the daily digest: the dashboard's items as lines.
+pub fn digest(
+    language: Language,
+    name: &str,
+    lines: &[String],
+    url: &str,
+) -> (&'static str, String) {
+    let list = lines.join("\n");
+    match language {
+        Language::En => (
+            "spdyn: what needs your attention today",
+            format!(
+                "Hello {name},\n\n\
+                 these items of your spdyn portal need attention:\n\n\
+                 {list}\n\n\
+                 The dashboard links each one: {url}\n\n\
+                 You get this mail because the daily digest is on in your profile.\n"
+            ),
+        ),
+        Language::De => (
+            "spdyn: was heute Ihre Aufmerksamkeit braucht",
+            format!(
+                "Hallo {name},\n\n\
+                 diese Punkte in Ihrem spdyn-Portal brauchen Aufmerksamkeit:\n\n\
+                 {list}\n\n\
+                 Das Dashboard verlinkt jeden Punkt: {url}\n\n\
+                 Sie erhalten diese Mail, weil die tägliche Übersicht in Ihrem Profil\n\
+                 eingeschaltet ist.\n"
+            ),
+        ),
+    }
+}

@@ -1,26 +1,28 @@
-//! Account use cases: sign-up, sign-in with throttling, password reset by
-//! mail, profile and password changes, the first administrator.
+//! Account use cases: sign-up, sign-in (standalone accounts, tenant users
+//! with their tenant domain, reseller users) with throttling, password reset
+//! by mail, profile and password changes, the first administrator.
 
 use std::net::IpAddr;
 
 use sqlx::PgPool;
 
-use super::{Actor, retrying};
-use crate::db::feed::FeedTx;
+use super::{Actor, Home, retrying};
 use crate::{
     auth::password,
     config::Config,
     db::{
         self,
-        accounts::{Account, CreateAccountError, NewAccount},
+        accounts::{Account, CreateAccountError, NewAccount, SigninRealm},
         log::{Action, NewEntry},
+        scope::{FeedTx, Operator, Scope, System, Tx},
     },
     domain::{
         accounts::{AccountId, AccountName, Email, Language, check_password},
+        tenants::{self, TenantId},
         throttle::{SigninLimits, signin_blocked},
         tokens,
     },
-    error::Error,
+    error::{Conflict, Error, Invalid},
     mail,
 };
 
@@ -34,34 +36,37 @@ pub struct Signup<'a> {
     pub source: Option<IpAddr>,
 }
 
-/// Creates an account with the default quota.
+fn name_taken(e: CreateAccountError) -> Error {
+    match e {
+        CreateAccountError::NameTaken => Conflict::NameTaken.into(),
+        CreateAccountError::Db(e) => Error::Db(e),
+    }
+}
+
+/// Creates a standalone account (with its tenant) and the default quota.
 pub async fn signup(pool: &PgPool, config: &Config, input: Signup<'_>) -> Result<Account, Error> {
-    let name = AccountName::parse(input.name).map_err(|e| Error::invalid("name", e))?;
-    let email = Email::parse(input.email).map_err(|e| Error::invalid("email", e))?;
-    check_password(input.password).map_err(|e| Error::invalid("password", e))?;
-    let hash = password::hash(input.password.to_owned()).await?;
+    let name = &AccountName::parse(input.name)?;
+    let email = &Email::parse(input.email)?;
+    check_password(input.password)?;
+    let hash = &password::hash(input.password.to_owned()).await?;
     let quota = i32::try_from(config.accounts.default_host_quota).unwrap_or(i32::MAX);
-    let (name, email, hash) = (&name, &email, &hash);
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
-        let account = db::accounts::create(
-            &mut tx,
-            &NewAccount {
-                name,
-                email,
-                password_hash: hash,
-                language: input.language,
-                is_admin: false,
-                host_quota: quota,
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            CreateAccountError::NameTaken => Error::Conflict("this account name is taken".into()),
-            CreateAccountError::Db(e) => Error::Db(e),
-        })?;
+        let mut tx = FeedTx::begin(pool, System).await?;
+        let new = NewAccount {
+            name,
+            email,
+            password_hash: hash,
+            language: input.language,
+            is_admin: false,
+            host_quota: quota,
+        };
+        let account = db::accounts::create(&mut tx, &new)
+            .await
+            .map_err(name_taken)?;
         let entry = NewEntry {
             account: Some(account.account_id()),
+            tenant: account.tenant(),
+            reseller: None,
             actor: &account.name,
             action: Action::Signup,
             target: &account.name,
@@ -75,11 +80,12 @@ pub async fn signup(pool: &PgPool, config: &Config, input: Signup<'_>) -> Result
     .await
 }
 
-/// Why a sign-in did not succeed. Both answers are the same for unknown
-/// names, wrong passwords and disabled accounts.
+/// Why a sign-in did not succeed. The answer is the same for unknown names,
+/// unknown tenant domains, another tenant's user, wrong passwords and
+/// disabled accounts.
 #[derive(Debug, thiserror::Error)]
 pub enum SigninError {
-    #[error("wrong account name or password")]
+    #[error("wrong name or password")]
     Failed,
     #[error("too many failed attempts; try again later")]
     Throttled,
@@ -102,11 +108,35 @@ pub struct PasswordOk {
     pub needs_code: bool,
 }
 
+/// Where a sign-in comes from: which portal, and for a tenant's portal the
+/// tenant domain as typed.
+#[derive(Debug, Clone, Copy)]
+pub enum Portal<'a> {
+    Standalone,
+    Reseller,
+    Tenant { domain: &'a str },
+}
+
+/// The throttle counts failures by the name as the sign-in named it: a
+/// tenant user as `name@domain`, so names of different tenants do not share
+/// a counter, and a guessed domain counts like a guessed password.
+fn signin_target(portal: Portal<'_>, name: &str) -> String {
+    match portal {
+        Portal::Tenant { domain } => {
+            let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+            format!("{name}@{}", domain.chars().take(253).collect::<String>())
+        }
+        Portal::Standalone | Portal::Reseller => name.to_owned(),
+    }
+}
+
 /// Checks a sign-in's password and logs it (success — or, with 2FA, the
-/// passed first step — failure or throttled).
+/// passed first step — failure or throttled). The attempt is looked up and
+/// counted before anyone is known: system scope.
 pub async fn signin(
     pool: &PgPool,
     config: &Config,
+    portal: Portal<'_>,
     name: &str,
     password_input: &str,
     source: Option<IpAddr>,
@@ -119,12 +149,26 @@ pub async fn signin(
         .chars()
         .take(64)
         .collect::<String>();
-    let mut conn = pool.acquire().await?;
-    let account = db::accounts::by_name(&mut conn, &name).await?;
+    let target = signin_target(portal, &name);
+    let mut tx = Tx::begin(pool, System).await?;
+    let account = match portal {
+        Portal::Standalone => {
+            db::accounts::for_signin(&mut tx, SigninRealm::Standalone, &name).await?
+        }
+        Portal::Reseller => db::accounts::for_signin(&mut tx, SigninRealm::Reseller, &name).await?,
+        Portal::Tenant { domain } => {
+            match tenants::customer_number_of(domain, &config.tenants.domain_suffix) {
+                Ok(number) => {
+                    db::accounts::for_signin(&mut tx, SigninRealm::Tenant(&number), &name).await?
+                }
+                Err(_) => None,
+            }
+        }
+    };
     let (by_name, by_source) = db::log::recent_failures(
-        &mut conn,
+        &mut tx,
         Action::SigninFailure,
-        &name,
+        &target,
         source,
         config.accounts.signin_window_minutes,
     )
@@ -135,40 +179,56 @@ pub async fn signin(
     };
     let log = |action| NewEntry {
         account: account.as_ref().map(Account::account_id),
-        actor: &name,
+        tenant: account.as_ref().and_then(Account::tenant),
+        reseller: account.as_ref().and_then(Account::reseller),
+        actor: &target,
         action,
-        target: &name,
+        target: &target,
         detail: "",
         source,
     };
     if signin_blocked(limits, by_name, by_source) {
-        db::log::add(&mut conn, &log(Action::SigninThrottled)).await?;
+        db::log::add(&mut tx, &log(Action::SigninThrottled)).await?;
+        tx.commit().await?;
         return Err(SigninError::Throttled);
     }
+    // The connection goes back to the pool while argon2 runs.
+    tx.commit().await?;
     let ok = password::verify(
         password_input.to_owned(),
         account.as_ref().map(|a| a.password_hash.clone()),
     )
     .await;
-    match account {
+    let mut tx = Tx::begin(pool, System).await?;
+    let result = match account {
         Some(ref found) if ok && found.enabled => {
-            let needs_code = db::two_factor::is_enabled(&mut conn, found.account_id()).await?;
+            let needs_code = db::two_factor::is_enabled(&mut tx, found.account_id()).await?;
             let action = if needs_code {
                 Action::SigninPassword
             } else {
                 Action::SigninSuccess
             };
-            db::log::add(&mut conn, &log(action)).await?;
+            db::log::add(&mut tx, &log(action)).await?;
             Ok(PasswordOk {
                 account: found.clone(),
                 needs_code,
             })
         }
         _ => {
-            db::log::add(&mut conn, &log(Action::SigninFailure)).await?;
+            db::log::add(&mut tx, &log(Action::SigninFailure)).await?;
             Err(SigninError::Failed)
         }
-    }
+    };
+    tx.commit().await?;
+    result
+}
+
+/// The link to a reset page (or a new user's first-password page).
+fn reset_link(config: &Config, token: &str) -> String {
+    format!(
+        "{}/reset/{token}",
+        config.http.public_url.trim_end_matches('/')
+    )
 }
 
 /// Sends a reset link to every enabled account whose name or e-mail address is
@@ -180,9 +240,10 @@ pub async fn request_reset(
     source: Option<IpAddr>,
 ) -> Result<(), Error> {
     let who = who.trim();
-    let mut tx = pool.begin().await?;
+    let mut tx = Tx::begin(pool, System).await?;
     let mut accounts = db::accounts::enabled_by_email(&mut tx, who).await?;
-    if let Some(account) = db::accounts::by_name(&mut tx, &who.to_ascii_lowercase()).await?
+    if let Some(account) =
+        db::accounts::standalone_by_name(&mut tx, &who.to_ascii_lowercase()).await?
         && account.enabled
         && !accounts.iter().any(|a| a.id == account.id)
     {
@@ -190,15 +251,21 @@ pub async fn request_reset(
     }
     for account in &accounts {
         let token = tokens::random_secret();
-        db::resets::create(&mut tx, account.account_id(), &tokens::hash(&token)).await?;
-        let link = format!(
-            "{}/reset/{token}",
-            config.http.public_url.trim_end_matches('/')
-        );
+        let hash = tokens::hash(&token);
+        db::resets::create(
+            &mut tx,
+            account.account_id(),
+            &hash,
+            db::resets::LIFETIME_SECS,
+        )
+        .await?;
+        let link = reset_link(config, &token);
         let (subject, body) = mail::texts::reset(account.language(), &account.name, &link);
         db::mail::enqueue(&mut tx, &account.email, subject, &body).await?;
         let entry = NewEntry {
             account: Some(account.account_id()),
+            tenant: account.tenant(),
+            reseller: account.reseller(),
             actor: "-",
             action: Action::PasswordResetRequest,
             target: &account.name,
@@ -211,48 +278,111 @@ pub async fn request_reset(
     Ok(())
 }
 
+/// Queues the mail a new user gets: a link to choose the first password,
+/// and where to sign in afterwards.
+pub async fn send_welcome(
+    tx: &mut Tx<impl Scope>,
+    config: &Config,
+    user: &Account,
+    organisation: &str,
+    sign_in: &str,
+) -> Result<(), Error> {
+    let token = tokens::random_secret();
+    let hash = tokens::hash(&token);
+    db::resets::create(
+        tx,
+        user.account_id(),
+        &hash,
+        db::resets::WELCOME_LIFETIME_SECS,
+    )
+    .await?;
+    let link = reset_link(config, &token);
+    let sign_in = format!("{}{sign_in}", config.http.public_url.trim_end_matches('/'));
+    let (subject, body) =
+        mail::texts::welcome(user.language(), &user.name, organisation, &sign_in, &link);
+    db::mail::enqueue(tx, &user.email, subject, &body).await?;
+    Ok(())
+}
+
 /// Whether a reset link is still usable (for showing its form).
 pub async fn reset_link_valid(pool: &PgPool, token: &str) -> Result<bool, Error> {
-    let mut conn = pool.acquire().await?;
-    Ok(db::resets::peek(&mut conn, &tokens::hash(token))
+    let mut tx = Tx::begin(pool, System).await?;
+    Ok(db::resets::peek(&mut tx, &tokens::hash(token))
         .await?
         .is_some())
 }
 
+/// What a reset link did: whose password it set, and whether the account
+/// has 2FA (then the next sign-in asks for the code as always).
+#[derive(Debug, Clone)]
+pub struct ResetDone {
+    pub account: Account,
+    pub two_factor: bool,
+    /// The sign-in page of the account's portal.
+    pub sign_in: String,
+}
+
+/// The sign-in page of an account's portal.
+async fn sign_in_path(
+    tx: &mut Tx<impl Scope>,
+    config: &Config,
+    account: &Account,
+) -> Result<String, Error> {
+    Ok(match account.kind() {
+        db::accounts::Kind::Standalone => crate::paths::LOGIN.to_owned(),
+        db::accounts::Kind::ResellerUser => crate::paths::RESELLER_LOGIN.to_owned(),
+        db::accounts::Kind::TenantUser => {
+            let tenant = match account.tenant() {
+                Some(tenant) => db::tenants::get(tx, tenant).await?,
+                None => None,
+            }
+            .ok_or(Error::NotFound)?;
+            let number = tenant.customer_number.unwrap_or_default();
+            crate::paths::tenant_login_at(&tenants::domain(&number, &config.tenants.domain_suffix))
+        }
+    })
+}
+
 /// Sets a new password through a reset link; the link (and every other of the
-/// account) stops working, and every session of the account ends. Returns
-/// the account and whether it has 2FA.
+/// account) stops working, and every session of the account ends.
 pub async fn reset_password(
     pool: &PgPool,
+    config: &Config,
     token: &str,
     new_password: &str,
     source: Option<IpAddr>,
-) -> Result<(AccountId, bool), Error> {
-    check_password(new_password).map_err(|e| Error::invalid("password", e))?;
+) -> Result<ResetDone, Error> {
+    check_password(new_password)?;
     let hash = &password::hash(new_password.to_owned()).await?;
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
+        let mut tx = FeedTx::begin(pool, System).await?;
         let account = db::resets::consume(&mut tx, &tokens::hash(token))
             .await?
             .ok_or(Error::NotFound)?;
         db::accounts::set_password(&mut tx, account, hash).await?;
         db::sessions::delete_for_account(&mut tx, account, None).await?;
-        let name = db::accounts::by_id(&mut tx, account)
+        let account = db::accounts::by_id(&mut tx, account)
             .await?
-            .map(|a| a.name)
-            .unwrap_or_default();
+            .ok_or(Error::NotFound)?;
         let entry = NewEntry {
-            account: Some(account),
-            actor: &name,
+            account: Some(account.account_id()),
+            tenant: account.tenant(),
+            reseller: account.reseller(),
+            actor: &account.name,
             action: Action::PasswordReset,
-            target: &name,
+            target: &account.name,
             detail: "",
             source,
         };
         db::log::add(&mut tx, &entry).await?;
-        let two_factor = db::two_factor::is_enabled(&mut tx, account).await?;
+        let two_factor = db::two_factor::is_enabled(&mut tx, account.account_id()).await?;
+        let sign_in = sign_in_path(&mut tx, config, &account).await?;
         tx.commit().await?;
-        Ok((account, two_factor))
+        Ok(ResetDone {
+            account,
+            two_factor,
+            sign_in,
+        })
     })
     .await
 }
@@ -266,21 +396,14 @@ pub async fn change_password(
     current: &str,
     new_password: &str,
 ) -> Result<(), Error> {
-    check_password(new_password).map_err(|e| Error::invalid("new_password", e))?;
-    let mut conn = pool.acquire().await?;
-    let account = db::accounts::by_id(&mut conn, actor.account)
-        .await?
-        .ok_or(Error::Unauthorized)?;
-    drop(conn);
+    check_password(new_password).map_err(|_| Invalid::NewPassword)?;
+    let account = own_account(pool, actor).await?;
     if !password::verify(current.to_owned(), Some(account.password_hash)).await {
-        return Err(Error::invalid(
-            "current_password",
-            "the current password is wrong",
-        ));
+        return Err(Invalid::CurrentPassword.into());
     }
     let hash = &password::hash(new_password.to_owned()).await?;
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
+        let mut tx = FeedTx::begin(pool, actor.home).await?;
         db::accounts::set_password(&mut tx, actor.account, hash).await?;
         db::sessions::delete_for_account(&mut tx, actor.account, Some(keep_session)).await?;
         db::log::add(
@@ -294,19 +417,31 @@ pub async fn change_password(
     .await
 }
 
-/// Changes e-mail address and language.
+/// The actor's own account, read in its home scope.
+pub async fn own_account(pool: &PgPool, actor: &Actor) -> Result<Account, Error> {
+    let mut tx = Tx::begin(pool, actor.home).await?;
+    db::accounts::by_id(&mut tx, actor.account)
+        .await?
+        .ok_or(Error::Unauthorized)
+}
+
+/// Changes e-mail address, language and the daily digest.
 pub async fn update_profile(
     pool: &PgPool,
     actor: &Actor,
     email: &str,
     language: &str,
+    digest: bool,
 ) -> Result<(), Error> {
-    let email = Email::parse(email).map_err(|e| Error::invalid("email", e))?;
-    let language = Language::from_code(language)
-        .ok_or_else(|| Error::invalid("language", "unknown language"))?;
-    let mut tx = pool.begin().await?;
-    db::accounts::set_profile(&mut tx, actor.account, &email, language).await?;
-    let detail = format!("email={} language={}", email.as_str(), language.code());
+    let email = Email::parse(email)?;
+    let language = Language::from_code(language).ok_or(Invalid::Language)?;
+    let mut tx = Tx::begin(pool, actor.home).await?;
+    db::accounts::set_profile(&mut tx, actor.account, &email, language, digest).await?;
+    let detail = format!(
+        "email={} language={} digest={digest}",
+        email.as_str(),
+        language.code()
+    );
     db::log::add(
         &mut tx,
         &actor.entry(Action::ProfileChange, &actor.name, &detail),
@@ -325,13 +460,10 @@ pub async fn set_enabled(
     enabled: bool,
 ) -> Result<(), Error> {
     if id == operator.account && !enabled {
-        return Err(Error::invalid(
-            "account",
-            "operators cannot disable themselves",
-        ));
+        return Err(Invalid::DisableSelf.into());
     }
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
+        let mut tx = FeedTx::begin(pool, Operator).await?;
         let account = db::accounts::set_enabled(&mut tx, id, enabled)
             .await?
             .ok_or(Error::NotFound)?;
@@ -340,83 +472,90 @@ pub async fn set_enabled(
         } else {
             Action::AccountDisable
         };
-        operator
-            .log_on(&mut tx, id, action, &account.name, "")
-            .await?;
+        match account.tenant() {
+            Some(tenant) => {
+                operator
+                    .log_on(&mut tx, tenant, action, &account.name, "")
+                    .await?
+            }
+            None => {
+                let entry = NewEntry {
+                    reseller: account.reseller(),
+                    ..operator.entry(action, &account.name, "")
+                };
+                db::log::add(&mut tx, &entry).await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
     })
     .await
 }
 
-/// Operator action: sets an account's host quota.
+/// Operator action: sets a standalone tenant's host quota.
 pub async fn set_quota(
     pool: &PgPool,
     operator: &Actor,
-    id: AccountId,
+    tenant: TenantId,
     quota: i32,
 ) -> Result<(), Error> {
     if !(0..=100_000).contains(&quota) {
-        return Err(Error::invalid(
-            "quota",
-            "the quota must be between 0 and 100000",
-        ));
+        return Err(Invalid::Quota.into());
     }
-    let mut tx = pool.begin().await?;
-    let account = db::accounts::by_id(&mut tx, id)
+    let mut tx = Tx::begin(pool, Operator).await?;
+    let row = db::tenants::get(&mut tx, tenant)
         .await?
         .ok_or(Error::NotFound)?;
-    db::accounts::set_quota(&mut tx, id, quota).await?;
+    if !db::tenants::set_quota(&mut tx, tenant, quota).await? {
+        return Err(Error::NotFound);
+    }
     let detail = format!("quota={quota}");
     operator
-        .log_on(&mut tx, id, Action::AccountQuota, &account.name, &detail)
+        .log_on(&mut tx, tenant, Action::AccountQuota, &row.name, &detail)
         .await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Creates the first administrator when none exists; returns its name and
-/// the generated password, which the caller prints once.
+/// Creates the first administrator when none exists; returns it and the
+/// generated password, which the caller prints once.
 pub async fn ensure_first_admin(
     pool: &PgPool,
     config: &Config,
-) -> Result<Option<(String, String)>, Error> {
-    let name = AccountName::parse(&config.accounts.first_admin)
-        .map_err(|e| Error::invalid("first_admin", e))?;
-    let email = Email::parse(&config.accounts.first_admin_email)
-        .map_err(|e| Error::invalid("first_admin_email", e))?;
-    let secret = tokens::update_token();
-    let hash = password::hash(secret.clone()).await?;
-    let (name, email, hash, secret) = (&name, &email, &hash, &secret);
+) -> Result<Option<(Account, String)>, Error> {
+    let name = &AccountName::parse(&config.accounts.first_admin)
+        .map_err(|e| anyhow::anyhow!("accounts.first_admin: {e}"))?;
+    let email = &Email::parse(&config.accounts.first_admin_email)
+        .map_err(|e| anyhow::anyhow!("accounts.first_admin_email: {e}"))?;
+    let secret = &tokens::update_token();
+    let hash = &password::hash(secret.clone()).await?;
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
+        let mut tx = FeedTx::begin(pool, System).await?;
         // Serialises concurrent first starts.
         sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         if db::accounts::any_admin(&mut tx).await? {
             return Ok(None);
         }
-        let account = db::accounts::create(
-            &mut tx,
-            &NewAccount {
-                name,
-                email,
-                password_hash: hash,
-                language: Language::En,
-                is_admin: true,
-                host_quota: i32::try_from(config.accounts.default_host_quota).unwrap_or(i32::MAX),
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            CreateAccountError::NameTaken => Error::Conflict(format!(
-                "accounts.first_admin: an account named {name} exists but is no administrator"
-            )),
-            CreateAccountError::Db(e) => Error::Db(e),
-        })?;
+        let new = NewAccount {
+            name,
+            email,
+            password_hash: hash,
+            language: Language::En,
+            is_admin: true,
+            host_quota: i32::try_from(config.accounts.default_host_quota).unwrap_or(i32::MAX),
+        };
+        let account = db::accounts::create(&mut tx, &new)
+            .await
+            .map_err(|e| match e {
+                CreateAccountError::NameTaken => Conflict::FirstAdminNotOperator.into(),
+                CreateAccountError::Db(e) => Error::Db(e),
+            })?;
         let entry = NewEntry {
             account: Some(account.account_id()),
+            tenant: account.tenant(),
+            reseller: None,
             actor: "system",
             action: Action::AccountCreate,
             target: &account.name,
@@ -425,7 +564,16 @@ pub async fn ensure_first_admin(
         };
         db::log::add(&mut tx, &entry).await?;
         tx.commit().await?;
-        Ok(Some((account.name, secret.clone())))
+        Ok(Some((account, secret.clone())))
     })
     .await
+}
+
+/// The home scope of an account (where its own data lives).
+pub fn home_of(account: &Account) -> Option<Home> {
+    match (account.tenant(), account.reseller()) {
+        (Some(tenant), _) => Some(Home::Tenant(tenant)),
+        (None, Some(reseller)) => Some(Home::Reseller(reseller)),
+        (None, None) => None,
+    }
 }

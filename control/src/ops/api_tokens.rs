@@ -4,9 +4,12 @@ use sqlx::PgPool;
 
 use super::Actor;
 use crate::{
-    db::{self, log::Action},
-    domain::{scopes::Scope, tokens},
-    error::Error,
+    db::{self, log::Action, scope::Tx},
+    domain::{
+        scopes::{Holder, Scope},
+        tokens,
+    },
+    error::{Error, Invalid},
 };
 
 /// Creates a token for the actor; returns it (shown once, stored hashed)
@@ -14,15 +17,17 @@ use crate::{
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
+    holder: Holder,
     name: &str,
     scopes: &[Scope],
 ) -> Result<(String, Vec<String>), Error> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || scopes.is_empty() {
-        return Err(Error::invalid(
-            "scopes",
-            "a name of 1 to 100 characters and at least one scope are needed",
-        ));
+    if name.is_empty()
+        || name.chars().count() > 100
+        || scopes.is_empty()
+        || !scopes.iter().all(|s| s.grantable_by(holder))
+    {
+        return Err(Invalid::Scopes.into());
     }
     let mut names: Vec<String> = Vec::new();
     for scope in scopes {
@@ -31,7 +36,7 @@ pub async fn create(
         }
     }
     let token = tokens::api_token();
-    let mut tx = pool.begin().await?;
+    let mut tx = Tx::begin(pool, actor.home).await?;
     db::api_tokens::create(&mut tx, actor.account, name, &tokens::hash(&token), &names).await?;
     let detail = names.join(" ");
     db::log::add(&mut tx, &actor.entry(Action::ApiTokenCreate, name, &detail)).await?;
@@ -41,7 +46,7 @@ pub async fn create(
 
 /// Revokes one of the actor's tokens.
 pub async fn revoke(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = Tx::begin(pool, actor.home).await?;
     let name = db::api_tokens::delete(&mut tx, actor.account, id)
         .await?
         .ok_or(Error::NotFound)?;

@@ -1,76 +1,127 @@
-//! Host and update-token use cases.
+//! Host and update-token use cases, in one tenant. Every change is refused
+//! to read-only users (by the routes, which hand out a writable tenant only
+//! to admins) and under a licence that has ended.
 
 use sqlx::PgPool;
 
 use super::{Actor, retrying};
-use crate::db::feed::FeedTx;
 use crate::{
     db::{
         self,
+        accounts::Account,
         hosts::{CreateHostError, Host, HostChanges},
         log::Action,
+        scope::{FeedTx, Operator, Tenant, Tx},
     },
-    domain::{accounts::AccountName, hosts::HostId, names::HostName, tokens},
-    error::Error,
+    domain::{
+        hosts::{HostId, valid_ttl},
+        licences::Licensing,
+        names::HostName,
+        tokens,
+    },
+    error::{Conflict, Error, Invalid},
 };
 
-/// The first start's demo host (`[hosts] demo_host`) for the administrator
-/// `admin`, with a fresh token: returns the host name and the token.
+/// The first start's demo host (`[hosts] demo_host`) for the first
+/// administrator, with a fresh token: returns the host name and the token.
 pub async fn create_demo_host(
     pool: &PgPool,
     config: &crate::Config,
-    admin: &str,
+    admin: &Account,
     label: &str,
+    licensing: Licensing,
 ) -> Result<(String, String), Error> {
-    let mut conn = pool.acquire().await?;
-    let account = db::accounts::by_name(&mut conn, admin)
-        .await?
-        .ok_or_else(|| Error::invalid("first_admin", "the first administrator is missing"))?;
-    drop(conn);
+    let tenant = Tenant(
+        admin
+            .tenant()
+            .ok_or_else(|| anyhow::anyhow!("the first administrator has no tenant"))?,
+    );
     let actor = Actor {
-        account: account.account_id(),
+        account: admin.account_id(),
         name: "system".into(),
         source: None,
+        home: super::Home::Tenant(tenant.0),
     };
     let zones = config.zones();
     let zone = zones
         .first()
-        .ok_or_else(|| Error::invalid("hosts.zones", "no zone is offered"))?;
+        .ok_or_else(|| anyhow::anyhow!("hosts.zones: no zone is offered"))?;
     let name = HostName::new(label, zone.as_str(), &zones)
-        .map_err(|e| Error::invalid("hosts.demo_host", e))?;
-    let host = create(pool, &actor, &name, config.hosts.default_ttl, false).await?;
-    let (host, token) = set_token(pool, &actor, crate::domain::hosts::HostId(host.id)).await?;
+        .map_err(|e| anyhow::anyhow!("hosts.demo_host: {e}"))?;
+    let host = create(
+        pool,
+        &actor,
+        tenant,
+        licensing,
+        &name,
+        config.hosts.default_ttl,
+        false,
+    )
+    .await?;
+    let (host, token) = set_token(pool, &actor, tenant, licensing, host.host_id()).await?;
     Ok((host.name, token))
 }
 
-/// Creates a host for the actor's account.
+/// Refuses a change to a host whose licence has ended (or not begun).
+fn changeable(host: &Host, licensing: Licensing) -> Result<(), Error> {
+    match host.licence_state(licensing.today, licensing.rules) {
+        Some(state) if !state.allows_changes() => Err(Error::LicenceExpired),
+        _ => Ok(()),
+    }
+}
+
+/// One of the tenant's hosts that may be changed now.
+async fn changeable_host(
+    tx: &mut Tx<Tenant>,
+    id: HostId,
+    licensing: Licensing,
+) -> Result<Host, Error> {
+    let host = db::hosts::get(tx, id).await?.ok_or(Error::NotFound)?;
+    changeable(&host, licensing)?;
+    Ok(host)
+}
+
+fn check_ttl(ttl: u32) -> Result<(), Error> {
+    if valid_ttl(i64::from(ttl)) {
+        Ok(())
+    } else {
+        Err(Invalid::Ttl.into())
+    }
+}
+
+/// Creates a host in the tenant.
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
+    tenant: Tenant,
+    licensing: Licensing,
     name: &HostName,
     ttl: u32,
     wildcard: bool,
 ) -> Result<Host, Error> {
-    if !crate::domain::hosts::valid_ttl(i64::from(ttl)) {
-        return Err(Error::invalid(
-            "ttl",
-            "the TTL must be between 30 and 86400 seconds",
-        ));
-    }
+    check_ttl(ttl)?;
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
-        let host = db::hosts::create(&mut tx, actor.account, name, ttl, wildcard)
-            .await
-            .map_err(|e| match e {
-                CreateHostError::NameTaken => Error::Conflict(format!("{name} is taken")),
-                CreateHostError::QuotaExceeded => Error::QuotaExceeded,
-                CreateHostError::NoAccount => Error::Unauthorized,
-                CreateHostError::Db(e) => Error::Db(e),
-            })?;
+        let mut tx = FeedTx::begin(pool, tenant).await?;
+        let host = db::hosts::create(
+            &mut tx,
+            name,
+            ttl,
+            wildcard,
+            licensing.today,
+            licensing.rules,
+        )
+        .await
+        .map_err(|e| match e {
+            CreateHostError::NameTaken => Error::Conflict(Conflict::NameTaken),
+            CreateHostError::QuotaExceeded => Error::QuotaExceeded,
+            CreateHostError::NoRunningLicence => Error::LicenceExpired,
+            CreateHostError::NoTenant => Error::NotFound,
+            CreateHostError::Db(e) => Error::Db(e),
+        })?;
         let detail = format!("ttl={ttl} wildcard={wildcard}");
         db::log::add(
             &mut tx,
-            &actor.entry(Action::HostCreate, &host.name, &detail),
+            &actor.entry_in(tenant.0, Action::HostCreate, &host.name, &detail),
         )
         .await?;
         tx.commit().await?;
@@ -79,27 +130,22 @@ pub async fn create(
     .await
 }
 
-/// Changes TTL, wildcard or enabled state of one of the actor's hosts.
+/// Changes TTL, wildcard or enabled state of one of the tenant's hosts.
 pub async fn update(
     pool: &PgPool,
     actor: &Actor,
+    tenant: Tenant,
+    licensing: Licensing,
     id: HostId,
     changes: HostChanges,
 ) -> Result<Host, Error> {
-    if let Some(ttl) = changes.ttl
-        && !crate::domain::hosts::valid_ttl(i64::from(ttl))
-    {
-        return Err(Error::invalid(
-            "ttl",
-            "the TTL must be between 30 and 86400 seconds",
-        ));
+    if let Some(ttl) = changes.ttl {
+        check_ttl(ttl)?;
     }
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
-        let before = db::hosts::get(&mut tx, actor.account, id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let host = db::hosts::update(&mut tx, actor.account, id, changes)
+        let mut tx = FeedTx::begin(pool, tenant).await?;
+        let before = changeable_host(&mut tx, id, licensing).await?;
+        let host = db::hosts::update(&mut tx, id, changes)
             .await?
             .ok_or(Error::NotFound)?;
         if before.enabled != host.enabled {
@@ -108,15 +154,12 @@ pub async fn update(
             } else {
                 Action::HostDisable
             };
-            db::log::add(&mut tx, &actor.entry(action, &host.name, "")).await?;
+            db::log::add(&mut tx, &actor.entry_in(tenant.0, action, &host.name, "")).await?;
         }
         if before.ttl != host.ttl || before.wildcard != host.wildcard {
             let detail = format!("ttl={} wildcard={}", host.ttl, host.wildcard);
-            db::log::add(
-                &mut tx,
-                &actor.entry(Action::HostUpdate, &host.name, &detail),
-            )
-            .await?;
+            let entry = actor.entry_in(tenant.0, Action::HostUpdate, &host.name, &detail);
+            db::log::add(&mut tx, &entry).await?;
         }
         tx.commit().await?;
         Ok(host)
@@ -124,14 +167,25 @@ pub async fn update(
     .await
 }
 
-/// Deletes one of the actor's hosts and its token.
-pub async fn delete(pool: &PgPool, actor: &Actor, id: HostId) -> Result<String, Error> {
+/// Deletes one of the tenant's hosts and its token.
+pub async fn delete(
+    pool: &PgPool,
+    actor: &Actor,
+    tenant: Tenant,
+    licensing: Licensing,
+    id: HostId,
+) -> Result<String, Error> {
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
-        let name = db::hosts::delete(&mut tx, actor.account, id)
+        let mut tx = FeedTx::begin(pool, tenant).await?;
+        changeable_host(&mut tx, id, licensing).await?;
+        let name = db::hosts::delete(&mut tx, id)
             .await?
             .ok_or(Error::NotFound)?;
-        db::log::add(&mut tx, &actor.entry(Action::HostDelete, &name, "")).await?;
+        db::log::add(
+            &mut tx,
+            &actor.entry_in(tenant.0, Action::HostDelete, &name, ""),
+        )
+        .await?;
         tx.commit().await?;
         Ok(name)
     })
@@ -140,14 +194,18 @@ pub async fn delete(pool: &PgPool, actor: &Actor, id: HostId) -> Result<String, 
 
 /// Creates the host's update token, or exchanges it (the old one stops at
 /// once). Returns the host and the new token, which is never stored.
-pub async fn set_token(pool: &PgPool, actor: &Actor, id: HostId) -> Result<(Host, String), Error> {
+pub async fn set_token(
+    pool: &PgPool,
+    actor: &Actor,
+    tenant: Tenant,
+    licensing: Licensing,
+    id: HostId,
+) -> Result<(Host, String), Error> {
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
-        let before = db::hosts::get(&mut tx, actor.account, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let mut tx = FeedTx::begin(pool, tenant).await?;
+        let before = changeable_host(&mut tx, id, licensing).await?;
         let token = tokens::update_token();
-        if !db::update_tokens::set(&mut tx, actor.account, id, &tokens::hash(&token)).await? {
+        if !db::update_tokens::set(&mut tx, id, &tokens::hash(&token)).await? {
             return Err(Error::NotFound);
         }
         let action = if before.has_token {
@@ -155,10 +213,8 @@ pub async fn set_token(pool: &PgPool, actor: &Actor, id: HostId) -> Result<(Host
         } else {
             Action::TokenCreate
         };
-        db::log::add(&mut tx, &actor.entry(action, &before.name, "")).await?;
-        let host = db::hosts::get(&mut tx, actor.account, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        db::log::add(&mut tx, &actor.entry_in(tenant.0, action, &before.name, "")).await?;
+        let host = db::hosts::get(&mut tx, id).await?.ok_or(Error::NotFound)?;
         tx.commit().await?;
         Ok((host, token))
     })
@@ -166,24 +222,27 @@ pub async fn set_token(pool: &PgPool, actor: &Actor, id: HostId) -> Result<(Host
 }
 
 /// Revokes the host's update token.
-pub async fn revoke_token(pool: &PgPool, actor: &Actor, id: HostId) -> Result<Host, Error> {
+pub async fn revoke_token(
+    pool: &PgPool,
+    actor: &Actor,
+    tenant: Tenant,
+    licensing: Licensing,
+    id: HostId,
+) -> Result<Host, Error> {
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
-        let host = db::hosts::get(&mut tx, actor.account, id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        if !db::update_tokens::revoke(&mut tx, actor.account, id).await? {
-            return Err(Error::Conflict(format!(
-                "{} has no update token",
-                host.name
-            )));
+        let mut tx = FeedTx::begin(pool, tenant).await?;
+        let host = changeable_host(&mut tx, id, licensing).await?;
+        if !db::update_tokens::revoke(&mut tx, id).await? {
+            return Err(Conflict::NoToken.into());
         }
-        db::log::add(&mut tx, &actor.entry(Action::TokenRevoke, &host.name, "")).await?;
-        let value = db::hosts::get(&mut tx, actor.account, id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        db::log::add(
+            &mut tx,
+            &actor.entry_in(tenant.0, Action::TokenRevoke, &host.name, ""),
+        )
+        .await?;
+        let host = db::hosts::get(&mut tx, id).await?.ok_or(Error::NotFound)?;
         tx.commit().await?;
-        Ok(value)
+        Ok(host)
     })
     .await
 }
@@ -195,16 +254,31 @@ pub struct NewToken {
     pub token: String,
 }
 
-/// Creates tokens for every host of the actor that has none.
-pub async fn create_missing_tokens(pool: &PgPool, actor: &Actor) -> Result<Vec<NewToken>, Error> {
+/// Creates tokens for every host of the tenant that has none (and may be
+/// changed: hosts under an ended licence are left as they are).
+pub async fn create_missing_tokens(
+    pool: &PgPool,
+    actor: &Actor,
+    tenant: Tenant,
+    licensing: Licensing,
+) -> Result<Vec<NewToken>, Error> {
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
+        let mut tx = FeedTx::begin(pool, tenant).await?;
         let mut created = Vec::new();
-        for (id, name) in db::update_tokens::hosts_without_token(&mut tx, actor.account).await? {
+        for (id, name) in db::update_tokens::hosts_without_token(&mut tx).await? {
+            if changeable_host(&mut tx, HostId(id), licensing)
+                .await
+                .is_err()
+            {
+                continue;
+            }
             let token = tokens::update_token();
-            db::update_tokens::set(&mut tx, actor.account, HostId(id), &tokens::hash(&token))
-                .await?;
-            db::log::add(&mut tx, &actor.entry(Action::TokenCreate, &name, "bulk")).await?;
+            db::update_tokens::set(&mut tx, HostId(id), &tokens::hash(&token)).await?;
+            db::log::add(
+                &mut tx,
+                &actor.entry_in(tenant.0, Action::TokenCreate, &name, "bulk"),
+            )
+            .await?;
             created.push(NewToken {
                 hostname: name,
                 token,
@@ -225,40 +299,39 @@ pub fn tokens_csv(tokens: &[NewToken]) -> String {
     csv
 }
 
-/// Operator action: moves a host (with its token, addresses and records) to
-/// another account. Both accounts' logs show the move.
+/// Operator action: moves a host (with its token, addresses and records)
+/// from one standalone account to another. Both accounts' logs show it.
 pub async fn move_host(pool: &PgPool, operator: &Actor, host: &str, to: &str) -> Result<(), Error> {
-    let to = &AccountName::parse(to).map_err(|e| Error::invalid("account", e))?;
+    let to = &crate::domain::accounts::AccountName::parse(to)
+        .map_err(|_| Error::Invalid(Invalid::UnknownAccount))?;
     let host = &host.trim().trim_end_matches('.').to_ascii_lowercase();
     retrying(|| async move {
-        let mut tx = FeedTx::begin(pool).await?;
-        let host = db::hosts::by_name_any_account(&mut tx, host)
+        let mut tx = FeedTx::begin(pool, Operator).await?;
+        let host = db::hosts::by_name(&mut tx, host)
             .await?
-            .ok_or_else(|| Error::invalid("host", "no such host"))?;
-        let target = db::accounts::by_name(&mut tx, to.as_str())
+            .ok_or(Invalid::UnknownHost)?;
+        let target = db::accounts::standalone_by_name(&mut tx, to.as_str())
             .await?
-            .ok_or_else(|| Error::invalid("account", "no such account"))?;
-        if host.account_id == target.id {
-            return Err(Error::invalid(
-                "account",
-                "the host already belongs to this account",
-            ));
+            .ok_or(Invalid::UnknownAccount)?;
+        let target_tenant = target.tenant().ok_or(Invalid::UnknownAccount)?;
+        if host.tenant_id == target_tenant.0 {
+            return Err(Invalid::SameOwner.into());
         }
-        let from = db::hosts::move_to(&mut tx, host.host_id(), target.account_id())
+        let from = db::hosts::move_to(&mut tx, host.host_id(), target_tenant)
             .await?
-            .ok_or(Error::NotFound)?;
-        let from_name = db::accounts::by_id(&mut tx, from)
+            .ok_or(Invalid::UnknownHost)?;
+        let from_name = db::tenants::get(&mut tx, from)
             .await?
-            .map(|a| a.name)
+            .map(|t| t.name)
             .unwrap_or_default();
         let out_detail = format!("to {}", target.name);
         let in_detail = format!("from {from_name}");
-        for (account, action, detail) in [
+        for (tenant, action, detail) in [
             (from, Action::HostMoveOut, &out_detail),
-            (target.account_id(), Action::HostMoveIn, &in_detail),
+            (target_tenant, Action::HostMoveIn, &in_detail),
         ] {
             operator
-                .log_on(&mut tx, account, action, &host.name, detail)
+                .log_on(&mut tx, tenant, action, &host.name, detail)
                 .await?;
         }
         tx.commit().await?;
@@ -278,12 +351,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        db::accounts::NewAccount,
-        domain::{
-            accounts::{Email, Language},
-            names::Zone,
-        },
-        pg::scratch::Scratch,
+        db::testing::TestDb, domain::licences::LicenceRules, domain::names::Zone, ops::Home,
     };
 
     /// The outbox drain as dnsd sends it: one state per host, newer each round.
@@ -313,28 +381,22 @@ mod tests {
     /// by aborting a drain fails the test.
     #[tokio::test]
     async fn host_changes_and_outbox_drains_side_by_side_never_fail() {
-        let scratch = Scratch::new().await.expect("test database");
-        let pool = db::connect(&scratch.url, 6).await.unwrap();
-        db::migrate(&pool).await.unwrap();
-        let mut tx = FeedTx::begin(&pool).await.unwrap();
-        let account = db::accounts::create(
-            &mut tx,
-            &NewAccount {
-                name: &AccountName::parse("alice").unwrap(),
-                email: &Email::parse("alice@example.net").unwrap(),
-                password_hash: "x",
-                language: Language::En,
-                is_admin: false,
-                host_quota: 10,
-            },
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        let db = TestDb::new().await;
+        let pool = db.app.clone();
+        let account = db.standalone("alice", 10).await;
+        let tenant = Tenant(account.tenant().unwrap());
         let actor = Actor {
             account: account.account_id(),
             name: "alice".into(),
             source: None,
+            home: Home::Tenant(tenant.0),
+        };
+        let licensing = Licensing {
+            today: time::OffsetDateTime::now_utc().date(),
+            rules: LicenceRules {
+                expiring_days: 30,
+                grace_days: 14,
+            },
         };
         let zones = [Zone::parse("dyn.example").unwrap()];
         let hosts: Vec<HostName> = (0..4)
@@ -344,7 +406,7 @@ mod tests {
         let mut ids = Vec::new();
         for name in &hosts {
             ids.push(
-                create(&pool, &actor, name, 60, false)
+                create(&pool, &actor, tenant, licensing, name, 60, false)
                     .await
                     .unwrap()
                     .host_id(),
@@ -355,7 +417,7 @@ mod tests {
         let drains = Arc::new(AtomicU32::new(0));
         const ROUNDS: u32 = 300;
         let drainer = tokio::spawn({
-            let (pool, done, drains) = (pool.clone(), done.clone(), drains.clone());
+            let (pool, done, drains) = (db.dnsd.clone(), done.clone(), drains.clone());
             async move {
                 let mut round = 0;
                 while !done.load(Ordering::Relaxed) || round < i64::from(ROUNDS) {
@@ -374,6 +436,8 @@ mod tests {
             update(
                 &pool,
                 &actor,
+                tenant,
+                licensing,
                 id,
                 HostChanges {
                     ttl: Some(ttl),
@@ -382,14 +446,20 @@ mod tests {
             )
             .await
             .expect("settings change");
-            set_token(&pool, &actor, id).await.expect("token exchange");
-            revoke_token(&pool, &actor, id).await.expect("token revoke");
+            set_token(&pool, &actor, tenant, licensing, id)
+                .await
+                .expect("token exchange");
+            revoke_token(&pool, &actor, tenant, licensing, id)
+                .await
+                .expect("token revoke");
             if round % 10 == 0 {
-                create_missing_tokens(&pool, &actor)
+                create_missing_tokens(&pool, &actor, tenant, licensing)
                     .await
                     .expect("bulk tokens");
-                delete(&pool, &actor, id).await.expect("delete");
-                ids[i] = create(&pool, &actor, &hosts[i], 60, false)
+                delete(&pool, &actor, tenant, licensing, id)
+                    .await
+                    .expect("delete");
+                ids[i] = create(&pool, &actor, tenant, licensing, &hosts[i], 60, false)
                     .await
                     .expect("create again")
                     .host_id();

@@ -1,21 +1,28 @@
 //! Use cases shared by the web UI and the JSON API: each runs its change, the
-//! change-feed entry and the action-log entry in one transaction.
+//! change-feed entry and the action-log entry in one transaction, in the
+//! scope the request was resolved to.
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod customers;
+pub mod dashboard;
 pub mod hosts;
+pub mod licences;
+pub mod resellers;
 pub mod two_factor;
 
 use std::{net::IpAddr, time::Duration};
-
-use sqlx::PgConnection;
 
 use crate::{
     db::{
         self,
         log::{Action, NewEntry},
+        scope::{Scope, Tx},
     },
-    domain::accounts::AccountId,
+    domain::{
+        accounts::AccountId,
+        tenants::{ResellerId, TenantId},
+    },
     error::Error,
 };
 
@@ -43,20 +50,53 @@ pub(crate) async fn retrying<T, F: Future<Output = Result<T, Error>>>(
     }
 }
 
+/// A principal's own scope: where its profile, 2FA and API tokens live —
+/// its tenant (standalone account holders, tenant users) or its reseller
+/// (reseller users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    Tenant(TenantId),
+    Reseller(ResellerId),
+}
+
+impl Home {
+    /// The (tenant, reseller) whose log shows an entry about this principal.
+    pub fn log_owner(self) -> (Option<TenantId>, Option<ResellerId>) {
+        match self {
+            Home::Tenant(tenant) => (Some(tenant), None),
+            Home::Reseller(reseller) => (None, Some(reseller)),
+        }
+    }
+}
+
+impl Scope for Home {
+    fn setting(&self) -> String {
+        match self {
+            Home::Tenant(tenant) => db::scope::Tenant(*tenant).setting(),
+            Home::Reseller(reseller) => db::scope::Reseller(*reseller).setting(),
+        }
+    }
+}
+
 /// Who acts, for permission checks and the action log.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub account: AccountId,
-    /// How the log names the actor (account name, plus the API token's name).
+    /// How the log names the actor (account name, the API token's name, the
+    /// reseller a reseller user acts for).
     pub name: String,
     pub source: Option<IpAddr>,
+    pub home: Home,
 }
 
 impl Actor {
-    /// A log entry in the actor's own log.
+    /// A log entry about the actor's own account, in its home's log.
     pub fn entry<'a>(&'a self, action: Action, target: &'a str, detail: &'a str) -> NewEntry<'a> {
+        let (tenant, reseller) = self.home.log_owner();
         NewEntry {
             account: Some(self.account),
+            tenant,
+            reseller,
             actor: &self.name,
             action,
             target,
@@ -65,22 +105,35 @@ impl Actor {
         }
     }
 
-    /// Logs an action on `account`'s data in that account's log and, when
-    /// the actor is someone else (an operator), in the actor's own log too.
+    /// A log entry of an action in `tenant`: in the tenant's log (and so
+    /// its reseller's), whoever acted.
+    pub fn entry_in<'a>(
+        &'a self,
+        tenant: TenantId,
+        action: Action,
+        target: &'a str,
+        detail: &'a str,
+    ) -> NewEntry<'a> {
+        NewEntry {
+            tenant: Some(tenant),
+            reseller: None,
+            ..self.entry(action, target, detail)
+        }
+    }
+
+    /// Logs an operator's action on `tenant`'s data in that tenant's log
+    /// and, when it is not the operator's own, in the operator's log too.
     pub async fn log_on(
         &self,
-        conn: &mut PgConnection,
-        account: AccountId,
+        tx: &mut Tx<impl Scope>,
+        tenant: TenantId,
         action: Action,
         target: &str,
         detail: &str,
     ) -> sqlx::Result<()> {
-        let mut entry = self.entry(action, target, detail);
-        entry.account = Some(account);
-        db::log::add(&mut *conn, &entry).await?;
-        if account != self.account {
-            entry.account = Some(self.account);
-            db::log::add(conn, &entry).await?;
+        db::log::add(tx, &self.entry_in(tenant, action, target, detail)).await?;
+        if self.home != Home::Tenant(tenant) {
+            db::log::add(tx, &self.entry(action, target, detail)).await?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use sqlx::PgPool;
 
-use super::Actor;
+use super::{Actor, Home};
 use crate::{
     auth::{
         password,
@@ -18,6 +18,7 @@ use crate::{
     db::{
         self,
         log::{Action, NewEntry},
+        scope::{Scope, System, Tx},
         two_factor::Credential,
     },
     domain::{
@@ -26,7 +27,7 @@ use crate::{
         tokens,
         two_factor::{self as rules, CodeError, TotpSecret},
     },
-    error::Error,
+    error::{Conflict, Error, Invalid},
     mail,
 };
 
@@ -52,16 +53,17 @@ fn open_secret(
 pub async fn enrolment(
     pool: &PgPool,
     key: &TotpKey,
+    home: Home,
     account: AccountId,
 ) -> Result<TotpSecret, Error> {
-    let mut conn = pool.acquire().await?;
-    match db::two_factor::get(&mut conn, account).await? {
+    let mut tx = Tx::begin(pool, home).await?;
+    let secret = match db::two_factor::get(&mut tx, account).await? {
         Some(credential) if credential.enabled => Err(already_on()),
         Some(credential) => open_secret(key, account, &credential),
         None => {
             let secret = TotpSecret::generate();
             let sealed = key.seal(account, secret.as_bytes())?;
-            if db::two_factor::put_pending(&mut conn, account, &sealed.nonce, &sealed.ciphertext)
+            if db::two_factor::put_pending(&mut tx, account, &sealed.nonce, &sealed.ciphertext)
                 .await?
             {
                 Ok(secret)
@@ -69,11 +71,13 @@ pub async fn enrolment(
                 Err(already_on())
             }
         }
-    }
+    }?;
+    tx.commit().await?;
+    Ok(secret)
 }
 
 fn already_on() -> Error {
-    Error::Conflict("two-factor sign-in is on already".into())
+    Conflict::TwoFactorOn.into()
 }
 
 /// Switches 2FA on with the first correct code of the pending secret and
@@ -85,10 +89,10 @@ pub async fn confirm_enrolment(
     actor: &Actor,
     code: &str,
 ) -> Result<Vec<String>, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = Tx::begin(pool, actor.home).await?;
     let credential = db::two_factor::get(&mut tx, actor.account)
         .await?
-        .ok_or_else(|| Error::Conflict("no enrolment is under way".into()))?;
+        .ok_or(Conflict::NoEnrolment)?;
     if credential.enabled {
         return Err(already_on());
     }
@@ -99,12 +103,13 @@ pub async fn confirm_enrolment(
     };
     if !accepted {
         drop(tx);
-        let mut conn = pool.acquire().await?;
+        let mut tx = Tx::begin(pool, actor.home).await?;
         db::log::add(
-            &mut conn,
+            &mut tx,
             &actor.entry(Action::TwoFactorFailure, &actor.name, "enrolment"),
         )
         .await?;
+        tx.commit().await?;
         return Err(wrong_code());
     }
     let codes = rules::recovery_codes();
@@ -122,28 +127,24 @@ pub async fn confirm_enrolment(
 }
 
 fn wrong_code() -> Error {
-    Error::invalid("code", "the code is wrong or was used already")
+    Invalid::Code.into()
 }
 
 /// Logs that 2FA was switched on or off and queues the notice mail to the
 /// account's address, so a change the owner did not make is noticed.
-async fn switched(
-    conn: &mut sqlx::PgConnection,
-    actor: &Actor,
-    enabled: bool,
-) -> Result<(), Error> {
+async fn switched(tx: &mut Tx<impl Scope>, actor: &Actor, enabled: bool) -> Result<(), Error> {
     let action = if enabled {
         Action::TwoFactorEnable
     } else {
         Action::TwoFactorDisable
     };
-    db::log::add(&mut *conn, &actor.entry(action, &actor.name, "")).await?;
-    let account = db::accounts::by_id(&mut *conn, actor.account)
+    db::log::add(tx, &actor.entry(action, &actor.name, "")).await?;
+    let account = db::accounts::by_id(tx, actor.account)
         .await?
         .ok_or(Error::NotFound)?;
     let (subject, body) =
         mail::texts::two_factor_changed(account.language(), &account.name, enabled);
-    db::mail::enqueue(conn, &account.email, subject, &body).await?;
+    db::mail::enqueue(tx, &account.email, subject, &body).await?;
     Ok(())
 }
 
@@ -190,6 +191,24 @@ pub struct Subject<'a> {
     pub account: AccountId,
     pub name: &'a str,
     pub source: Option<IpAddr>,
+    /// Where the account's log entries go.
+    pub home: Home,
+}
+
+impl Subject<'_> {
+    fn entry<'a>(&'a self, action: Action, detail: &'a str) -> NewEntry<'a> {
+        let (tenant, reseller) = self.home.log_owner();
+        NewEntry {
+            account: Some(self.account),
+            tenant,
+            reseller,
+            actor: self.name,
+            action,
+            target: self.name,
+            detail,
+            source: self.source,
+        }
+    }
 }
 
 /// Checks a TOTP code or a recovery code of an account with 2FA. Throttled
@@ -202,17 +221,10 @@ pub async fn check(
     who: Subject<'_>,
     input: &str,
 ) -> Result<Proof, CodeCheckError> {
-    let mut conn = pool.acquire().await?;
-    let log = |action, detail| NewEntry {
-        account: Some(who.account),
-        actor: who.name,
-        action,
-        target: who.name,
-        detail,
-        source: who.source,
-    };
+    // Before the sign-in is complete nobody is known: system scope.
+    let mut tx = Tx::begin(pool, System).await?;
     let (by_name, by_source) = db::log::recent_failures(
-        &mut conn,
+        &mut tx,
         Action::TwoFactorFailure,
         who.name,
         who.source,
@@ -224,10 +236,11 @@ pub async fn check(
         per_source: config.accounts.signin_failures_per_source,
     };
     if signin_blocked(limits, by_name, by_source) {
-        db::log::add(&mut conn, &log(Action::TwoFactorThrottled, "")).await?;
+        db::log::add(&mut tx, &who.entry(Action::TwoFactorThrottled, "")).await?;
+        tx.commit().await?;
         return Err(CodeCheckError::Throttled);
     }
-    let credential = db::two_factor::get(&mut conn, who.account)
+    let credential = db::two_factor::get(&mut tx, who.account)
         .await?
         .filter(|c| c.enabled);
     let failure = match credential {
@@ -235,9 +248,8 @@ pub async fn check(
         Some(credential) if rules::is_totp_shaped(input) => {
             let secret = open_secret(key, who.account, &credential)?;
             match rules::verify(&secret, input, unix_now(), credential.last_used_step) {
-                Ok(step)
-                    if db::two_factor::use_step(&mut conn, who.account, step, false).await? =>
-                {
+                Ok(step) if db::two_factor::use_step(&mut tx, who.account, step, false).await? => {
+                    tx.commit().await?;
                     return Ok(Proof::Code);
                 }
                 Ok(_) | Err(CodeError::Replayed) => "code used already",
@@ -246,16 +258,18 @@ pub async fn check(
         }
         Some(_) => {
             let hash = tokens::hash(&rules::normalize_recovery_code(input));
-            if db::two_factor::use_recovery_code(&mut conn, who.account, &hash).await? {
-                let left = db::two_factor::recovery_codes_left(&mut conn, who.account).await?;
+            if db::two_factor::use_recovery_code(&mut tx, who.account, &hash).await? {
+                let left = db::two_factor::recovery_codes_left(&mut tx, who.account).await?;
                 let detail = format!("{left} left");
-                db::log::add(&mut conn, &log(Action::RecoveryCodeUse, &detail)).await?;
+                db::log::add(&mut tx, &who.entry(Action::RecoveryCodeUse, &detail)).await?;
+                tx.commit().await?;
                 return Ok(Proof::RecoveryCode { left });
             }
             "wrong recovery code"
         }
     };
-    db::log::add(&mut conn, &log(Action::TwoFactorFailure, failure)).await?;
+    db::log::add(&mut tx, &who.entry(Action::TwoFactorFailure, failure)).await?;
+    tx.commit().await?;
     Err(CodeCheckError::Wrong)
 }
 
@@ -269,19 +283,13 @@ pub async fn signin_second_step(
     input: &str,
 ) -> Result<Proof, CodeCheckError> {
     let proof = check(pool, config, key, who, input).await?;
-    let mut conn = pool.acquire().await?;
-    let entry = NewEntry {
-        account: Some(who.account),
-        actor: who.name,
-        action: Action::SigninSuccess,
-        target: who.name,
-        detail: match proof {
-            Proof::Code => "with TOTP code",
-            Proof::RecoveryCode { .. } => "with recovery code",
-        },
-        source: who.source,
+    let detail = match proof {
+        Proof::Code => "with TOTP code",
+        Proof::RecoveryCode { .. } => "with recovery code",
     };
-    db::log::add(&mut conn, &entry).await?;
+    let mut tx = Tx::begin(pool, System).await?;
+    db::log::add(&mut tx, &who.entry(Action::SigninSuccess, detail)).await?;
+    tx.commit().await?;
     Ok(proof)
 }
 
@@ -295,24 +303,18 @@ pub async fn disable(
     password_input: &str,
     code: &str,
 ) -> Result<(), Error> {
-    let mut conn = pool.acquire().await?;
-    let account = db::accounts::by_id(&mut conn, actor.account)
-        .await?
-        .ok_or(Error::Unauthorized)?;
-    drop(conn);
+    let account = super::accounts::own_account(pool, actor).await?;
     if !password::verify(password_input.to_owned(), Some(account.password_hash)).await {
-        return Err(Error::invalid(
-            "current_password",
-            "the current password is wrong",
-        ));
+        return Err(Invalid::CurrentPassword.into());
     }
     let who = Subject {
         account: actor.account,
         name: &actor.name,
         source: actor.source,
+        home: actor.home,
     };
     check(pool, config, key, who, code).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = Tx::begin(pool, actor.home).await?;
     db::two_factor::delete(&mut tx, actor.account).await?;
     switched(&mut tx, actor, false).await?;
     tx.commit().await?;

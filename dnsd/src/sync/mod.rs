@@ -75,9 +75,22 @@ pub fn spawn(config: &SyncConfig, store: Store) -> Result<Arc<SyncStatus>, SyncE
     let options: PgConnectOptions = url
         .parse()
         .map_err(|e: sqlx::Error| SyncError::Url(e.to_string()))?;
+    let role = config.role.clone();
     let pool = PgPoolOptions::new()
         .max_connections(3)
         .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            let role = role.clone();
+            Box::pin(async move {
+                if !role.is_empty() {
+                    sqlx::query("SELECT set_config('role', $1, false)")
+                        .bind(role)
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
         .connect_lazy_with(options);
     let status = Arc::new(SyncStatus::default());
     if let Ok(Some(seq)) = store.feed_seq() {

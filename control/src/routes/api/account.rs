@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     auth::ApiUser,
-    db,
+    db::{self, scope::Tx},
     domain::scopes::Scope,
-    error::{Error, ErrorBody},
+    error::{Error, ErrorBody, Invalid},
     routes::rfc3339,
     state::AppState,
 };
@@ -23,7 +23,14 @@ pub struct AccountView {
     pub email: String,
     /// `en` or `de`.
     pub language: String,
-    pub host_quota: i32,
+    /// `standalone`, `tenant_user` or `reseller_user`.
+    pub kind: String,
+    /// `admin` or `read_only`.
+    pub role: String,
+    /// The tenant's host quota (standalone accounts; a customer's quota is
+    /// its licences').
+    pub host_quota: Option<i32>,
+    /// Hosts of the tenant (none for reseller users).
     pub hosts: i64,
     /// Scopes of the token used for this request.
     pub scopes: Vec<String>,
@@ -41,17 +48,29 @@ pub async fn get_account(
     State(state): State<AppState>,
     api: ApiUser,
 ) -> Result<Json<AccountView>, Error> {
-    api.require(Scope::AccountRead)?;
-    let mut conn = state.db.acquire().await?;
-    let account = db::accounts::by_id(&mut conn, api.account)
+    api.require(Scope::ReadAccount)?;
+    let mut tx = Tx::begin(&state.db, api.home()?).await?;
+    let account = db::accounts::by_id(&mut tx, api.account)
         .await?
         .ok_or(Error::Unauthorized)?;
-    let hosts = db::hosts::list(&mut conn, api.account).await?.len() as i64;
+    drop(tx);
+    let (host_quota, hosts) = match api.tenant() {
+        Ok(tenant) => {
+            let mut tx = Tx::begin(&state.db, tenant).await?;
+            let quota = db::tenants::get(&mut tx, tenant.0)
+                .await?
+                .and_then(|t| t.host_quota);
+            (quota, db::hosts::list(&mut tx).await?.len() as i64)
+        }
+        Err(_) => (None, 0),
+    };
     Ok(Json(AccountView {
         name: account.name,
         email: account.email,
         language: account.language,
-        host_quota: account.host_quota,
+        kind: account.kind,
+        role: account.role,
+        host_quota,
         hosts,
         scopes: api.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
     }))
@@ -93,14 +112,14 @@ pub async fn get_log(
     api: ApiUser,
     query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<LogEntryView>>, Error> {
-    api.require(Scope::LogRead)?;
+    api.require(Scope::ReadLog)?;
     let Query(query) = query.map_err(|e| Error::BadRequest(e.body_text()))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(Error::invalid("limit", "limit must be between 1 and 1000"));
+        return Err(Invalid::Limit.into());
     }
-    let mut conn = state.db.acquire().await?;
-    let entries = db::log::list(&mut conn, api.account, query.before, limit).await?;
+    let mut tx = Tx::begin(&state.db, api.tenant()?).await?;
+    let entries = db::log::list(&mut tx, query.before, limit).await?;
     Ok(Json(
         entries
             .into_iter()

@@ -8,15 +8,12 @@ use utoipa::ToSchema;
 
 use super::ApiJson;
 use crate::{
-    auth::ClientAddr,
-    domain::{
-        scopes::Scope,
-        two_factor::{Demand, Roles},
-    },
-    error::{Error, ErrorBody},
+    auth::{ClientAddr, principal::PrincipalRow},
+    domain::scopes::Scope,
+    error::{Error, ErrorBody, Invalid},
     ops::{
-        self, Actor,
-        accounts::SigninError,
+        self,
+        accounts::{Portal, SigninError},
         two_factor::{CodeCheckError, Proof, Subject},
     },
     state::AppState,
@@ -25,8 +22,14 @@ use crate::{
 /// A sign-in that asks for an API token.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// Account name.
+    /// Account name (or user name, with `tenant_domain` or `reseller`).
     pub name: String,
+    /// A customer's user: the tenant domain, e.g. `100001.tenants.example.net`.
+    #[serde(default)]
+    pub tenant_domain: Option<String>,
+    /// A reseller portal user.
+    #[serde(default)]
+    pub reseller: bool,
     pub password: String,
     /// The 6-digit code of the authenticator app, or a recovery code.
     /// Required when the account has two-factor sign-in on.
@@ -34,7 +37,8 @@ pub struct TokenRequest {
     pub totp: Option<String>,
     /// A name for the new token (shown in the portal), 1–100 characters.
     pub token_name: String,
-    /// e.g. `["hosts:read", "tokens:write"]`.
+    /// e.g. `["read:hosts", "write:tokens"]` (the older `hosts:read` style
+    /// is accepted too).
     pub scopes: Vec<String>,
 }
 
@@ -71,11 +75,22 @@ pub async fn create_token(
 ) -> Result<(StatusCode, Json<TokenCreated>), Error> {
     let mut scopes = Vec::new();
     for text in &request.scopes {
-        scopes.push(Scope::parse(text).ok_or_else(|| Error::invalid("scopes", "unknown scope"))?);
+        scopes.push(Scope::parse(text).ok_or(Invalid::Scopes)?);
     }
+    let portal = match (&request.tenant_domain, request.reseller) {
+        (Some(domain), false) => Portal::Tenant { domain },
+        (None, true) => Portal::Reseller,
+        (None, false) => Portal::Standalone,
+        (Some(_), true) => {
+            return Err(Error::BadRequest(
+                "give tenant_domain or reseller, not both".into(),
+            ));
+        }
+    };
     let ok = ops::accounts::signin(
         &state.db,
         &state.config,
+        portal,
         &request.name,
         &request.password,
         client.addr,
@@ -87,6 +102,18 @@ pub async fn create_token(
         SigninError::Other(e) => e,
     })?;
     let account = ok.account;
+    let principal = PrincipalRow {
+        account_id: account.id,
+        name: &account.name,
+        kind: &account.kind,
+        tenant_id: account.tenant_id,
+        reseller_id: account.reseller_id,
+        reseller_name: None,
+        role: &account.role,
+        is_admin: account.is_admin,
+        two_factor: ok.needs_code,
+    }
+    .principal(None);
     let mut recovery_codes_left = None;
     if ok.needs_code {
         let code = request
@@ -98,6 +125,7 @@ pub async fn create_token(
             account: account.account_id(),
             name: &account.name,
             source: client.addr,
+            home: principal.home()?,
         };
         let proof = ops::two_factor::signin_second_step(
             &state.db,
@@ -115,21 +143,20 @@ pub async fn create_token(
         if let Proof::RecoveryCode { left } = proof {
             recovery_codes_left = Some(left);
         }
-    } else {
-        let roles = Roles {
-            operator: account.is_admin,
-        };
-        if state.two_factor_demand(roles, false) == Demand::Enrol {
-            return Err(Error::TwoFactorRequired);
-        }
+    } else if state.two_factor_demand(principal.roles(), false)
+        == crate::domain::two_factor::Demand::Enrol
+    {
+        return Err(Error::TwoFactorRequired);
     }
-    let actor = Actor {
-        account: account.account_id(),
-        name: account.name.clone(),
-        source: client.addr,
-    };
-    let (token, names) =
-        ops::api_tokens::create(&state.db, &actor, &request.token_name, &scopes).await?;
+    let actor = principal.actor(client.addr, None)?;
+    let (token, names) = ops::api_tokens::create(
+        &state.db,
+        &actor,
+        principal.holder(),
+        &request.token_name,
+        &scopes,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenCreated {

@@ -15,10 +15,13 @@ use crate::{
     db::{
         self,
         hosts::{Host, HostChanges},
+        scope::{Tenant, Tx},
     },
-    domain::{hosts::valid_ttl, names::HostName, scopes::Scope},
-    error::{Error, ErrorBody},
-    ops::{self, Actor, hosts::NewToken},
+    domain::{
+        hosts::valid_ttl, licences::Licensing, names::HostName, scopes::Scope, tenants::TenantId,
+    },
+    error::{Error, ErrorBody, Invalid},
+    ops::{self, hosts::NewToken},
     routes::{host_id, rfc3339},
     state::AppState,
 };
@@ -43,6 +46,9 @@ pub struct HostView {
     pub last_client_addr: Option<String>,
     pub last_user_agent: Option<String>,
     pub token: TokenView,
+    /// A customer's host: the state of its licence (`valid`, `expiring`,
+    /// `expired`, `past_grace`, `pending`); absent for standalone accounts.
+    pub licence: Option<String>,
     pub created_at: String,
 }
 
@@ -57,9 +63,12 @@ pub struct TokenView {
     pub last_user_agent: Option<String>,
 }
 
-impl From<Host> for HostView {
-    fn from(h: Host) -> Self {
+impl HostView {
+    fn new(h: Host, licensing: Licensing) -> Self {
         let ip = |a: Option<std::net::IpAddr>| a.map(|a| a.to_string());
+        let licence = h
+            .licence_state(licensing.today, licensing.rules)
+            .map(|state| state.code().to_owned());
         Self {
             id: h.id,
             name: h.name,
@@ -82,17 +91,69 @@ impl From<Host> for HostView {
                 last_client_addr: ip(h.token_last_client_addr),
                 last_user_agent: h.token_last_user_agent,
             },
+            licence,
             created_at: rfc3339(h.created_at),
         }
     }
 }
 
-fn actor(api: &ApiUser, client: &ClientAddr) -> Actor {
-    Actor {
-        account: api.account,
-        name: api.actor(),
-        source: client.addr,
+/// The tenant a host route works in: the token's own, or (reseller tokens,
+/// under `/customers/{customer}/…`) one of the reseller's customers.
+async fn tenant(
+    state: &AppState,
+    api: &ApiUser,
+    customer: Option<&str>,
+    change: bool,
+) -> Result<Tenant, Error> {
+    match customer {
+        None if change => api.tenant_to_change(),
+        None => api.tenant(),
+        Some(raw) => {
+            let id = TenantId(raw.parse().map_err(|_| Error::NotFound)?);
+            let detail = ops::customers::get(&state.db, api.reseller()?, id).await?;
+            Ok(Tenant(detail.customer.tenant_id()))
+        }
     }
+}
+
+async fn list(state: &AppState, tenant: Tenant) -> Result<Json<Vec<HostView>>, Error> {
+    let mut tx = Tx::begin(&state.db, tenant).await?;
+    let hosts = db::hosts::list(&mut tx).await?;
+    let licensing = state.licensing();
+    Ok(Json(
+        hosts
+            .into_iter()
+            .map(|h| HostView::new(h, licensing))
+            .collect(),
+    ))
+}
+
+async fn create(
+    state: &AppState,
+    api: &ApiUser,
+    client: &ClientAddr,
+    tenant: Tenant,
+    input: CreateHost,
+) -> Result<(StatusCode, Json<HostView>), Error> {
+    let name = match (&input.name, &input.label, &input.zone) {
+        (Some(name), None, None) => HostName::parse(name, &state.zones)?,
+        (None, Some(label), Some(zone)) => HostName::new(label, zone, &state.zones)?,
+        _ => return Err(Invalid::HostName.into()),
+    };
+    let ttl = ttl(input.ttl)?.unwrap_or(state.config.hosts.default_ttl);
+    let licensing = state.licensing();
+    let actor = api.actor(client)?;
+    let host = ops::hosts::create(
+        &state.db,
+        &actor,
+        tenant,
+        licensing,
+        &name,
+        ttl,
+        input.wildcard,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(HostView::new(host, licensing))))
 }
 
 /// The account's hosts.
@@ -107,10 +168,8 @@ pub async fn list_hosts(
     State(state): State<AppState>,
     api: ApiUser,
 ) -> Result<Json<Vec<HostView>>, Error> {
-    api.require(Scope::HostsRead)?;
-    let mut conn = state.db.acquire().await?;
-    let hosts = db::hosts::list(&mut conn, api.account).await?;
-    Ok(Json(hosts.into_iter().map(HostView::from).collect()))
+    api.require(Scope::ReadHosts)?;
+    list(&state, tenant(&state, &api, None, false).await?).await
 }
 
 /// A new host: either `name` (the full name) or `label` and `zone`.
@@ -144,32 +203,58 @@ pub async fn create_host(
     client: ClientAddr,
     ApiJson(input): ApiJson<CreateHost>,
 ) -> Result<(StatusCode, Json<HostView>), Error> {
-    api.require(Scope::HostsWrite)?;
-    let name = match (&input.name, &input.label, &input.zone) {
-        (Some(name), None, None) => HostName::parse(name, &state.zones),
-        (None, Some(label), Some(zone)) => HostName::new(label, zone, &state.zones),
-        _ => {
-            return Err(Error::invalid(
-                "name",
-                "give either name, or label and zone",
-            ));
-        }
-    }
-    .map_err(|e| Error::invalid("name", e))?;
-    let ttl = ttl(input.ttl)?.unwrap_or(state.config.hosts.default_ttl);
-    let host =
-        ops::hosts::create(&state.db, &actor(&api, &client), &name, ttl, input.wildcard).await?;
-    Ok((StatusCode::CREATED, Json(host.into())))
+    api.require(Scope::WriteHosts)?;
+    let tenant = tenant(&state, &api, None, true).await?;
+    create(&state, &api, &client, tenant, input).await
+}
+
+/// A reseller's customer's hosts.
+#[utoipa::path(get, path = "/customers/{id}/hosts", tag = "customers", params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = [HostView]),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not a reseller token, or it lacks read:hosts", body = ErrorBody),
+        (status = 404, description = "no such customer of this reseller", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn list_customer_hosts(
+    State(state): State<AppState>,
+    api: ApiUser,
+    Path(customer): Path<String>,
+) -> Result<Json<Vec<HostView>>, Error> {
+    api.require(Scope::ReadHosts)?;
+    list(&state, tenant(&state, &api, Some(&customer), false).await?).await
+}
+
+/// Creates a host for one of the reseller's customers (under its licence).
+#[utoipa::path(post, path = "/customers/{id}/hosts", tag = "customers", params(("id" = i64, Path)),
+    request_body = CreateHost,
+    responses(
+        (status = 201, body = HostView),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not a reseller token, lacks write:hosts, or no running licence (`licence_expired`)", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(account = api.account.0))]
+pub async fn create_customer_host(
+    State(state): State<AppState>,
+    api: ApiUser,
+    client: ClientAddr,
+    Path(customer): Path<String>,
+    ApiJson(input): ApiJson<CreateHost>,
+) -> Result<(StatusCode, Json<HostView>), Error> {
+    api.require(Scope::WriteHosts)?;
+    let tenant = tenant(&state, &api, Some(&customer), true).await?;
+    create(&state, &api, &client, tenant, input).await
 }
 
 fn ttl(ttl: Option<i64>) -> Result<Option<u32>, Error> {
     match ttl {
         None => Ok(None),
         Some(t) if valid_ttl(t) => Ok(u32::try_from(t).ok()),
-        Some(_) => Err(Error::invalid(
-            "ttl",
-            "the TTL must be between 30 and 86400 seconds",
-        )),
+        Some(_) => Err(Invalid::Ttl.into()),
     }
 }
 
@@ -187,12 +272,12 @@ pub async fn get_host(
     api: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<HostView>, Error> {
-    api.require(Scope::HostsRead)?;
-    let mut conn = state.db.acquire().await?;
-    let host = db::hosts::get(&mut conn, api.account, host_id(&id)?)
+    api.require(Scope::ReadHosts)?;
+    let mut tx = Tx::begin(&state.db, api.tenant()?).await?;
+    let host = db::hosts::get(&mut tx, host_id(&id)?)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(Json(host.into()))
+    Ok(Json(HostView::new(host, state.licensing())))
 }
 
 /// Changes to a host; absent fields stay as they are.
@@ -223,15 +308,17 @@ pub async fn update_host(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<UpdateHost>,
 ) -> Result<Json<HostView>, Error> {
-    api.require(Scope::HostsWrite)?;
+    api.require(Scope::WriteHosts)?;
     let id = host_id(&id)?;
     let changes = HostChanges {
         ttl: ttl(input.ttl)?,
         wildcard: input.wildcard,
         enabled: input.enabled,
     };
-    let host = ops::hosts::update(&state.db, &actor(&api, &client), id, changes).await?;
-    Ok(Json(host.into()))
+    let (tenant, licensing) = (api.tenant_to_change()?, state.licensing());
+    let actor = api.actor(&client)?;
+    let host = ops::hosts::update(&state.db, &actor, tenant, licensing, id, changes).await?;
+    Ok(Json(HostView::new(host, licensing)))
 }
 
 /// Deletes a host and its token.
@@ -249,8 +336,9 @@ pub async fn delete_host(
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    api.require(Scope::HostsWrite)?;
-    ops::hosts::delete(&state.db, &actor(&api, &client), host_id(&id)?).await?;
+    api.require(Scope::WriteHosts)?;
+    let (tenant, actor) = (api.tenant_to_change()?, api.actor(&client)?);
+    ops::hosts::delete(&state.db, &actor, tenant, state.licensing(), host_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -270,9 +358,10 @@ pub async fn set_token(
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<NewToken>), Error> {
-    api.require(Scope::TokensWrite)?;
+    api.require(Scope::WriteTokens)?;
+    let (tenant, actor) = (api.tenant_to_change()?, api.actor(&client)?);
     let (host, token) =
-        ops::hosts::set_token(&state.db, &actor(&api, &client), host_id(&id)?).await?;
+        ops::hosts::set_token(&state.db, &actor, tenant, state.licensing(), host_id(&id)?).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewToken {
@@ -298,8 +387,9 @@ pub async fn revoke_token(
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    api.require(Scope::TokensWrite)?;
-    ops::hosts::revoke_token(&state.db, &actor(&api, &client), host_id(&id)?).await?;
+    api.require(Scope::WriteTokens)?;
+    let (tenant, actor) = (api.tenant_to_change()?, api.actor(&client)?);
+    ops::hosts::revoke_token(&state.db, &actor, tenant, state.licensing(), host_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -319,8 +409,11 @@ pub async fn create_missing_tokens(
     client: ClientAddr,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    api.require(Scope::TokensWrite)?;
-    let tokens = ops::hosts::create_missing_tokens(&state.db, &actor(&api, &client)).await?;
+    api.require(Scope::WriteTokens)?;
+    let (tenant, actor) = (api.tenant_to_change()?, api.actor(&client)?);
+    let tokens =
+        ops::hosts::create_missing_tokens(&state.db, &actor, tenant, state.licensing()).await?;
+
     let wants_csv = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -4,7 +4,9 @@
 
 mod account;
 mod auth;
+mod customers;
 mod hosts;
+mod resellers;
 
 use axum::{
     Json, Router,
@@ -52,15 +54,44 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/tokens/missing", post(hosts::create_missing_tokens)),
         ("/log", get(account::get_log)),
+        ("/dashboard", get(customers::get_dashboard)),
+        (
+            "/resellers",
+            get(resellers::list_resellers).post(resellers::create_reseller),
+        ),
+        (
+            "/customers",
+            get(customers::list_customers).post(customers::create_customer),
+        ),
+        (
+            "/customers/{id}",
+            get(customers::get_customer).patch(customers::update_customer),
+        ),
+        (
+            "/customers/{id}/hosts",
+            get(hosts::list_customer_hosts).post(hosts::create_customer_host),
+        ),
+        (
+            "/customers/{id}/licences",
+            get(customers::list_customer_licences).post(customers::create_licence),
+        ),
+        ("/licences", get(customers::list_licences)),
+        (
+            "/licences/{id}",
+            get(customers::get_licence).patch(customers::update_licence),
+        ),
     ]
 }
 
 /// The OpenAPI document served at `/api/openapi.json`.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "spdyn control API", description = "Manage dynamic-DNS hosts and update tokens. \
+    info(title = "spdyn control API", description = "Manage dynamic-DNS hosts and update tokens, \
+        and — as a reseller — customers, their licences and hosts; as an operator, resellers. \
         Authenticate with a personal API token (`Authorization: Bearer …`), made in the portal or \
-        with `POST /auth/token` (name, password and, with two-factor sign-in, the TOTP code)."),
+        with `POST /auth/token` (name, password and, with two-factor sign-in, the TOTP code; \
+        `tenant_domain` for a customer's user, `reseller` for a reseller user). Each route names \
+        the scope it needs (`read:hosts`, `write:hosts`, `read:customers`, `read:licences`, …)."),
     servers((url = "/api/v1")),
     paths(
         auth::create_token,
@@ -74,6 +105,20 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         hosts::set_token,
         hosts::revoke_token,
         hosts::create_missing_tokens,
+        hosts::list_customer_hosts,
+        hosts::create_customer_host,
+        customers::get_dashboard,
+        customers::list_customers,
+        customers::create_customer,
+        customers::get_customer,
+        customers::update_customer,
+        customers::list_customer_licences,
+        customers::create_licence,
+        customers::list_licences,
+        customers::get_licence,
+        customers::update_licence,
+        resellers::list_resellers,
+        resellers::create_reseller,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -9,11 +9,10 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Done, actor,
-    i18n::{Tr, error_text},
-    page_with,
+    Done, page_with,
     pages::{
-        Chrome, LanguageOption, LoginPage, ProfilePage, ResetFormPage, ResetRequestPage, SignupPage,
+        Chrome, LanguageOption, LoginKind, LoginPage, ProfilePage, ResetFormPage, ResetRequestPage,
+        SignupPage,
     },
     render,
 };
@@ -23,12 +22,24 @@ use crate::{
         extractors::{Lang, MaybeSession},
         session::{self, Stage},
     },
+    db::{
+        self,
+        accounts::Kind,
+        log::{Action, NewEntry},
+        scope::{System, Tx},
+    },
     domain::{
-        accounts::{AccountId, Language},
+        accounts::{AccountId, Language, Role},
+        tenants::{ResellerId, TenantId},
         two_factor::{Demand, Roles},
     },
-    error::{ENROLMENT_PAGE, Error, HtmlError},
-    ops::{self, Actor, accounts::SigninError},
+    error::Error,
+    html::HtmlError,
+    ops::{
+        self,
+        accounts::{Portal, ResetDone, SigninError},
+    },
+    paths,
     state::AppState,
 };
 
@@ -36,6 +47,85 @@ use crate::{
 pub struct LoginForm {
     name: String,
     password: String,
+    /// The tenant domain (tenant sign-in only).
+    domain: Option<String>,
+}
+
+/// A sign-in page of one portal.
+struct Login {
+    kind: LoginKind,
+    action: String,
+    domain: String,
+    domain_fixed: bool,
+}
+
+impl Login {
+    fn standalone() -> Self {
+        Self {
+            kind: LoginKind::Standalone,
+            action: paths::LOGIN.into(),
+            domain: String::new(),
+            domain_fixed: false,
+        }
+    }
+
+    fn reseller() -> Self {
+        Self {
+            kind: LoginKind::Reseller,
+            action: paths::RESELLER_LOGIN.into(),
+            ..Self::standalone()
+        }
+    }
+
+    fn tenant(domain: Option<String>) -> Self {
+        let domain_fixed = domain.is_some();
+        let domain: String = domain.unwrap_or_default().chars().take(253).collect();
+        Self {
+            kind: LoginKind::Tenant,
+            action: if domain_fixed {
+                paths::tenant_login_at(&domain)
+            } else {
+                paths::TENANT_LOGIN.into()
+            },
+            domain,
+            domain_fixed,
+        }
+    }
+
+    fn page(&self, c: Chrome, name: String, signup: bool) -> LoginPage {
+        LoginPage {
+            c,
+            kind: self.kind,
+            action: self.action.clone(),
+            name,
+            domain: self.domain.clone(),
+            domain_fixed: self.domain_fixed,
+            signup: signup && self.kind == LoginKind::Standalone,
+        }
+    }
+}
+
+async fn show_login(
+    state: &AppState,
+    current: Option<session::SessionContext>,
+    lang: Language,
+    client: &ClientAddr,
+    done: Option<&str>,
+    login: Login,
+) -> Result<Response, HtmlError> {
+    if let Some(principal) = current.as_ref().and_then(|c| c.principal.as_ref()) {
+        return Ok(Redirect::to(super::home_path(principal)).into_response());
+    }
+    if current
+        .as_ref()
+        .is_some_and(|c| c.pending_second_factor().is_some())
+    {
+        return Ok(Redirect::to(paths::CODE_PAGE).into_response());
+    }
+    let (csrf, cookie) = session::csrf_for_form(state, current.as_ref(), client.origin()).await?;
+    let c = Chrome::anonymous(lang, csrf).with_done(done);
+    let page = login.page(c, String::new(), state.config.accounts.signup);
+    Ok(page_with(StatusCode::OK, &page, cookie))
 }
 
 #[tracing::instrument(skip_all)]
@@ -46,22 +136,53 @@ pub async fn login_get(
     client: ClientAddr,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
-    if current.as_ref().is_some_and(|c| c.signed_in()) {
-        return Ok(Redirect::to("/hosts").into_response());
-    }
-    if current
-        .as_ref()
-        .is_some_and(|c| c.pending_second_factor().is_some())
-    {
-        return Ok(Redirect::to(session::CODE_PAGE).into_response());
-    }
-    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
-    let page = LoginPage {
-        c: Chrome::anonymous(lang, csrf).with_done(done.done.as_deref()),
-        name: String::new(),
-        signup: state.config.accounts.signup,
-    };
-    Ok(page_with(StatusCode::OK, &page, cookie))
+    let done = done.done.as_deref();
+    show_login(&state, current, lang, &client, done, Login::standalone()).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn reseller_login_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Query(done): Query<Done>,
+) -> Result<Response, HtmlError> {
+    let done = done.done.as_deref();
+    show_login(&state, current, lang, &client, done, Login::reseller()).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn tenant_login_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Query(done): Query<Done>,
+) -> Result<Response, HtmlError> {
+    let done = done.done.as_deref();
+    show_login(&state, current, lang, &client, done, Login::tenant(None)).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn tenant_login_at_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Path(domain): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, HtmlError> {
+    let done = done.done.as_deref();
+    show_login(
+        &state,
+        current,
+        lang,
+        &client,
+        done,
+        Login::tenant(Some(domain)),
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
@@ -72,42 +193,105 @@ pub async fn login_post(
     client: ClientAddr,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, HtmlError> {
-    match ops::accounts::signin(
+    sign_in(&state, current, lang, &client, form, Login::standalone()).await
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn reseller_login_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, HtmlError> {
+    sign_in(&state, current, lang, &client, form, Login::reseller()).await
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn tenant_login_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, HtmlError> {
+    let login = Login {
+        domain: form.domain.clone().unwrap_or_default(),
+        ..Login::tenant(None)
+    };
+    sign_in(&state, current, lang, &client, form, login).await
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn tenant_login_at_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    Path(domain): Path<String>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, HtmlError> {
+    sign_in(
+        &state,
+        current,
+        lang,
+        &client,
+        form,
+        Login::tenant(Some(domain)),
+    )
+    .await
+}
+
+/// Step one of a sign-in in any portal: the password.
+async fn sign_in(
+    state: &AppState,
+    current: Option<session::SessionContext>,
+    lang: Language,
+    client: &ClientAddr,
+    form: LoginForm,
+    login: Login,
+) -> Result<Response, HtmlError> {
+    let portal = match login.kind {
+        LoginKind::Standalone => Portal::Standalone,
+        LoginKind::Reseller => Portal::Reseller,
+        LoginKind::Tenant => Portal::Tenant {
+            domain: &login.domain,
+        },
+    };
+    let result = ops::accounts::signin(
         &state.db,
         &state.config,
+        portal,
         &form.name,
         &form.password,
         client.addr,
     )
-    .await
-    {
+    .await;
+    match result {
         Ok(ok) if ok.needs_code => {
             // Step one of two: a short-lived session that reaches only the
             // code prompt (and a new id again once the code is right).
             let stage = Stage::SecondFactor(ok.account.account_id());
             let (_, cookie) =
-                session::rotate(&state, current.as_ref(), stage, client.origin()).await?;
-            let mut response = Redirect::to(session::CODE_PAGE).into_response();
+                session::rotate(state, current.as_ref(), stage, client.origin()).await?;
+            let mut response = Redirect::to(paths::CODE_PAGE).into_response();
             response.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(response)
         }
         Ok(ok) => {
             let roles = Roles {
                 operator: ok.account.is_admin,
+                tenant_admin: ok.account.kind() == Kind::TenantUser
+                    && ok.account.role() == Role::Admin,
+                reseller_user: ok.account.kind() == Kind::ResellerUser,
             };
-            // An operator who must enrol goes straight to the enrolment.
-            let to = match state.two_factor_demand(roles, false) {
-                Demand::Enrol => ENROLMENT_PAGE,
-                _ => "/hosts",
+            // Whoever must enrol goes straight to the enrolment.
+            let to = match (state.two_factor_demand(roles, false), ok.account.kind()) {
+                (Demand::Enrol, _) => paths::ENROLMENT_PAGE,
+                (_, Kind::ResellerUser) => paths::CUSTOMERS,
+                _ => paths::HOSTS,
             };
-            signed_in(
-                &state,
-                current.as_ref(),
-                ok.account.account_id(),
-                &client,
-                to,
-            )
-            .await
+            signed_in(state, current.as_ref(), ok.account.account_id(), client, to).await
         }
         Err(SigninError::Other(error)) => Err(error.into()),
         Err(failure) => {
@@ -116,12 +300,10 @@ pub async fn login_post(
                 _ => (StatusCode::UNAUTHORIZED, "login.failed"),
             };
             let (csrf, cookie) =
-                session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
-            let page = LoginPage {
-                c: Chrome::anonymous(lang, csrf).with_error(Tr(lang).t(key)),
-                name: form.name.chars().take(64).collect(),
-                signup: state.config.accounts.signup,
-            };
+                session::csrf_for_form(state, current.as_ref(), client.origin()).await?;
+            let c = Chrome::anonymous(lang, csrf).with_error_key(key);
+            let name = form.name.chars().take(64).collect();
+            let page = login.page(c, name, state.config.accounts.signup);
             Ok(page_with(status, &page, cookie))
         }
     }
@@ -149,23 +331,30 @@ pub async fn logout_post(
     MaybeSession(current): MaybeSession,
     client: ClientAddr,
 ) -> Result<Response, HtmlError> {
+    let mut to = paths::LOGIN;
     if let Some(context) = &current
         && let (Some(id), Some(name)) = (context.session.account_id, &context.session.account_name)
     {
-        let actor = Actor {
-            account: crate::domain::accounts::AccountId(id),
-            name: name.clone(),
+        let s = &context.session;
+        let entry = NewEntry {
+            account: Some(AccountId(id)),
+            tenant: s.tenant_id.map(TenantId),
+            reseller: s.reseller_id.map(ResellerId),
+            actor: name,
+            action: Action::Signout,
+            target: name,
+            detail: "",
             source: client.addr,
         };
-        let mut conn = state.db.acquire().await?;
-        crate::db::log::add(
-            &mut conn,
-            &actor.entry(crate::db::log::Action::Signout, name, ""),
-        )
-        .await?;
+        let mut tx = Tx::begin(&state.db, System).await?;
+        db::log::add(&mut tx, &entry).await?;
+        tx.commit().await?;
+        if s.kind.as_deref() == Some(Kind::ResellerUser.code()) {
+            to = paths::RESELLER_LOGIN;
+        }
     }
     session::close(&state, current.as_ref()).await?;
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = Redirect::to(to).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
         session::cookie(None, state.config.http.is_https(), 0),
@@ -236,7 +425,7 @@ pub async fn signup_post(
             let (csrf, cookie) =
                 session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
             let page = SignupPage {
-                c: Chrome::anonymous(lang, csrf).with_error(error_text(Tr(lang), &error)),
+                c: Chrome::anonymous(lang, csrf).with_error(&error),
                 open: true,
                 name: form.name.chars().take(64).collect(),
                 email: form.email.chars().take(254).collect(),
@@ -320,14 +509,27 @@ pub async fn reset_post(
     Path(token): Path<String>,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, HtmlError> {
-    match ops::accounts::reset_password(&state.db, &token, &form.password, client.addr).await {
+    let result = ops::accounts::reset_password(
+        &state.db,
+        &state.config,
+        &token,
+        &form.password,
+        client.addr,
+    )
+    .await;
+    match result {
         // With 2FA the next sign-in asks for the code as always.
-        Ok((_, true)) => Ok(Redirect::to("/login?done=reset_done").into_response()),
+        Ok(ResetDone {
+            two_factor: true,
+            sign_in,
+            ..
+        }) => Ok(Redirect::to(&format!("{sign_in}?done=reset_done")).into_response()),
         // Without: the link and the new password are what a sign-in would
         // ask for, so the flow goes on signed in to screen 3, the QR code
         // (PRODUCT.md §7: mail → link → new password → QR code → code).
-        Ok((account, false)) => {
-            let to = format!("{ENROLMENT_PAGE}?from=reset");
+        Ok(done) => {
+            let to = format!("{}?from=reset", paths::ENROLMENT_PAGE);
+            let account = done.account.account_id();
             signed_in(&state, current.as_ref(), account, &client, &to).await
         }
         Err(Error::NotFound) => {
@@ -338,9 +540,9 @@ pub async fn reset_post(
             };
             Ok(page_with(StatusCode::NOT_FOUND, &page, None))
         }
-        Err(error @ Error::Invalid { .. }) => {
+        Err(error @ Error::Invalid(_)) => {
             let page = ResetFormPage {
-                c: Chrome::anonymous(lang, csrf(current)).with_error(error_text(Tr(lang), &error)),
+                c: Chrome::anonymous(lang, csrf(current)).with_error(&error),
                 token,
                 valid: true,
             };
@@ -360,10 +562,7 @@ async fn profile_page(
     user: &CurrentUser,
     c: Chrome,
 ) -> Result<ProfilePage, Error> {
-    let mut conn = state.db.acquire().await?;
-    let account = crate::db::accounts::by_id(&mut conn, user.account)
-        .await?
-        .ok_or(Error::Unauthorized)?;
+    let account = ops::accounts::own_account(&state.db, &user.principal.actor(None, None)?).await?;
     let current = account.language();
     let languages = Language::ALL
         .into_iter()
@@ -380,6 +579,7 @@ async fn profile_page(
         c,
         email: account.email,
         languages,
+        digest: account.digest,
     })
 }
 
@@ -397,6 +597,7 @@ pub async fn profile_get(
 pub struct ProfileForm {
     email: String,
     language: String,
+    digest: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
@@ -406,13 +607,10 @@ pub async fn profile_post(
     client: ClientAddr,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, HtmlError> {
-    let result = ops::accounts::update_profile(
-        &state.db,
-        &actor(&user, &client),
-        &form.email,
-        &form.language,
-    )
-    .await;
+    let actor = user.actor(&client)?;
+    let digest = form.digest.is_some();
+    let result =
+        ops::accounts::update_profile(&state.db, &actor, &form.email, &form.language, digest).await;
     profile_outcome(&state, &user, result, "/profile?done=saved").await
 }
 
@@ -425,8 +623,8 @@ async fn profile_outcome(
 ) -> Result<Response, HtmlError> {
     match result {
         Ok(()) => Ok(Redirect::to(done).into_response()),
-        Err(error @ Error::Invalid { .. }) => {
-            let c = Chrome::signed_in(user).with_error(error_text(Tr(user.language), &error));
+        Err(error @ Error::Invalid(_)) => {
+            let c = Chrome::signed_in(user).with_error(&error);
             let page = profile_page(state, user, c).await?;
             Ok((error.status_code(), render(&page)).into_response())
         }
@@ -447,9 +645,10 @@ pub async fn password_post(
     client: ClientAddr,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, HtmlError> {
+    let actor = user.actor(&client)?;
     let result = ops::accounts::change_password(
         &state.db,
-        &actor(&user, &client),
+        &actor,
         &user.session.id_hash,
         &form.current_password,
         &form.new_password,

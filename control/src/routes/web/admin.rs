@@ -1,4 +1,5 @@
-//! Operator pages: accounts (enable, disable, quota) and moving hosts.
+//! Operator pages: resellers (create with their first user), standalone
+//! accounts (enable, disable, quota) and moving hosts.
 
 use axum::{
     Form,
@@ -8,25 +9,25 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    actor,
-    i18n::{Tr, error_text},
     pages::{AdminPage, Chrome},
     render,
 };
 use crate::{
-    auth::{ClientAddr, RequireAdmin},
-    db,
-    domain::accounts::AccountId,
-    error::{Error, HtmlError},
-    ops,
+    auth::{ClientAddr, CurrentUser, RequireAdmin},
+    db::{self, scope::Tx},
+    domain::{accounts::AccountId, tenants::TenantId},
+    error::{Error, Invalid},
+    html::HtmlError,
+    ops::{self, resellers::NewResellerUser},
     state::AppState,
 };
 
-async fn page(state: &AppState, c: Chrome) -> Result<AdminPage, Error> {
-    let mut conn = state.db.acquire().await?;
+async fn page(state: &AppState, user: &CurrentUser, c: Chrome) -> Result<AdminPage, Error> {
+    let mut tx = Tx::begin(&state.db, user.operator()?).await?;
     Ok(AdminPage {
         c,
-        accounts: db::accounts::list(&mut conn).await?,
+        accounts: db::accounts::list(&mut tx).await?,
+        resellers: db::resellers::list(&mut tx).await?,
     })
 }
 
@@ -35,28 +36,59 @@ pub async fn admin_get(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
 ) -> Result<Response, HtmlError> {
-    Ok(render(&page(&state, Chrome::signed_in(&user)).await?))
+    Ok(render(
+        &page(&state, &user, Chrome::signed_in(&user)).await?,
+    ))
 }
 
 /// Shows the result of an operator action: back to the page, or the page
 /// with the error.
 async fn outcome(
     state: &AppState,
-    user: &crate::auth::CurrentUser,
+    user: &CurrentUser,
     result: Result<(), Error>,
     done: &str,
 ) -> Result<Response, HtmlError> {
     match result {
         Ok(()) => {
             let c = Chrome::signed_in(user).with_done(Some(done));
-            Ok(render(&page(state, c).await?))
+            Ok(render(&page(state, user, c).await?))
         }
         Err(error) if !error.status_code().is_server_error() => {
-            let c = Chrome::signed_in(user).with_error(error_text(Tr(user.language), &error));
-            Ok((error.status_code(), render(&page(state, c).await?)).into_response())
+            let c = Chrome::signed_in(user).with_error(&error);
+            Ok((error.status_code(), render(&page(state, user, c).await?)).into_response())
         }
         Err(error) => Err(error.into()),
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResellerForm {
+    name: String,
+    user: String,
+    email: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn reseller_create(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    client: ClientAddr,
+    Form(form): Form<ResellerForm>,
+) -> Result<Response, HtmlError> {
+    let result = async {
+        let first = NewResellerUser {
+            name: &form.user,
+            email: &form.email,
+            language: user.language,
+        };
+        let actor = user.actor(&client)?;
+        ops::resellers::create(&state.db, &state.config, &actor, &form.name, first).await?;
+        state.mail_wake.notify_one();
+        Ok(())
+    }
+    .await;
+    outcome(&state, &user, result, "reseller_created").await
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,8 +104,10 @@ pub async fn move_post(
     client: ClientAddr,
     Form(form): Form<MoveForm>,
 ) -> Result<Response, HtmlError> {
-    let result =
-        ops::hosts::move_host(&state.db, &actor(&user, &client), &form.host, &form.account).await;
+    let result = match user.actor(&client) {
+        Ok(actor) => ops::hosts::move_host(&state.db, &actor, &form.host, &form.account).await,
+        Err(error) => Err(error),
+    };
     outcome(&state, &user, result, "moved").await
 }
 
@@ -82,8 +116,9 @@ pub struct EnabledForm {
     enabled: String,
 }
 
-fn account_id(raw: &str) -> Result<AccountId, Error> {
-    raw.parse().map(AccountId).map_err(|_| Error::NotFound)
+/// An id from a path segment; anything unparseable is simply not found.
+fn id(raw: &str) -> Result<i64, Error> {
+    raw.parse().map_err(|_| Error::NotFound)
 }
 
 #[tracing::instrument(skip_all)]
@@ -91,16 +126,13 @@ pub async fn enabled_post(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     client: ClientAddr,
-    Path(id): Path<String>,
+    Path(raw): Path<String>,
     Form(form): Form<EnabledForm>,
 ) -> Result<Response, HtmlError> {
-    let result = ops::accounts::set_enabled(
-        &state.db,
-        &actor(&user, &client),
-        account_id(&id)?,
-        form.enabled == "true",
-    )
-    .await;
+    let account = AccountId(id(&raw)?);
+    let actor = user.actor(&client)?;
+    let result =
+        ops::accounts::set_enabled(&state.db, &actor, account, form.enabled == "true").await;
     outcome(&state, &user, result, "saved").await
 }
 
@@ -114,15 +146,14 @@ pub async fn quota_post(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     client: ClientAddr,
-    Path(id): Path<String>,
+    Path(raw): Path<String>,
     Form(form): Form<QuotaForm>,
 ) -> Result<Response, HtmlError> {
+    let tenant = TenantId(id(&raw)?);
+    let actor = user.actor(&client)?;
     let result = match form.quota.trim().parse::<i32>() {
-        Ok(quota) => {
-            ops::accounts::set_quota(&state.db, &actor(&user, &client), account_id(&id)?, quota)
-                .await
-        }
-        Err(_) => Err(Error::invalid("quota", "not a number")),
+        Ok(quota) => ops::accounts::set_quota(&state.db, &actor, tenant, quota).await,
+        Err(_) => Err(Invalid::Quota.into()),
     };
     outcome(&state, &user, result, "saved").await
 }

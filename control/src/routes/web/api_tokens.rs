@@ -7,16 +7,15 @@ use axum::{
 };
 
 use super::{
-    actor,
-    i18n::{Tr, error_text},
     pages::{ApiTokensPage, Chrome},
     render,
 };
 use crate::{
     auth::{ClientAddr, CurrentUser},
-    db,
+    db::{self, scope::Tx},
     domain::scopes::Scope,
-    error::{Error, HtmlError},
+    error::Error,
+    html::HtmlError,
     ops,
     state::AppState,
 };
@@ -27,11 +26,16 @@ async fn page(
     c: Chrome,
     created: Option<String>,
 ) -> Result<ApiTokensPage, Error> {
-    let mut conn = state.db.acquire().await?;
+    let mut tx = Tx::begin(&state.db, user.home()?).await?;
+    let holder = user.holder();
     Ok(ApiTokensPage {
         c,
-        tokens: db::api_tokens::list(&mut conn, user.account).await?,
-        scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
+        tokens: db::api_tokens::list(&mut tx, user.account).await?,
+        scopes: Scope::ALL
+            .iter()
+            .filter(|s| s.grantable_by(holder))
+            .map(|s| s.as_str())
+            .collect(),
         created,
     })
 }
@@ -63,13 +67,14 @@ pub async fn create_post(
             _ => {}
         }
     }
-    match ops::api_tokens::create(&state.db, &actor(&user, &client), &name, &scopes).await {
+    let actor = user.actor(&client)?;
+    match ops::api_tokens::create(&state.db, &actor, user.holder(), &name, &scopes).await {
         Ok((token, _)) => {
             let page = page(&state, &user, Chrome::signed_in(&user), Some(token)).await?;
             Ok(render(&page))
         }
-        Err(error @ Error::Invalid { .. }) => {
-            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+        Err(error @ Error::Invalid(_)) => {
+            let c = Chrome::signed_in(&user).with_error(&error);
             let page = page(&state, &user, c, None).await?;
             Ok((error.status_code(), render(&page)).into_response())
         }
@@ -85,6 +90,6 @@ pub async fn revoke_post(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    ops::api_tokens::revoke(&state.db, &actor(&user, &client), id).await?;
+    ops::api_tokens::revoke(&state.db, &user.actor(&client)?, id).await?;
     Ok(Redirect::to("/api-tokens").into_response())
 }

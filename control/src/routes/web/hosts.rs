@@ -1,4 +1,4 @@
-//! Host and update-token pages.
+//! Host and update-token pages of the tenant in view.
 
 use axum::{
     Form,
@@ -8,20 +8,43 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Done, actor,
-    i18n::{Tr, error_text},
+    Done, chrome,
     pages::{Chrome, HostPage, HostsPage, TokenPage},
     render,
 };
 use crate::{
     auth::{ClientAddr, CurrentUser},
-    db::{self, hosts::HostChanges},
+    db::{
+        self,
+        hosts::HostChanges,
+        scope::{Tenant, Tx},
+    },
     domain::{hosts::valid_ttl, names::HostName},
-    error::{Error, HtmlError},
+    error::{Error, Invalid},
+    html::HtmlError,
     ops,
     routes::{csv_download, host_id},
     state::AppState,
 };
+
+/// Hosts the tenant may have: a standalone tenant's quota, or the hosts its
+/// running licences cover.
+async fn quota(state: &AppState, tenant: Tenant) -> Result<i64, Error> {
+    let mut tx = Tx::begin(&state.db, tenant).await?;
+    let row = db::tenants::get(&mut tx, tenant.0)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    if let Some(quota) = row.host_quota {
+        return Ok(i64::from(quota));
+    }
+    let licensing = state.licensing();
+    Ok(db::licences::of_tenant(&mut tx)
+        .await?
+        .iter()
+        .filter(|l| licensing.state(l.validity()).allows_changes())
+        .map(|l| i64::from(l.quantity))
+        .sum())
+}
 
 async fn hosts_page(
     state: &AppState,
@@ -29,15 +52,15 @@ async fn hosts_page(
     c: Chrome,
     label: String,
 ) -> Result<HostsPage, Error> {
-    let mut conn = state.db.acquire().await?;
-    let hosts = db::hosts::list(&mut conn, user.account).await?;
-    let account = db::accounts::by_id(&mut conn, user.account)
-        .await?
-        .ok_or(Error::Unauthorized)?;
+    let tenant = user.tenant()?;
+    let mut tx = Tx::begin(&state.db, tenant).await?;
+    let hosts = db::hosts::list(&mut tx).await?;
+    drop(tx);
     Ok(HostsPage {
         c,
         hosts,
-        quota: account.host_quota,
+        quota: quota(state, tenant).await?,
+        licensing: state.licensing(),
         zones: state.zones.iter().map(|z| z.to_string()).collect(),
         default_ttl: state.config.hosts.default_ttl,
         label,
@@ -50,7 +73,7 @@ pub async fn hosts_get(
     user: CurrentUser,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
-    let c = Chrome::signed_in(&user).with_done(done.done.as_deref());
+    let c = chrome(&state, &user).await?.with_done(done.done.as_deref());
     Ok(render(&hosts_page(&state, &user, c, String::new()).await?))
 }
 
@@ -72,7 +95,7 @@ fn parse_ttl(text: Option<&str>, default: u32) -> Result<u32, Error> {
         .ok()
         .filter(|t| valid_ttl(*t))
         .and_then(|t| u32::try_from(t).ok())
-        .ok_or_else(|| Error::invalid("ttl", "the TTL must be between 30 and 86400 seconds"))
+        .ok_or(Error::Invalid(Invalid::Ttl))
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
@@ -83,12 +106,14 @@ pub async fn host_create(
     Form(form): Form<CreateHostForm>,
 ) -> Result<Response, HtmlError> {
     let result = async {
-        let name = HostName::new(&form.label, &form.zone, &state.zones)
-            .map_err(|e| Error::invalid("label", e))?;
+        let tenant = user.tenant_to_change()?;
+        let name = HostName::new(&form.label, &form.zone, &state.zones)?;
         let ttl = parse_ttl(form.ttl.as_deref(), state.config.hosts.default_ttl)?;
         ops::hosts::create(
             &state.db,
-            &actor(&user, &client),
+            &user.actor(&client)?,
+            tenant,
+            state.licensing(),
             &name,
             ttl,
             form.wildcard.is_some(),
@@ -98,8 +123,8 @@ pub async fn host_create(
     .await;
     match result {
         Ok(host) => Ok(Redirect::to(&format!("/hosts/{}?done=created", host.id)).into_response()),
-        Err(error) if !error.status_code().is_server_error() => {
-            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+        Err(error) if shown_on_page(&error) => {
+            let c = chrome(&state, &user).await?.with_error(&error);
             let label = form.label.chars().take(63).collect();
             Ok((
                 error.status_code(),
@@ -111,17 +136,34 @@ pub async fn host_create(
     }
 }
 
+/// Errors a form page shows above itself (the rest get the error page or
+/// a redirect).
+fn shown_on_page(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Invalid(_)
+            | Error::Conflict(_)
+            | Error::QuotaExceeded
+            | Error::LicenceExpired
+            | Error::ReadOnly
+    )
+}
+
 async fn host_page(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
     c: Chrome,
 ) -> Result<HostPage, Error> {
-    let mut conn = state.db.acquire().await?;
-    let host = db::hosts::get(&mut conn, user.account, host_id(id)?)
+    let mut tx = Tx::begin(&state.db, user.tenant()?).await?;
+    let host = db::hosts::get(&mut tx, host_id(id)?)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(HostPage { c, host })
+    Ok(HostPage {
+        c,
+        host,
+        licensing: state.licensing(),
+    })
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
@@ -131,7 +173,7 @@ pub async fn host_get(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
-    let c = Chrome::signed_in(&user).with_done(done.done.as_deref());
+    let c = chrome(&state, &user).await?.with_done(done.done.as_deref());
     Ok(render(&host_page(&state, &user, &id, c).await?))
 }
 
@@ -150,16 +192,17 @@ async fn change_host(
     id: &str,
     changes: Result<HostChanges, Error>,
 ) -> Result<Response, HtmlError> {
-    let result = match changes {
-        Ok(changes) => {
-            ops::hosts::update(&state.db, &actor(user, client), host_id(id)?, changes).await
-        }
-        Err(error) => Err(error),
-    };
+    let result = async {
+        let tenant = user.tenant_to_change()?;
+        let (id, changes) = (host_id(id)?, changes?);
+        let actor = user.actor(client)?;
+        ops::hosts::update(&state.db, &actor, tenant, state.licensing(), id, changes).await
+    }
+    .await;
     match result {
         Ok(host) => Ok(Redirect::to(&format!("/hosts/{}?done=saved", host.id)).into_response()),
-        Err(error @ Error::Invalid { .. }) => {
-            let c = Chrome::signed_in(user).with_error(error_text(Tr(user.language), &error));
+        Err(error) if shown_on_page(&error) => {
+            let c = chrome(state, user).await?.with_error(&error);
             Ok((
                 error.status_code(),
                 render(&host_page(state, user, id, c).await?),
@@ -214,7 +257,9 @@ pub async fn host_delete(
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
-    ops::hosts::delete(&state.db, &actor(&user, &client), host_id(&id)?).await?;
+    let tenant = user.tenant_to_change()?;
+    let actor = user.actor(&client)?;
+    ops::hosts::delete(&state.db, &actor, tenant, state.licensing(), host_id(&id)?).await?;
     Ok(Redirect::to("/hosts?done=deleted").into_response())
 }
 
@@ -225,8 +270,10 @@ pub async fn token_set(
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
+    let tenant = user.tenant_to_change()?;
+    let actor = user.actor(&client)?;
     let (host, token) =
-        ops::hosts::set_token(&state.db, &actor(&user, &client), host_id(&id)?).await?;
+        ops::hosts::set_token(&state.db, &actor, tenant, state.licensing(), host_id(&id)?).await?;
     let page = TokenPage {
         c: Chrome::signed_in(&user),
         host: host.name,
@@ -249,7 +296,11 @@ pub async fn token_revoke(
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
-    let host = ops::hosts::revoke_token(&state.db, &actor(&user, &client), host_id(&id)?).await?;
+    let tenant = user.tenant_to_change()?;
+    let actor = user.actor(&client)?;
+    let host =
+        ops::hosts::revoke_token(&state.db, &actor, tenant, state.licensing(), host_id(&id)?)
+            .await?;
     Ok(Redirect::to(&format!("/hosts/{}?done=revoked", host.id)).into_response())
 }
 
@@ -259,7 +310,10 @@ pub async fn tokens_missing(
     user: CurrentUser,
     client: ClientAddr,
 ) -> Result<Response, HtmlError> {
-    let tokens = ops::hosts::create_missing_tokens(&state.db, &actor(&user, &client)).await?;
+    let tenant = user.tenant_to_change()?;
+    let actor = user.actor(&client)?;
+    let tokens =
+        ops::hosts::create_missing_tokens(&state.db, &actor, tenant, state.licensing()).await?;
     if tokens.is_empty() {
         return Ok(Redirect::to("/hosts?done=no_missing").into_response());
     }

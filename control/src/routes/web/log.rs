@@ -1,4 +1,4 @@
-//! The account's action log and its CSV export.
+//! The action log of the tenant in view and its CSV export.
 
 use axum::{
     extract::{Query, State},
@@ -11,7 +11,12 @@ use super::{
     render,
 };
 use crate::{
-    auth::CurrentUser, db, domain::csv, error::HtmlError, routes::csv_download, state::AppState,
+    auth::CurrentUser,
+    db::{self, scope::Tx},
+    domain::csv,
+    html::HtmlError,
+    routes::csv_download,
+    state::AppState,
 };
 
 /// Entries per page.
@@ -30,8 +35,8 @@ pub async fn log_get(
     user: CurrentUser,
     Query(query): Query<LogQuery>,
 ) -> Result<Response, HtmlError> {
-    let mut conn = state.db.acquire().await?;
-    let entries = db::log::list(&mut conn, user.account, query.before, PAGE).await?;
+    let mut tx = Tx::begin(&state.db, user.tenant()?).await?;
+    let entries = db::log::list(&mut tx, query.before, PAGE).await?;
     let older = (entries.len() as i64 == PAGE)
         .then(|| entries.last().map(|e| e.id))
         .flatten();
@@ -47,8 +52,8 @@ pub async fn log_csv(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, HtmlError> {
-    let mut conn = state.db.acquire().await?;
-    let entries = db::log::list(&mut conn, user.account, None, EXPORT_LIMIT).await?;
+    let mut tx = Tx::begin(&state.db, user.tenant()?).await?;
+    let entries = db::log::list(&mut tx, None, EXPORT_LIMIT).await?;
     Ok(csv_download("spdyn_action_log.csv", log_csv_text(&entries)))
 }
 

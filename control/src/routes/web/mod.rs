@@ -3,14 +3,15 @@
 //! CSRF tokens on every form and confines an account that must enrol in 2FA
 //! first to the enrolment.
 
-pub mod i18n;
 pub mod pages;
 
 mod account;
 mod admin;
 mod api_tokens;
+mod dashboard;
 mod hosts;
 mod log;
+mod reseller;
 mod two_factor;
 
 use askama::Template;
@@ -18,13 +19,15 @@ use axum::{
     Router,
     http::{HeaderValue, StatusCode, header},
     middleware,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
     routing::{MethodRouter, get, post},
 };
 
+pub(crate) use crate::html::render;
 use crate::{
-    auth::{ClientAddr, CurrentUser, extractors::MaybeSession, session},
-    ops::Actor,
+    auth::{CurrentUser, extractors::MaybeSession, session},
+    db::accounts::Kind,
+    paths,
     state::AppState,
 };
 
@@ -48,12 +51,27 @@ pub fn paths() -> Vec<&'static str> {
 fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/", get(root)),
-        ("/login", get(account::login_get).post(account::login_post)),
         (
-            session::CODE_PAGE,
+            paths::LOGIN,
+            get(account::login_get).post(account::login_post),
+        ),
+        (
+            paths::TENANT_LOGIN,
+            get(account::tenant_login_get).post(account::tenant_login_post),
+        ),
+        (
+            paths::TENANT_LOGIN_AT,
+            get(account::tenant_login_at_get).post(account::tenant_login_at_post),
+        ),
+        (
+            paths::RESELLER_LOGIN,
+            get(account::reseller_login_get).post(account::reseller_login_post),
+        ),
+        (
+            paths::CODE_PAGE,
             get(two_factor::code_get).post(two_factor::code_post),
         ),
-        ("/logout", post(account::logout_post)),
+        (paths::LOGOUT, post(account::logout_post)),
         (
             "/signup",
             get(account::signup_get).post(account::signup_post),
@@ -73,17 +91,19 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/profile/password", post(account::password_post)),
         ("/2fa", get(two_factor::settings_get)),
         (
-            crate::error::ENROLMENT_PAGE,
+            paths::ENROLMENT_PAGE,
             get(two_factor::enrol_get).post(two_factor::enrol_post),
         ),
         ("/2fa/disable", post(two_factor::disable_post)),
-        ("/hosts", get(hosts::hosts_get).post(hosts::host_create)),
+        (paths::DASHBOARD, get(dashboard::dashboard_get)),
+        (paths::HOSTS, get(hosts::hosts_get).post(hosts::host_create)),
         ("/hosts/{id}", get(hosts::host_get).post(hosts::host_update)),
         ("/hosts/{id}/enabled", post(hosts::host_enabled)),
         ("/hosts/{id}/delete", post(hosts::host_delete)),
         ("/hosts/{id}/token", post(hosts::token_set)),
         ("/hosts/{id}/token/revoke", post(hosts::token_revoke)),
         ("/tokens/missing", post(hosts::tokens_missing)),
+        ("/licences", get(reseller::tenant_licences_get)),
         ("/log", get(log::log_get)),
         ("/log.csv", get(log::log_csv)),
         (
@@ -91,33 +111,59 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(api_tokens::list_get).post(api_tokens::create_post),
         ),
         ("/api-tokens/{id}/revoke", post(api_tokens::revoke_post)),
+        (
+            paths::CUSTOMERS,
+            get(reseller::customers_get).post(reseller::customer_create),
+        ),
+        (
+            "/reseller/customers/{id}",
+            get(reseller::customer_get).post(reseller::customer_rename),
+        ),
+        (
+            "/reseller/customers/{id}/licences",
+            post(reseller::licence_create),
+        ),
+        (
+            "/reseller/customers/{id}/users",
+            post(reseller::user_create),
+        ),
+        ("/reseller/customers/{id}/open", post(reseller::open_post)),
+        ("/reseller/licences", get(reseller::licences_get)),
+        (
+            "/reseller/licences/{id}",
+            get(reseller::licence_get).post(reseller::licence_update),
+        ),
+        (paths::SELECT_CUSTOMER, get(reseller::select_get)),
+        ("/reseller/leave", post(reseller::leave_post)),
         ("/admin", get(admin::admin_get)),
+        ("/admin/resellers", post(admin::reseller_create)),
         ("/admin/move", post(admin::move_post)),
         ("/admin/accounts/{id}/enabled", post(admin::enabled_post)),
-        ("/admin/accounts/{id}/quota", post(admin::quota_post)),
+        ("/admin/tenants/{id}/quota", post(admin::quota_post)),
     ]
 }
 
+/// Where a signed-in principal starts: a reseller user at its customers
+/// (or the opened customer's hosts), everyone else at the hosts.
+pub(crate) fn home_path(user: &crate::auth::principal::Principal) -> &'static str {
+    match (user.kind, &user.acting) {
+        (Kind::ResellerUser, None) => paths::CUSTOMERS,
+        _ => paths::HOSTS,
+    }
+}
+
 async fn root(session: MaybeSession) -> Redirect {
-    let signed_in = session.0.is_some_and(|c| c.signed_in());
-    Redirect::to(if signed_in { "/hosts" } else { "/login" })
+    let to = session
+        .0
+        .and_then(|c| c.principal)
+        .map_or(paths::LOGIN, |p| home_path(&p));
+    Redirect::to(to)
 }
 
 /// `?done=…` after a redirect names the notice to show.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct Done {
     pub done: Option<String>,
-}
-
-/// Renders a template as an HTML response; a template error is a 500.
-pub fn render<T: Template>(template: &T) -> Response {
-    match template.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "template failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
 }
 
 /// A page with a status and, for a new anonymous session, its cookie.
@@ -133,11 +179,19 @@ pub(crate) fn page_with<T: Template>(
     response
 }
 
-/// The signed-in user as the actor of a change.
-pub(crate) fn actor(user: &CurrentUser, client: &ClientAddr) -> Actor {
-    Actor {
-        account: user.account,
-        name: user.name.clone(),
-        source: client.addr,
-    }
+/// The page frame of a signed-in user with the notifications panel: the
+/// dashboard's items of the tenant in view, or of a reseller's customers.
+pub(crate) async fn chrome(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<pages::Chrome, crate::error::Error> {
+    let c = pages::Chrome::signed_in(user);
+    let items = if let Ok(tenant) = user.tenant() {
+        crate::ops::dashboard::items(&state.db, &state.config, tenant, state.licensing()).await?
+    } else if let Ok(reseller) = user.reseller() {
+        crate::ops::dashboard::items(&state.db, &state.config, reseller, state.licensing()).await?
+    } else {
+        return Ok(c);
+    };
+    Ok(c.with_panel(items))
 }

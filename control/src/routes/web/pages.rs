@@ -5,38 +5,69 @@ use std::net::IpAddr;
 use askama::Template;
 use time::OffsetDateTime;
 
-use super::i18n::Tr;
 use crate::{
-    auth::CurrentUser,
-    db::{accounts::AccountSummary, api_tokens::ApiToken, hosts::Host, log::Entry},
-    domain::{accounts::Language, two_factor::Demand},
+    auth::{CurrentUser, principal::Acting},
+    db::{
+        accounts::{Account, AccountSummary, Kind},
+        api_tokens::ApiToken,
+        dashboard::Items,
+        hosts::Host,
+        licences::Licence,
+        log::Entry,
+        resellers::ResellerSummary,
+        tenants::{CustomerSummary, TenantRow},
+    },
+    domain::{
+        accounts::Language,
+        licences::{LicenceState, Licensing},
+        two_factor::Demand,
+    },
+    error::Error,
+    i18n::Tr,
 };
 
-/// What the layout needs: language, who is signed in, the CSRF token of the
-/// forms, and a notice or error to show.
+/// What the layout needs: language, who is signed in (and as what), the CSRF
+/// token of the forms, the notifications panel, and a notice or error.
 #[derive(Debug, Clone)]
 pub struct Chrome {
     pub tr: Tr,
     pub user: Option<String>,
     pub is_admin: bool,
+    /// A reseller user (reseller navigation) …
+    pub reseller_user: bool,
+    /// … who opened a customer's portal: the marker "acting as reseller …".
+    pub acting: Option<(String, Acting)>,
+    /// A read-only user: the forms that change things are not offered.
+    pub read_only: bool,
     /// 2FA will be mandatory: show the banner with its "Enable 2FA" button.
     pub two_factor_banner: bool,
     /// Only the enrolment is reachable: the navigation offers sign-out only.
     pub confined: bool,
     pub csrf: String,
+    /// The notifications panel: the dashboard's items, when there are any.
+    pub panel: Option<Items>,
     pub notice: Option<&'static str>,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
 }
 
 impl Chrome {
     pub fn signed_in(user: &CurrentUser) -> Self {
+        let reseller_user = user.kind == Kind::ResellerUser;
         Self {
             tr: Tr(user.language),
             user: Some(user.name.clone()),
             is_admin: user.is_admin,
+            reseller_user,
+            acting: user
+                .acting
+                .clone()
+                .filter(|_| reseller_user)
+                .map(|a| (user.reseller_name.clone().unwrap_or_default(), a)),
+            read_only: user.role == crate::domain::accounts::Role::ReadOnly,
             two_factor_banner: user.demand == Demand::Banner,
             confined: user.demand == Demand::Enrol,
             csrf: user.csrf.clone(),
+            panel: None,
             notice: None,
             error: None,
         }
@@ -47,12 +78,28 @@ impl Chrome {
             tr: Tr(language),
             user: None,
             is_admin: false,
+            reseller_user: false,
+            acting: None,
+            read_only: false,
             two_factor_banner: false,
             confined: false,
             csrf,
+            panel: None,
             notice: None,
             error: None,
         }
+    }
+
+    /// Shows the notifications panel (when there is something in it).
+    pub fn with_panel(mut self, items: Items) -> Self {
+        self.panel = Some(items).filter(|i| !i.is_empty());
+        self
+    }
+
+    /// Whether the tenant navigation is shown (not for a reseller user who
+    /// has not opened a customer).
+    pub fn tenant_nav(&self) -> bool {
+        !self.reseller_user || self.acting.is_some()
     }
 
     /// Shows the notice named by a `?done=` parameter (known names only).
@@ -69,6 +116,10 @@ impl Chrome {
             ("no_missing", "notice.no_missing"),
             ("2fa_disabled", "notice.2fa_disabled"),
             ("recovery_used", "notice.recovery_used"),
+            ("customer_created", "notice.customer_created"),
+            ("licence_created", "notice.licence_created"),
+            ("user_created", "notice.user_created"),
+            ("reseller_created", "notice.reseller_created"),
         ];
         self.notice = done
             .and_then(|d| NOTICES.iter().find(|(name, _)| *name == d))
@@ -76,9 +127,63 @@ impl Chrome {
         self
     }
 
-    pub fn with_error(mut self, error: &'static str) -> Self {
-        self.error = Some(error);
+    /// Shows an error's text in the page's language.
+    pub fn with_error(mut self, error: &Error) -> Self {
+        self.error = Some(error.message(self.tr.0));
         self
+    }
+
+    /// Shows a text of the table as the error.
+    pub fn with_error_key(mut self, key: &str) -> Self {
+        self.error = Some(self.tr.t(key).to_owned());
+        self
+    }
+
+    /// A day, `2026-11-25`.
+    pub fn day(&self, day: &time::Date) -> String {
+        day.to_string()
+    }
+
+    /// The text key of a licence state.
+    pub fn state_key(&self, state: &LicenceState) -> &'static str {
+        state_key(*state)
+    }
+
+    /// The text key of a licence's state.
+    pub fn licence_key(&self, licence: &Licence, licensing: &Licensing) -> &'static str {
+        state_key(licensing.state(licence.validity()))
+    }
+
+    /// The state of a host's licence, as a state (for the class) and text key.
+    pub fn host_licence(&self, host: &Host, licensing: &Licensing) -> Option<LicenceState> {
+        host.licence_state(licensing.today, licensing.rules)
+    }
+
+    /// The state of a customer's longest-running licence ("none" without one).
+    pub fn customer_licence_key(
+        &self,
+        customer: &CustomerSummary,
+        licensing: &Licensing,
+    ) -> &'static str {
+        match (customer.licensed_from, customer.licensed_until) {
+            (Some(from), Some(until)) => {
+                state_key(licensing.state(crate::domain::licences::Validity { from, until }))
+            }
+            _ => "licence.none",
+        }
+    }
+
+    /// The text key of a user's role.
+    pub fn role_key(&self, user: &Account) -> &'static str {
+        match user.role() {
+            crate::domain::accounts::Role::Admin => "users.admin",
+            crate::domain::accounts::Role::ReadOnly => "users.read_only",
+        }
+    }
+
+    /// Whether a licence state is shown as a warning (ended, or not begun).
+    pub fn ended(&self, state: &LicenceState) -> bool {
+        !state.allows_changes()
     }
 
     /// A time for people, `2026-11-25 14:03 UTC`, or "never".
@@ -124,20 +229,26 @@ impl Chrome {
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub status: u16,
-    pub en: &'static str,
-    pub de: &'static str,
-    pub detail: String,
+/// Which sign-in a login page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginKind {
+    Standalone,
+    Tenant,
+    Reseller,
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
     pub c: Chrome,
+    pub kind: LoginKind,
+    /// Where the form posts.
+    pub action: String,
     pub name: String,
+    /// The tenant domain (tenant sign-in): typed, or from the URL.
+    pub domain: String,
+    /// The domain came from the URL: shown, not asked.
+    pub domain_fixed: bool,
     pub signup: bool,
 }
 
@@ -170,7 +281,9 @@ pub struct ResetFormPage {
 pub struct HostsPage {
     pub c: Chrome,
     pub hosts: Vec<Host>,
-    pub quota: i32,
+    /// Hosts the tenant may have: its quota, or its running licences' hosts.
+    pub quota: i64,
+    pub licensing: Licensing,
     pub zones: Vec<String>,
     pub default_ttl: u32,
     pub label: String,
@@ -181,6 +294,7 @@ pub struct HostsPage {
 pub struct HostPage {
     pub c: Chrome,
     pub host: Host,
+    pub licensing: Licensing,
 }
 
 #[derive(Template)]
@@ -225,6 +339,7 @@ pub struct ProfilePage {
     pub c: Chrome,
     pub email: String,
     pub languages: Vec<LanguageOption>,
+    pub digest: bool,
 }
 
 #[derive(Template)]
@@ -232,6 +347,79 @@ pub struct ProfilePage {
 pub struct AdminPage {
     pub c: Chrome,
     pub accounts: Vec<AccountSummary>,
+    pub resellers: Vec<ResellerSummary>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub c: Chrome,
+    pub items: Items,
+    /// Across a reseller's customers (a customer column and its links).
+    pub reseller: bool,
+    pub stale_days: u32,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+pub struct CustomersPage {
+    pub c: Chrome,
+    pub customers: Vec<CustomerSummary>,
+    pub search: String,
+    pub suffix: String,
+    pub licensing: Licensing,
+    /// The form of a new customer, kept after an error.
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+pub struct CustomerPage {
+    pub c: Chrome,
+    pub customer: TenantRow,
+    pub domain: String,
+    pub licences: Vec<Licence>,
+    pub users: Vec<Account>,
+    pub licensing: Licensing,
+    pub today: String,
+    pub year_later: String,
+}
+
+#[derive(Template)]
+#[template(path = "licences.html")]
+pub struct LicencesPage {
+    pub c: Chrome,
+    pub licences: Vec<Licence>,
+    /// The reseller's view (customer column, edit links).
+    pub reseller: bool,
+    pub licensing: Licensing,
+}
+
+#[derive(Template)]
+#[template(path = "licence.html")]
+pub struct LicencePage {
+    pub c: Chrome,
+    pub licence: Licence,
+    pub licensing: Licensing,
+}
+
+#[derive(Template)]
+#[template(path = "select.html")]
+pub struct SelectPage {
+    pub c: Chrome,
+    pub customers: Vec<CustomerSummary>,
+    pub suffix: String,
+}
+
+/// The text key of a licence state.
+pub fn state_key(state: LicenceState) -> &'static str {
+    match state {
+        LicenceState::Pending => "licence.pending",
+        LicenceState::Valid => "licence.valid",
+        LicenceState::Expiring => "licence.expiring",
+        LicenceState::Expired => "licence.expired",
+        LicenceState::PastGrace => "licence.past_grace",
+    }
 }
 
 #[derive(Template)]

@@ -14,8 +14,6 @@ use serde::Deserialize;
 use super::{
     Done,
     account::signed_in,
-    actor,
-    i18n::{Tr, error_text},
     page_with,
     pages::{Chrome, EnrolPage, LoginCodePage, RecoveryCodesPage, TwoFactorPage},
     render,
@@ -26,10 +24,18 @@ use crate::{
         extractors::{Lang, MaybeSession},
         session::{self, Stage},
     },
-    db,
-    domain::two_factor::{Demand, TotpSecret},
-    error::{Error, HtmlError},
-    ops::two_factor::{self as ops, CodeCheckError, Proof, Subject},
+    db::{self, accounts::Kind, scope::Tx},
+    domain::{
+        tenants::{ResellerId, TenantId},
+        two_factor::{Demand, TotpSecret},
+    },
+    error::Error,
+    html::HtmlError,
+    ops::{
+        Home,
+        two_factor::{self as ops, CodeCheckError, Proof, Subject},
+    },
+    paths,
     state::AppState,
 };
 
@@ -65,17 +71,28 @@ pub async fn code_post(
     let Some(context) = current.filter(|c| c.pending_second_factor().is_some()) else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let name = context.session.account_name.clone().unwrap_or_default();
+    let s = &context.session;
+    let name = s.account_name.clone().unwrap_or_default();
+    let home = match (s.tenant_id, s.reseller_id) {
+        (Some(tenant), _) => Home::Tenant(TenantId(tenant)),
+        (None, Some(reseller)) => Home::Reseller(ResellerId(reseller)),
+        (None, None) => return Err(Error::Unauthorized.into()),
+    };
     let who = Subject {
         account: context.pending_second_factor().ok_or(Error::Unauthorized)?,
         name: &name,
         source: client.addr,
+        home,
     };
     let result =
         ops::signin_second_step(&state.db, &state.config, &state.totp_key, who, &form.code).await;
     let (status, key) = match result {
         Ok(Proof::Code) => {
-            return signed_in(&state, Some(&context), who.account, &client, "/hosts").await;
+            let to = match s.kind.as_deref().and_then(Kind::from_code) {
+                Some(Kind::ResellerUser) => paths::CUSTOMERS,
+                _ => paths::HOSTS,
+            };
+            return signed_in(&state, Some(&context), who.account, &client, to).await;
         }
         Ok(Proof::RecoveryCode { .. }) => {
             let to = "/2fa?done=recovery_used";
@@ -86,7 +103,7 @@ pub async fn code_post(
         Err(CodeCheckError::Wrong) => (StatusCode::UNAUTHORIZED, "err.code"),
     };
     let page = LoginCodePage {
-        c: Chrome::anonymous(lang, context.session.csrf_token).with_error(Tr(lang).t(key)),
+        c: Chrome::anonymous(lang, context.session.csrf_token.clone()).with_error_key(key),
     };
     Ok(page_with(status, &page, None))
 }
@@ -96,12 +113,12 @@ async fn settings_page(
     user: &CurrentUser,
     c: Chrome,
 ) -> Result<TwoFactorPage, Error> {
-    let mut conn = state.db.acquire().await?;
+    let mut tx = Tx::begin(&state.db, user.home()?).await?;
     Ok(TwoFactorPage {
         c,
         enabled: user.two_factor,
-        recovery_codes_left: db::two_factor::recovery_codes_left(&mut conn, user.account).await?,
-        mandatory: user.is_admin,
+        recovery_codes_left: db::two_factor::recovery_codes_left(&mut tx, user.account).await?,
+        mandatory: user.roles().must_use_two_factor(),
     })
 }
 
@@ -162,7 +179,7 @@ pub async fn enrol_get(
     if user.two_factor {
         return Ok(Redirect::to("/2fa").into_response());
     }
-    let secret = ops::enrolment(&state.db, &state.totp_key, user.account).await?;
+    let secret = ops::enrolment(&state.db, &state.totp_key, user.home()?, user.account).await?;
     let from_reset = query.from.as_deref() == Some("reset");
     Ok(render(&enrol_page(
         &user,
@@ -187,13 +204,8 @@ pub async fn enrol_post(
     client: ClientAddr,
     Form(form): Form<EnrolForm>,
 ) -> Result<Response, HtmlError> {
-    let result = ops::confirm_enrolment(
-        &state.db,
-        &state.totp_key,
-        &actor(&user, &client),
-        &form.code,
-    )
-    .await;
+    let actor = user.actor(&client)?;
+    let result = ops::confirm_enrolment(&state.db, &state.totp_key, &actor, &form.code).await;
     match result {
         Ok(codes) => {
             state.mail_wake.notify_one();
@@ -218,9 +230,10 @@ pub async fn enrol_post(
             Ok(response)
         }
         Err(Error::Conflict(_)) => Ok(Redirect::to("/2fa").into_response()),
-        Err(error @ Error::Invalid { .. }) => {
-            let secret = ops::enrolment(&state.db, &state.totp_key, user.account).await?;
-            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+        Err(error @ Error::Invalid(_)) => {
+            let secret =
+                ops::enrolment(&state.db, &state.totp_key, user.home()?, user.account).await?;
+            let c = Chrome::signed_in(&user).with_error(&error);
             let from_reset = form.from.as_deref() == Some("reset");
             let page = enrol_page(&user, c, &secret, from_reset);
             Ok((error.status_code(), render(&page)).into_response())
@@ -243,11 +256,12 @@ pub async fn disable_post(
     client: ClientAddr,
     Form(form): Form<DisableForm>,
 ) -> Result<Response, HtmlError> {
+    let actor = user.actor(&client)?;
     let result = ops::disable(
         &state.db,
         &state.config,
         &state.totp_key,
-        &actor(&user, &client),
+        &actor,
         &form.current_password,
         &form.code,
     )
@@ -257,8 +271,8 @@ pub async fn disable_post(
             state.mail_wake.notify_one();
             Ok(Redirect::to("/2fa?done=2fa_disabled").into_response())
         }
-        Err(error @ (Error::Invalid { .. } | Error::TooManyRequests)) => {
-            let c = Chrome::signed_in(&user).with_error(error_text(Tr(user.language), &error));
+        Err(error @ (Error::Invalid(_) | Error::TooManyRequests)) => {
+            let c = Chrome::signed_in(&user).with_error(&error);
             let page = settings_page(&state, &user, c).await?;
             Ok((error.status_code(), render(&page)).into_response())
         }

@@ -1,6 +1,8 @@
-//! Interface texts in English and German. Templates ask `tr.t("key")`; a
-//! test checks that every key used in a template exists here, so a missing
-//! translation fails the build's tests instead of showing a raw key.
+//! Every user-visible text of the portal and the API, in English and
+//! German: templates ask `tr.t("key")`, errors name their key
+//! (`Error::text_key`). Tests check that every key a template or an error
+//! uses exists here, so a missing translation fails the tests instead of
+//! showing a raw key.
 
 use crate::domain::accounts::Language;
 
@@ -427,6 +429,324 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "The code is wrong or was used already.",
         "Der Code ist falsch oder wurde bereits benutzt.",
     ),
+    ("err.language", "Unknown language.", "Unbekannte Sprache."),
+    (
+        "err.quota_value",
+        "The quota must be a number between 0 and 100000.",
+        "Das Kontingent muss eine Zahl zwischen 0 und 100000 sein.",
+    ),
+    (
+        "err.limit",
+        "The limit must be between 1 and 1000.",
+        "Das Limit muss zwischen 1 und 1000 liegen.",
+    ),
+    (
+        "err.org_name",
+        "A name is 1 to 200 characters, without control characters.",
+        "Ein Name hat 1 bis 200 Zeichen, ohne Steuerzeichen.",
+    ),
+    (
+        "err.quantity",
+        "The quantity must be between 1 and 100000.",
+        "Die Anzahl muss zwischen 1 und 100000 liegen.",
+    ),
+    (
+        "err.quantity_below_use",
+        "The quantity cannot be below the number of hosts the licence already covers.",
+        "Die Anzahl darf nicht unter der Zahl der Hosts liegen, die die Lizenz schon abdeckt.",
+    ),
+    (
+        "err.dates",
+        "Dates are YYYY-MM-DD, and a licence ends on or after the day it starts.",
+        "Daten haben die Form JJJJ-MM-TT, und eine Lizenz endet frühestens an ihrem ersten Tag.",
+    ),
+    ("err.product", "Unknown product.", "Unbekanntes Produkt."),
+    (
+        "err.unknown_host",
+        "No such host (hosts of a reseller's customers are not moved here).",
+        "Diesen Host gibt es nicht (Hosts von Kunden eines Resellers werden hier nicht verschoben).",
+    ),
+    (
+        "err.unknown_account",
+        "No such account.",
+        "Dieses Konto gibt es nicht.",
+    ),
+    (
+        "err.same_owner",
+        "The host already belongs to this account.",
+        "Der Host gehört schon zu diesem Konto.",
+    ),
+    (
+        "err.disable_self",
+        "Operators cannot disable their own account.",
+        "Betreiber können ihr eigenes Konto nicht deaktivieren.",
+    ),
+    (
+        "err.form_too_large",
+        "The form is too large.",
+        "Das Formular ist zu groß.",
+    ),
+    (
+        "err.two_factor_on",
+        "Two-factor sign-in is on already.",
+        "Die Zwei-Faktor-Anmeldung ist bereits eingeschaltet.",
+    ),
+    (
+        "err.no_enrolment",
+        "No two-factor enrolment is under way; start again.",
+        "Es läuft keine Einrichtung der Zwei-Faktor-Anmeldung; bitte neu beginnen.",
+    ),
+    (
+        "err.first_admin",
+        "accounts.first_admin names an account that is no operator.",
+        "accounts.first_admin nennt ein Konto, das kein Betreiber ist.",
+    ),
+    ("err.not_found", "Not found.", "Nicht gefunden."),
+    (
+        "err.unauthorized",
+        "Authentication required.",
+        "Anmeldung erforderlich.",
+    ),
+    ("err.forbidden", "Not allowed.", "Nicht erlaubt."),
+    (
+        "err.read_only",
+        "Your access is read-only: you can see everything of the tenant and change nothing.",
+        "Ihr Zugang ist schreibgeschützt: Sie sehen alles im Mandanten und ändern nichts.",
+    ),
+    (
+        "err.csrf",
+        "The form has expired or did not come from this site. Go back, reload the page and try again.",
+        "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. Bitte zurückgehen, die Seite neu laden und erneut versuchen.",
+    ),
+    (
+        "err.licence_expired",
+        "The licence has expired: nothing can be changed under it until the reseller renews it.",
+        "Die Lizenz ist abgelaufen: Unter ihr lässt sich nichts ändern, bis der Reseller sie verlängert.",
+    ),
+    (
+        "err.no_customer",
+        "Choose a customer first.",
+        "Bitte zuerst einen Kunden wählen.",
+    ),
+    (
+        "err.second_factor_required",
+        "This account uses two-factor sign-in: send the code from the authenticator app (or a recovery code) too.",
+        "Dieses Konto nutzt die Zwei-Faktor-Anmeldung: Bitte auch den Code der Authenticator-App (oder einen Wiederherstellungscode) senden.",
+    ),
+    (
+        "err.two_factor_required",
+        "Two-factor sign-in is mandatory for this account: enable it in the portal first.",
+        "Die Zwei-Faktor-Anmeldung ist für dieses Konto Pflicht: Bitte zuerst im Portal einschalten.",
+    ),
+    (
+        "err.internal",
+        "Something went wrong on our side. Try again later.",
+        "Bei uns ist ein Fehler aufgetreten. Bitte später erneut versuchen.",
+    ),
+    ("acting.as", "Acting as reseller", "Handelnd als Reseller"),
+    ("acting.in", "in the portal of", "im Portal von"),
+    (
+        "acting.leave",
+        "Leave this customer",
+        "Diesen Kunden verlassen",
+    ),
+    ("admin.resellers", "Resellers", "Reseller"),
+    (
+        "admin.reseller_name",
+        "Name of the reseller",
+        "Name des Resellers",
+    ),
+    (
+        "admin.reseller_user",
+        "Its first portal user (user name)",
+        "Sein erster Portal-Benutzer (Benutzername)",
+    ),
+    (
+        "admin.create_reseller",
+        "Create reseller",
+        "Reseller anlegen",
+    ),
+    (
+        "admin.reseller_hint",
+        "The user gets a mail with a link to choose a password; two-factor sign-in is set up at the first sign-in.",
+        "Der Benutzer erhält eine Mail mit einem Link zur Wahl eines Passworts; die Zwei-Faktor-Anmeldung wird bei der ersten Anmeldung eingerichtet.",
+    ),
+    ("customers.title", "Customers", "Kunden"),
+    (
+        "customers.search",
+        "Search by name or customer number",
+        "Suche nach Name oder Kundennummer",
+    ),
+    ("customers.search_button", "Search", "Suchen"),
+    ("customers.none", "No customers yet.", "Noch keine Kunden."),
+    ("customers.name", "Name", "Name"),
+    ("customers.number", "Customer number", "Kundennummer"),
+    ("customers.domain", "Tenant domain", "Mandanten-Domain"),
+    ("customers.licence", "Licence", "Lizenz"),
+    ("customers.new", "New customer", "Neuer Kunde"),
+    ("customers.create", "Create customer", "Kunde anlegen"),
+    (
+        "customers.signin_url",
+        "Sign-in page of its users",
+        "Anmeldeseite seiner Benutzer",
+    ),
+    (
+        "customers.open",
+        "Open the customer's portal",
+        "Portal des Kunden öffnen",
+    ),
+    (
+        "customers.open_hint",
+        "Only with a running licence. Everything you do there is logged with your name.",
+        "Nur mit laufender Lizenz. Alles, was Sie dort tun, wird mit Ihrem Namen protokolliert.",
+    ),
+    ("customers.rename", "Rename", "Umbenennen"),
+    ("dash.title", "Dashboard", "Dashboard"),
+    (
+        "dash.all_clear",
+        "Nothing needs your attention.",
+        "Nichts braucht Ihre Aufmerksamkeit.",
+    ),
+    (
+        "dash.licences",
+        "Licences ended or ending soon",
+        "Abgelaufene oder bald ablaufende Lizenzen",
+    ),
+    ("dash.valid_until", "valid until", "gültig bis"),
+    (
+        "dash.stale_hosts",
+        "Hosts not updated for a while",
+        "Länger nicht aktualisierte Hosts",
+    ),
+    ("dash.days", "days", "Tage"),
+    (
+        "dash.unused_tokens",
+        "Update tokens never used",
+        "Nie benutzte Update-Tokens",
+    ),
+    ("dash.token_since", "created", "erstellt"),
+    (
+        "dash.users_without_2fa",
+        "Users without two-factor sign-in",
+        "Benutzer ohne Zwei-Faktor-Anmeldung",
+    ),
+    ("hosts.licence", "Licence", "Lizenz"),
+    ("licence.pending", "not yet valid", "noch nicht gültig"),
+    ("licence.valid", "valid", "gültig"),
+    ("licence.expiring", "expiring soon", "läuft bald ab"),
+    ("licence.expired", "expired", "abgelaufen"),
+    (
+        "licence.past_grace",
+        "expired, updates refused",
+        "abgelaufen, Updates abgelehnt",
+    ),
+    ("licence.none", "no licence", "keine Lizenz"),
+    ("licences.none", "No licences.", "Keine Lizenzen."),
+    ("licences.one", "Licence", "Lizenz"),
+    ("licences.product", "Product", "Produkt"),
+    (
+        "licences.dyndns",
+        "Dynamic DNS (quantity = hosts)",
+        "Dynamisches DNS (Anzahl = Hosts)",
+    ),
+    ("licences.quantity", "Hosts", "Hosts"),
+    ("licences.used", "Hosts under it", "Hosts darunter"),
+    ("licences.valid_from", "Valid from", "Gültig ab"),
+    ("licences.valid_until", "Valid until", "Gültig bis"),
+    ("licences.state", "State", "Zustand"),
+    ("licences.new", "New licence", "Neue Lizenz"),
+    ("licences.create", "Create licence", "Lizenz erstellen"),
+    (
+        "licences.edit",
+        "Change (renew, more hosts)",
+        "Ändern (verlängern, mehr Hosts)",
+    ),
+    (
+        "login.tenant_title",
+        "Sign in to your company's portal",
+        "Anmeldung im Portal Ihres Unternehmens",
+    ),
+    (
+        "login.reseller_title",
+        "Reseller sign-in",
+        "Reseller-Anmeldung",
+    ),
+    ("login.tenant_domain", "Tenant domain", "Mandanten-Domain"),
+    (
+        "login.tenant_domain_hint",
+        "For example 123456.tenants.example.net: it is in the address of your portal's sign-in page.",
+        "Zum Beispiel 123456.tenants.example.net: Sie steht in der Adresse der Anmeldeseite Ihres Portals.",
+    ),
+    ("login.user", "User name", "Benutzername"),
+    (
+        "login.to_standalone",
+        "Sign in with a dynamic-DNS account",
+        "Mit einem DynDNS-Konto anmelden",
+    ),
+    (
+        "login.to_tenant",
+        "Sign in to a company's portal (tenant)",
+        "Im Portal eines Unternehmens anmelden (Mandant)",
+    ),
+    (
+        "login.to_reseller",
+        "Reseller sign-in",
+        "Reseller-Anmeldung",
+    ),
+    ("nav.dashboard", "Dashboard", "Dashboard"),
+    ("nav.licences", "Licences", "Lizenzen"),
+    ("nav.customers", "Customers", "Kunden"),
+    ("nav.reseller_licences", "All licences", "Alle Lizenzen"),
+    ("nav.select", "Customer selection", "Kundenauswahl"),
+    (
+        "notice.customer_created",
+        "Customer created.",
+        "Kunde angelegt.",
+    ),
+    (
+        "notice.licence_created",
+        "Licence created.",
+        "Lizenz erstellt.",
+    ),
+    (
+        "notice.user_created",
+        "User created; a mail with a link to choose a password is on its way.",
+        "Benutzer angelegt; eine Mail mit einem Link zur Passwortwahl ist unterwegs.",
+    ),
+    (
+        "notice.reseller_created",
+        "Reseller created; its user gets a mail with a link to choose a password.",
+        "Reseller angelegt; sein Benutzer erhält eine Mail mit einem Link zur Passwortwahl.",
+    ),
+    ("panel.title", "Notifications", "Benachrichtigungen"),
+    (
+        "profile.digest",
+        "Mail me a daily digest of what needs attention",
+        "Mir täglich eine Übersicht dessen mailen, was Aufmerksamkeit braucht",
+    ),
+    ("select.title", "Customer selection", "Kundenauswahl"),
+    (
+        "select.hint",
+        "Customers with a running licence. Opening one shows its portal as its users see it.",
+        "Kunden mit laufender Lizenz. Öffnen zeigt sein Portal, wie seine Benutzer es sehen.",
+    ),
+    (
+        "select.none",
+        "No customer has a running licence.",
+        "Kein Kunde hat eine laufende Lizenz.",
+    ),
+    ("users.title", "Users", "Benutzer"),
+    ("users.none", "No users yet.", "Noch keine Benutzer."),
+    ("users.role", "Role", "Rolle"),
+    ("users.admin", "Admin", "Admin"),
+    ("users.read_only", "Read-only", "Nur lesen"),
+    ("users.new", "New user", "Neuer Benutzer"),
+    ("users.create", "Create user", "Benutzer anlegen"),
+    (
+        "users.create_hint",
+        "The user gets a mail with a link to choose a password; admins set up two-factor sign-in right after.",
+        "Der Benutzer erhält eine Mail mit einem Link zur Passwortwahl; Admins richten direkt danach die Zwei-Faktor-Anmeldung ein.",
+    ),
     (
         "err.generic",
         "The input could not be accepted.",
@@ -454,30 +774,6 @@ impl Tr {
     pub fn code(&self) -> &'static str {
         self.0.code()
     }
-}
-
-/// The text of an error shown on a form, in the page's language.
-pub fn error_text(tr: Tr, error: &crate::error::Error) -> &'static str {
-    use crate::error::Error;
-    let key = match error {
-        Error::Invalid { field, .. } => match *field {
-            "name" => "err.name",
-            "email" => "err.email",
-            "password" | "new_password" => "err.password",
-            "current_password" => "err.current_password",
-            "ttl" => "err.ttl",
-            "label" | "zone" | "host" => "err.label",
-            "scopes" => "err.scopes",
-            "code" => "err.code",
-            _ => "err.generic",
-        },
-        Error::Conflict(text) if text.contains("no update token") => "err.no_token",
-        Error::Conflict(_) => "err.taken",
-        Error::QuotaExceeded => "err.quota",
-        Error::TooManyRequests => "login.throttled",
-        _ => "err.generic",
-    };
-    tr.t(key)
 }
 
 #[cfg(test)]
