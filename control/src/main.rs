@@ -39,10 +39,34 @@ enum Command {
     Migrate,
     /// Check the configuration and exit.
     CheckConfig,
+    /// Reseller organisations (operator actions).
+    #[command(subcommand)]
+    Reseller(ResellerCommand),
     /// A private PostgreSQL cluster from the server binaries on this machine
     /// (for tests and development; no configuration needed).
     #[command(subcommand)]
     Postgres(PostgresCommand),
+}
+
+#[derive(Subcommand)]
+enum ResellerCommand {
+    /// Create a reseller with its first portal user, who is mailed a link
+    /// to choose a password (two-factor enrolment follows at the first
+    /// sign-in). Logged as done by the first operator.
+    Add {
+        /// The organisation's name.
+        #[arg(long)]
+        name: String,
+        /// The first portal user's name.
+        #[arg(long)]
+        user: String,
+        /// The first portal user's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// `en` or `de`.
+        #[arg(long, default_value = "en")]
+        language: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +123,31 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Reseller(ResellerCommand::Add {
+            name,
+            user,
+            email,
+            language,
+        }) => runtime.block_on(async {
+            let language = control::domain::accounts::Language::from_code(&language)
+                .context("--language is en or de")?;
+            let database = startup::Database::open_for_command(&config).await?;
+            let first = control::ops::resellers::NewResellerUser {
+                name: &user,
+                email: &email,
+                language,
+            };
+            let result =
+                control::ops::resellers::create_as_first_operator(&database.pool, &config, &name, first)
+                    .await;
+            database.close().await;
+            let (reseller, user) = result?;
+            println!(
+                "reseller created: id={} name={} user={} (a mail with a link to choose a password is queued to {})",
+                reseller.id, reseller.name, user.name, user.email
+            );
+            Ok(())
+        }),
         Command::Postgres(_) => unreachable!("handled above"),
     }
 }

@@ -138,6 +138,23 @@ impl Database {
         }
     }
 
+    /// For a one-off command (e.g. `control reseller add`): the database of
+    /// a control that is running now — a private cluster is shared through
+    /// its URL file, not started a second time — else opened as `serve`
+    /// would open it.
+    pub async fn open_for_command(config: &Config) -> anyhow::Result<Self> {
+        if config.database.url()?.is_none()
+            && let Ok(url) = std::fs::read_to_string(config.data_dir.join(DATABASE_URL_FILE))
+            && let Ok(pool) = db::connect_as_app(url.trim(), 2).await
+        {
+            return Ok(Self {
+                pool,
+                cluster: None,
+            });
+        }
+        Self::open(config).await
+    }
+
     /// Closes the pool and stops the private cluster, if any.
     pub async fn close(self) {
         self.pool.close().await;

@@ -260,10 +260,7 @@ async fn a_person_enrols_in_2fa_and_signs_in_with_password_and_code_in_chromium(
     let browser = chromium(&driver, profile.path()).await;
     let mut shots = Shots::new("control-browser-2fa");
 
-    browser.goto(&control.url("/login")).await.expect("open");
-    fill(&browser, "#name", "totp-person").await;
-    fill(&browser, "#password", PASSWORD).await;
-    click(&browser, "main form button[type=submit]").await;
+    sign_in(&browser, &control, "/login", "totp-person", PASSWORD).await;
     wait_for_path(&browser, "/hosts").await;
     browser.goto(&control.url("/2fa")).await.unwrap();
     shots.take(&browser, "two-factor-off").await;
@@ -278,34 +275,15 @@ async fn a_person_enrols_in_2fa_and_signs_in_with_password_and_code_in_chromium(
         size.2 >= 200.0 && size.3 >= 200.0,
         "scannable size: {size:?}"
     );
-    // Read the secret from the page, as a person types it into an app.
-    let secret = browser
-        .find(Locator::Css("#totp-secret"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(secret.len(), 32, "{secret}");
     shots.take(&browser, "enrolment-qr-code").await;
-    fill(&browser, "#code", &oathtool(&secret, None)).await;
-    click(&browser, "#enrol-confirm").await;
-    let codes = browser
-        .wait()
-        .for_element(Locator::Css("#recovery-codes"))
-        .await
-        .expect("recovery codes")
-        .text()
-        .await
-        .unwrap();
+    let (secret, codes) = enrol_here(&browser).await;
+    assert_eq!(secret.len(), 32, "{secret}");
     assert_eq!(codes.lines().count(), 10, "{codes}");
     shots.take(&browser, "recovery-codes").await;
 
     click(&browser, "header form button[type=submit]").await;
     wait_for_path(&browser, "/login").await;
-    fill(&browser, "#name", "totp-person").await;
-    fill(&browser, "#password", PASSWORD).await;
-    click(&browser, "main form button[type=submit]").await;
+    sign_in(&browser, &control, "/login", "totp-person", PASSWORD).await;
     wait_for_path(&browser, "/login/code").await;
     shots.take(&browser, "code-prompt").await;
     // The enrolment used the current step; the next one signs in.
@@ -332,4 +310,170 @@ async fn a_person_enrols_in_2fa_and_signs_in_with_password_and_code_in_chromium(
     assert!(state.contains("is on"), "{state}");
     browser.close().await.expect("close the session");
     assert_eq!(shots.count, 5);
+}
+
+/// On the open enrolment page: reads the secret as a person types it into
+/// an app, confirms with a code from oathtool, waits for the recovery codes;
+/// returns the secret and the codes' text.
+async fn enrol_here(browser: &Client) -> (String, String) {
+    let secret = text(browser, "#totp-secret").await;
+    fill(browser, "#code", &oathtool(&secret, None)).await;
+    click(browser, "#enrol-confirm").await;
+    let codes = browser
+        .wait()
+        .for_element(Locator::Css("#recovery-codes"))
+        .await
+        .expect("recovery codes")
+        .text()
+        .await
+        .unwrap();
+    (secret, codes)
+}
+
+/// Signs in on the sign-in page at `path`.
+async fn sign_in(browser: &Client, control: &Control, path: &str, name: &str, password: &str) {
+    browser.goto(&control.url(path)).await.expect("open");
+    fill(browser, "#name", name).await;
+    fill(browser, "#password", password).await;
+    click(browser, "main form button[type=submit]").await;
+}
+
+/// Follows a welcome mail's link in the browser: chooses the password and
+/// enrols in 2FA with a code from oathtool; returns the secret.
+async fn first_sign_in(browser: &Client, control: &Control, email: &str, password: &str) -> String {
+    let link = control
+        .mail
+        .wait_for(email)
+        .await
+        .link()
+        .expect("a link in the welcome mail");
+    browser.goto(&link).await.expect("open the link");
+    fill(browser, "#password", password).await;
+    click(browser, "main form button[type=submit]").await;
+    wait_for_path(browser, "/2fa/enrol").await;
+    enrol_here(browser).await.0
+}
+
+async fn text(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// As the reseller: a customer with a licence (the form's defaults: ten
+/// hosts for a year) and a host made in its portal; returns the customer's
+/// page path.
+async fn customer_with_host(
+    browser: &Client,
+    control: &Control,
+    name: &str,
+    label: &str,
+) -> String {
+    browser
+        .goto(&control.url("/reseller/customers"))
+        .await
+        .unwrap();
+    fill(browser, "#name", name).await;
+    click(browser, "#create-customer").await;
+    let page = wait_for_path(browser, "/reseller/customers/").await;
+    click(browser, "#create-licence").await;
+    wait_for_path(browser, &page).await;
+    assert!(text(browser, "#licences").await.contains("valid"));
+    click(browser, "#open-portal").await;
+    wait_for_path(browser, "/hosts").await;
+    assert!(text(browser, "#acting-marker").await.contains(name));
+    fill(browser, "#label", label).await;
+    click(browser, "#create-host").await;
+    wait_for_path(browser, "/hosts/").await;
+    click(browser, "#acting-marker button").await;
+    wait_for_path(browser, "/reseller/customers").await;
+    page
+}
+
+#[tokio::test]
+async fn an_operator_a_reseller_and_a_customers_admin_each_do_their_part_in_chromium() {
+    if !require("chromedriver") || !require("chromium") || !require("oathtool") {
+        return;
+    }
+    let control = Control::start().await;
+    let (admin, admin_password) = control.admin.clone().expect("admin");
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let browser = chromium(&driver, profile.path()).await;
+    let mut shots = Shots::new("control-browser-reseller");
+
+    // The operator creates a reseller with its first user.
+    sign_in(&browser, &control, "/login", &admin, &admin_password).await;
+    wait_for_path(&browser, "/hosts").await;
+    browser.goto(&control.url("/admin")).await.unwrap();
+    fill(&browser, "#reseller_name", "Chromium Reseller").await;
+    fill(&browser, "#reseller_user", "chris").await;
+    fill(&browser, "#reseller_email", "chris@example.net").await;
+    click(&browser, "#create-reseller").await;
+    let resellers = browser
+        .wait()
+        .for_element(Locator::Css("#resellers"))
+        .await
+        .expect("reseller list")
+        .text()
+        .await
+        .unwrap();
+    assert!(resellers.contains("Chromium Reseller"), "{resellers}");
+    shots.take(&browser, "operator-created-reseller").await;
+    click(&browser, "header form button[type=submit]").await;
+    wait_for_path(&browser, "/login").await;
+
+    // The reseller user sets a password and enrols (mandatory), then makes
+    // two customers, each with a licence and a host.
+    let reseller_password = "chris has a long password";
+    first_sign_in(&browser, &control, "chris@example.net", reseller_password).await;
+    shots.take(&browser, "reseller-enrolled").await;
+    let own = customer_with_host(&browser, &control, "Customer A", "shop-a").await;
+    customer_with_host(&browser, &control, "Customer B", "shop-b").await;
+    let customers = text(&browser, "#customers").await;
+    assert!(customers.contains("Customer A") && customers.contains("Customer B"));
+    shots.take(&browser, "reseller-customers").await;
+
+    // Customer A's admin user.
+    browser.goto(&control.url(&own)).await.unwrap();
+    let domain = text(&browser, "#tenant-domain").await;
+    assert!(domain.ends_with(".tenants.test"), "{domain}");
+    fill(&browser, "#user_name", "boss").await;
+    fill(&browser, "#user_email", "boss@example.net").await;
+    click(&browser, "#create-user").await;
+    wait_for_path(&browser, &own).await;
+    assert!(text(&browser, "#users").await.contains("boss"));
+    shots.take(&browser, "customer-with-user").await;
+    click(&browser, "header form button[type=submit]").await;
+    wait_for_path(&browser, "/reseller/login").await;
+
+    // The admin of customer A: first password and enrolment, then a sign-in
+    // with the tenant domain, password and code. Customer A's host is there,
+    // customer B's is not.
+    let boss_password = "the boss password here";
+    let secret = first_sign_in(&browser, &control, "boss@example.net", boss_password).await;
+    click(&browser, "header form button[type=submit]").await;
+    wait_for_path(&browser, "/login").await;
+    let login = format!("/t/{domain}/login");
+    sign_in(&browser, &control, &login, "boss", boss_password).await;
+    wait_for_path(&browser, "/login/code").await;
+    shots.take(&browser, "tenant-code-step").await;
+    fill(&browser, "#code", &next_code(&secret)).await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_path(&browser, "/hosts").await;
+    let hosts = text(&browser, "#hosts").await;
+    assert!(hosts.contains(&format!("shop-a.{ZONE}")), "{hosts}");
+    let source = browser.source().await.unwrap();
+    assert!(
+        !source.contains("shop-b") && !source.contains("Customer B"),
+        "nothing of the other customer"
+    );
+    assert!(browser.find(Locator::Css("#acting-marker")).await.is_err());
+    shots.take(&browser, "tenant-admin-hosts").await;
+    browser.close().await.expect("close the session");
+    assert_eq!(shots.count, 6);
 }

@@ -20,6 +20,8 @@ use crate::harness::{binary, client_builder, parse_listening, read_until_ready};
 pub const ZONE: &str = "dyn.test";
 pub const OTHER_ZONE: &str = "home.test";
 pub const PASSWORD: &str = "correct horse battery";
+/// The tenant domain suffix: customer 100001's portal is `100001.tenants.test`.
+pub const TENANT_SUFFIX: &str = "tenants.test";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Knobs a test may change in the generated configuration.
@@ -40,6 +42,9 @@ pub struct Options {
     pub demo_host: Option<String>,
     /// `[security] admin_2fa_from`: from this date operators must use 2FA.
     pub admin_2fa_from: Option<String>,
+    /// `[licences] clock_offset_days`: the day licence states are computed
+    /// for, shifted from today.
+    pub clock_offset_days: i64,
 }
 
 impl Default for Options {
@@ -53,6 +58,7 @@ impl Default for Options {
             database_url: None,
             demo_host: None,
             admin_2fa_from: None,
+            clock_offset_days: 0,
         }
     }
 }
@@ -71,6 +77,8 @@ pub struct Control {
     pub database_url: Option<String>,
     /// From the first start's stdout: (name, password) of the first admin.
     pub admin: Option<(String, String)>,
+    options: Options,
+    smtp: SocketAddr,
     stdout: Arc<Mutex<Vec<String>>>,
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -98,9 +106,10 @@ impl Control {
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
         let config = dir.path().join("control.toml");
+        let smtp = mail.addr;
         std::fs::write(
             &config,
-            config_text(&options, addr, mail.addr, database_url.as_deref()),
+            config_text(&options, addr, smtp, database_url.as_deref()),
         )
         .expect("write config");
         let mut control = Self {
@@ -113,6 +122,8 @@ impl Control {
             _scratch: database,
             database_url,
             admin: None,
+            options,
+            smtp,
             stdout: Arc::default(),
             log: Arc::default(),
         };
@@ -179,6 +190,19 @@ impl Control {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Restarts control with the licence clock shifted by `days` from today.
+    pub fn restart_with_clock(&mut self, days: i64) {
+        self.options.clock_offset_days = days;
+        let text = config_text(
+            &self.options,
+            self.addr,
+            self.smtp,
+            self.database_url.as_deref(),
+        );
+        std::fs::write(&self.config, text).expect("write config");
+        self.restart();
     }
 
     pub fn stdout_text(&self) -> String {
@@ -719,10 +743,20 @@ signin_window_minutes = 15
 [security]
 {admin_2fa_from}
 
+[tenants]
+domain_suffix = "{TENANT_SUFFIX}"
+
+[licences]
+expiring_days = 30
+grace_days = 14
+sweep_seconds = 1
+clock_offset_days = {clock_offset_days}
+
 [mail]
 from = "spdyn <noreply@{ZONE}>"
 {mail}
 "#,
+        clock_offset_days = options.clock_offset_days,
         signup = options.signup,
         quota = options.quota,
         demo_host = options

@@ -66,7 +66,7 @@ fn session_cookie(page: &Page) -> Option<String> {
 
 /// Enrols the signed-in browser with a code from oathtool; returns the
 /// secret and the recovery codes.
-async fn enrol(browser: &Browser) -> (String, Vec<String>) {
+pub async fn enrol(browser: &Browser) -> (String, Vec<String>) {
     let page = browser.get("/2fa/enrol").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let secret = page.by_id("totp-secret").expect("secret on the page");
@@ -81,7 +81,7 @@ async fn enrol(browser: &Browser) -> (String, Vec<String>) {
     (secret, recovery_codes(&done))
 }
 
-fn recovery_codes(page: &Page) -> Vec<String> {
+pub fn recovery_codes(page: &Page) -> Vec<String> {
     let list = between(&page.body, "id=\"recovery-codes\"", "</ul>").expect("codes listed");
     list.split("<code>")
         .skip(1)

@@ -448,7 +448,9 @@ pub fn resolve(dnsd: &Dnsd, name: &str, rtype: RecordType) -> Vec<String> {
 /// A reqwest builder with the process's crypto provider installed.
 pub fn client_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    // No idle connections kept: a test that restarts a server would send its
+    // next request down a connection the old process closed.
+    reqwest::Client::builder().pool_max_idle_per_host(0)
 }
 
 /// A reqwest client for update requests (no redirects followed: we never send any).

@@ -13,4 +13,6 @@ mod durability;
 mod harness;
 mod ops;
 mod sync;
+mod tenancy;
+mod tenants;
 mod update;

@@ -23,7 +23,7 @@ const SCOPES: &[&str] = &["hosts:read", "hosts:write", "tokens:write"];
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// A dnsd node following the database at `url`.
-fn node(url: &str) -> Dnsd {
+pub(crate) fn node(url: &str) -> Dnsd {
     Dnsd::start_with(Options {
         extra: format!("[sync]\ndatabase_url = \"{url}\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n"),
         ..Options::default()
@@ -31,7 +31,7 @@ fn node(url: &str) -> Dnsd {
 }
 
 /// Waits until `check` holds, failing with `what` after `PATIENCE`.
-async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) -> Duration {
+pub(crate) async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) -> Duration {
     let started = Instant::now();
     while !check() {
         assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
@@ -41,7 +41,7 @@ async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) -> Duration {
 }
 
 /// True when the node answers NOERROR for the name (the host exists there).
-fn exists(dnsd: &Dnsd, name: &str) -> bool {
+pub(crate) fn exists(dnsd: &Dnsd, name: &str) -> bool {
     harness::udp(dnsd.udp(), &query(&format!("{name}."), RecordType::A))
         .metadata
         .response_code

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     db::{
         self,
-        scope::{System, Tx},
+        scope::{System, Tenant, Tx},
     },
     domain::{
         accounts::Language,
@@ -221,6 +221,25 @@ impl ApiUser {
     /// The caller as the actor of a change from `client`.
     pub fn actor(&self, client: &ClientAddr) -> Result<Actor, Error> {
         self.principal.actor(client.addr, Some(&self.token_name))
+    }
+
+    /// The token's tenant. A reseller's token has none (it names a customer
+    /// in the path instead): 403.
+    pub fn tenant(&self) -> Result<Tenant, Error> {
+        self.principal.tenant().map_err(api_error)
+    }
+
+    /// The token's tenant, for a change (read-only users are refused).
+    pub fn tenant_to_change(&self) -> Result<Tenant, Error> {
+        self.principal.tenant_to_change().map_err(api_error)
+    }
+}
+
+/// The API has no customer selection: a tenant route is not a reseller's.
+fn api_error(error: Error) -> Error {
+    match error {
+        Error::NoCustomerSelected => Error::Forbidden,
+        other => other,
     }
 }
 

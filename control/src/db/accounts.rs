@@ -279,6 +279,15 @@ pub async fn enabled_by_email(tx: &mut Tx<System>, email: &str) -> sqlx::Result<
     .await
 }
 
+/// The operator created first (the command line acts as it).
+pub async fn first_operator(tx: &mut Tx<Operator>) -> sqlx::Result<Option<Account>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE is_admin AND enabled ORDER BY id LIMIT 1"
+    )))
+    .fetch_optional(tx.conn())
+    .await
+}
+
 /// Whether any administrator exists (first-start detection).
 pub async fn any_admin(tx: &mut Tx<System>) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE is_admin)")

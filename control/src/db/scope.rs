@@ -155,3 +155,175 @@ impl<S> DerefMut for FeedTx<S> {
         &mut self.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        db::{
+            api_tokens, hosts, licences,
+            log::{self, Action, NewEntry},
+            resellers, resets, sessions, tenants,
+            testing::TestDb,
+            two_factor, update_tokens,
+        },
+        domain::{
+            licences::{LicenceRules, Product, Validity},
+            names::{HostName, Zone},
+            tokens,
+        },
+    };
+
+    /// Puts at least one row into every table that row-level security guards.
+    async fn fill(db: &TestDb) {
+        let account = db.standalone("alice", 5).await;
+        let (id, tenant) = (account.account_id(), Tenant(account.tenant().unwrap()));
+        let today = time::OffsetDateTime::now_utc().date();
+        let rules = LicenceRules {
+            expiring_days: 30,
+            grace_days: 14,
+        };
+        let mut tx = FeedTx::begin(&db.app, tenant).await.unwrap();
+        let zones = [Zone::parse("dyn.example").unwrap()];
+        let name = HostName::new("home", "dyn.example", &zones).unwrap();
+        let host = hosts::create(&mut tx, &name, 60, false, today, rules)
+            .await
+            .unwrap();
+        update_tokens::set(&mut tx, host.host_id(), &tokens::hash("t"))
+            .await
+            .unwrap();
+        api_tokens::create(&mut tx, id, "n", &tokens::hash("a"), &["read:hosts".into()])
+            .await
+            .unwrap();
+        resets::create(&mut tx, id, &tokens::hash("r"), 60)
+            .await
+            .unwrap();
+        two_factor::put_pending(&mut tx, id, &[0; 12], b"sealed")
+            .await
+            .unwrap();
+        two_factor::replace_recovery_codes(&mut tx, id, &[tokens::hash("c")])
+            .await
+            .unwrap();
+        let entry = NewEntry {
+            account: Some(id),
+            tenant: Some(tenant.0),
+            reseller: None,
+            actor: "alice",
+            action: Action::HostCreate,
+            target: "home.dyn.example",
+            detail: "",
+            source: None,
+        };
+        log::add(&mut tx, &entry).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = Tx::begin(&db.app, System).await.unwrap();
+        let session = sessions::NewSession {
+            id_hash: &tokens::hash("s"),
+            account: Some(id),
+            csrf_token: "c",
+            lifetime_secs: 60,
+            source: None,
+            user_agent: "",
+            second_factor_pending: false,
+        };
+        sessions::create(&mut tx, &session).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = Tx::begin(&db.app, Operator).await.unwrap();
+        let reseller = resellers::create(&mut tx, "R").await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = Tx::begin(&db.app, Reseller(reseller.reseller_id()))
+            .await
+            .unwrap();
+        let customer = tenants::create_customer(&mut tx, "C").await.unwrap();
+        let validity = Validity::new(today, today).unwrap();
+        licences::create(&mut tx, customer.tenant_id(), Product::Dyndns, 1, validity)
+            .await
+            .unwrap()
+            .expect("the reseller's customer");
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn without_a_scope_the_application_role_reads_no_row_of_any_guarded_table() {
+        let db = TestDb::new().await;
+        fill(&db).await;
+        // Every table that holds a tenant's, reseller's, account's or host's
+        // rows is guarded, and guarded for its owner too (FORCE).
+        let unguarded: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT c.relname FROM pg_class c
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+               AND a.attname IN ('tenant_id', 'reseller_id', 'account_id', 'host_id')
+               AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+        )
+        .fetch_all(&db.owner)
+        .await
+        .unwrap();
+        assert!(
+            unguarded.is_empty(),
+            "tables without forced RLS: {unguarded:?}"
+        );
+        let guarded: Vec<String> = sqlx::query_scalar(
+            "SELECT relname::text FROM pg_class
+             WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relrowsecurity
+             ORDER BY relname",
+        )
+        .fetch_all(&db.owner)
+        .await
+        .unwrap();
+        assert_eq!(guarded.len(), 12, "{guarded:?}");
+        for table in &guarded {
+            let count = |pool| {
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                    "SELECT count(*) FROM {table}"
+                )))
+                .fetch_one(pool)
+            };
+            assert!(count(&db.owner).await.unwrap() > 0, "{table} has rows");
+            // A plain connection (no transaction, no scope) and a
+            // transaction whose scope is empty both read nothing.
+            assert_eq!(count(&db.app).await.unwrap(), 0, "{table} without a scope");
+            let mut tx = db.app.begin().await.unwrap();
+            sqlx::query("SELECT set_config('spdyn.scope', '', true)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            let n: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+            assert_eq!(n, 0, "{table} with an empty scope");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scope_sees_its_own_rows_only_and_cannot_write_into_another_tenant() {
+        let db = TestDb::new().await;
+        let alice = db.standalone("alice", 5).await;
+        let bob = db.standalone("bob", 5).await;
+        let (a, b) = (alice.tenant().unwrap(), bob.tenant().unwrap());
+        let mut tx = Tx::begin(&db.app, Tenant(a)).await.unwrap();
+        let visible: Vec<String> = sqlx::query_scalar("SELECT name FROM accounts ORDER BY name")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(visible, ["alice"]);
+        // Even a query that names bob's tenant in its WHERE and in its
+        // INSERT is refused by Postgres.
+        let foreign: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants WHERE id = $1")
+            .bind(b.0)
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(foreign, 0);
+        let insert = sqlx::query(
+            "INSERT INTO hosts (tenant_id, name, zone, ttl) VALUES ($1, 'x.dyn.example', 'dyn.example', 60)",
+        )
+        .bind(b.0)
+        .execute(tx.conn())
+        .await;
+        let error = insert.expect_err("another tenant's row");
+        assert!(error.to_string().contains("row-level security"), "{error}");
+    }
+}

@@ -56,6 +56,27 @@ pub async fn create(
     Ok((reseller, account))
 }
 
+/// Creates a reseller from the command line, acting as the first operator.
+pub async fn create_as_first_operator(
+    pool: &PgPool,
+    config: &Config,
+    name: &str,
+    user: NewResellerUser<'_>,
+) -> Result<(ResellerRow, Account), Error> {
+    let mut tx = Tx::begin(pool, Operator).await?;
+    let operator = db::accounts::first_operator(&mut tx)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no operator account exists yet: start control once"))?;
+    drop(tx);
+    let actor = Actor {
+        account: operator.account_id(),
+        name: format!("{} (command line)", operator.name),
+        source: None,
+        home: super::accounts::home_of(&operator).ok_or(Error::NotFound)?,
+    };
+    create(pool, config, &actor, name, user).await
+}
+
 /// Creates a reseller user and queues its welcome mail.
 async fn add_user_in(
     tx: &mut Tx<Operator>,
