@@ -4,6 +4,8 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
+use tokio::sync::Notify;
+
 use anyhow::Context;
 use axum::{
     Json, Router,
@@ -232,7 +234,11 @@ async fn serve(
         state.mail_wake.clone(),
     ));
     let pruner = tokio::spawn(housekeeping(pool.clone()));
-    let jobs = tokio::spawn(licence_and_digest_jobs(pool, state.config.clone()));
+    let jobs = tokio::spawn(licence_and_digest_jobs(
+        pool,
+        state.config.clone(),
+        state.mail_wake.clone(),
+    ));
     tracing::info!(portal = %public_url, "control ready");
     let served = axum::serve(
         listener,
@@ -272,7 +278,7 @@ async fn housekeeping(pool: PgPool) {
 /// The licence sweep (dnsd learns when a grace period ends) and the daily
 /// digest, each on its own interval; the sweep runs at start too, so a
 /// shifted clock or a long stop takes effect at once.
-async fn licence_and_digest_jobs(pool: PgPool, config: Arc<Config>) {
+async fn licence_and_digest_jobs(pool: PgPool, config: Arc<Config>, mail_wake: Arc<Notify>) {
     let mut sweep = tokio::time::interval(Duration::from_secs(config.licences.sweep_seconds));
     let mut digest =
         tokio::time::interval(Duration::from_secs(config.dashboard.digest_check_seconds));
@@ -288,7 +294,10 @@ async fn licence_and_digest_jobs(pool: PgPool, config: Arc<Config>) {
             _ = digest.tick() => {
                 match ops::dashboard::send_digests(&pool, &config, crate::state::licensing(&config)).await {
                     Ok(0) => {}
-                    Ok(sent) => tracing::info!(sent, "daily digests queued"),
+                    Ok(sent) => {
+                        tracing::info!(sent, "daily digests queued");
+                        mail_wake.notify_one();
+                    }
                     Err(error) => tracing::warn!(%error, "daily digest"),
                 }
             }

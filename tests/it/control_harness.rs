@@ -752,6 +752,9 @@ grace_days = 14
 sweep_seconds = 1
 clock_offset_days = {clock_offset_days}
 
+[dashboard]
+digest_check_seconds = 1
+
 [mail]
 from = "spdyn <noreply@{ZONE}>"
 {mail}

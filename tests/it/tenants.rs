@@ -870,3 +870,80 @@ async fn an_operator_creates_a_reseller_from_the_command_line() {
     assert_eq!(page.matches("Shell Reseller").count(), 1, "{page}");
     assert!(TENANT_SUFFIX.ends_with(".test"));
 }
+
+#[tokio::test]
+async fn a_user_who_asks_for_the_daily_digest_gets_one_mail_a_day_when_there_is_something_in_it() {
+    if !require("oathtool") {
+        return;
+    }
+    let w = world().await;
+    async fn digest(browser: &Browser, email: String) {
+        let page = browser
+            .post_form(
+                "/profile",
+                "/profile",
+                &[("email", &email), ("language", "en"), ("digest", "on")],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+    }
+    // Reseller two has nothing to point out; anna's tenant an unused token.
+    let r2_email = format!("{}@example.net", w.r2.user.name);
+    digest(&w.r2.user.browser, r2_email.clone()).await;
+    let token =
+        w.u1.api
+            .post(&format!("/hosts/{}/token", w.c1_host.0), json!({}))
+            .await;
+    assert_eq!(token.status, 201);
+    let anna_email = format!("anna@{}.example.net", w.c1.number);
+    digest(&w.u1.browser, anna_email.clone()).await;
+    let started = std::time::Instant::now();
+    let mail = loop {
+        // Anna's welcome mail came first; wait for the digest.
+        let digests: Vec<_> = w
+            .control
+            .mail
+            .mails()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.contains(&anna_email)))
+            .filter(|m| m.data.contains("what needs your attention"))
+            .collect();
+        if let Some(first) = digests.first() {
+            assert_eq!(digests.len(), 1);
+            break first.clone();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no digest"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(mail.text().contains(&w.c1_host.1), "{}", mail.text());
+    assert!(mail.text().contains("/dashboard"));
+    // Reseller two's digest was due in the same pass: marked sent, no mail.
+    let sent: Option<String> =
+        sqlx::query_scalar("SELECT digest_sent_on::text FROM accounts WHERE name = $1")
+            .bind(&w.r2.user.name)
+            .fetch_one(&w.control.db().await)
+            .await
+            .unwrap();
+    assert!(sent.is_some(), "reseller two's digest was looked at");
+    assert!(
+        !w.control
+            .mail
+            .mails()
+            .iter()
+            .any(|m| m.to.iter().any(|t| t.contains(&r2_email)) && m.data.contains("attention")),
+        "nothing to point out: no mail"
+    );
+    // One a day: a few more passes send nothing new.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let count = w
+        .control
+        .mail
+        .mails()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.contains(&anna_email)) && m.data.contains("attention"))
+        .count();
+    assert_eq!(count, 1);
+}
