@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 cargo build --workspace --bins --locked
+# The end-to-end tests run the binaries just built (target/debug), never
+# those of an earlier SPDYN_BIN_DIR.
+unset SPDYN_BIN_DIR
+rm -f target/test-skips.txt
 
 # One throwaway PostgreSQL cluster for the whole run (no fsync); every test
 # creates its own database in it. Without DATABASE_URL (a plain `cargo test`)

@@ -5,6 +5,7 @@
 //! in target/test-artifacts/control-browser*/ for a person to look at.
 
 use std::{
+    io::{BufRead, BufReader},
     net::TcpStream,
     path::PathBuf,
     process::{Child, Command, Stdio},
@@ -27,17 +28,30 @@ struct Driver {
 }
 
 impl Driver {
+    /// chromedriver on a port it picks itself (`--port=0`), read from the
+    /// line it prints when it listens.
     fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        let mut child = Command::new("chromedriver")
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(port) = line
+                    .split_once("started successfully on port ")
+                    .and_then(|(_, rest)| rest.trim_end_matches('.').parse::<u16>().ok())
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("chromedriver did not say its port");
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "chromedriver did not listen");
@@ -347,7 +361,8 @@ async fn first_sign_in(browser: &Client, control: &Control, email: &str, passwor
         .await
         .link()
         .expect("a link in the welcome mail");
-    browser.goto(&link).await.expect("open the link");
+    let url = control.url(&control.path_of(&link));
+    browser.goto(&url).await.expect("open the link");
     fill(browser, "#password", password).await;
     click(browser, "main form button[type=submit]").await;
     wait_for_path(browser, "/2fa/enrol").await;

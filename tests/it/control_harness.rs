@@ -5,7 +5,7 @@
 
 use std::{
     io::{BufRead, BufReader},
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
@@ -20,6 +20,9 @@ use crate::harness::{binary, client_builder, parse_listening, read_until_ready};
 pub const ZONE: &str = "dyn.test";
 pub const OTHER_ZONE: &str = "home.test";
 pub const PASSWORD: &str = "correct horse battery";
+/// Where the portal says it lives (`http.public_url`, in mails): the tests
+/// bind a free port, which is not known when the configuration is written.
+pub const PUBLIC_URL: &str = "http://portal.test";
 /// The tenant domain suffix: customer 100001's portal is `100001.tenants.test`.
 pub const TENANT_SUFFIX: &str = "tenants.test";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -103,8 +106,9 @@ impl Control {
         // The private cluster's directory must be reachable by the postgres
         // user when the tests run as root.
         open_for_others(dir.path());
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        // Port 0: control binds a free port and names it in its listening
+        // line; a restart binds that same port again.
+        let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
         let config = dir.path().join("control.toml");
         let smtp = mail.addr;
         std::fs::write(
@@ -117,7 +121,7 @@ impl Control {
             dir,
             config,
             addr,
-            base: format!("http://{addr}"),
+            base: String::new(),
             mail,
             _scratch: database,
             database_url,
@@ -156,12 +160,32 @@ impl Control {
             .iter()
             .filter_map(|line| parse_listening(line))
             .find(|(service, _)| service == "control-http")
-            .map(|(_, addr)| addr);
-        assert_eq!(
-            listening,
-            Some(self.addr),
-            "listening line names the bound address"
+            .map(|(_, addr)| addr)
+            .expect("a listening line for control-http");
+        if self.addr.port() == 0 {
+            // From now on (restarts included) the port it bound.
+            self.addr = listening;
+            self.base = format!("http://{listening}");
+            self.write_config();
+        }
+        assert_eq!(listening, self.addr, "listening line names the bound address");
+    }
+
+    fn write_config(&self) {
+        let text = config_text(
+            &self.options,
+            self.addr,
+            self.smtp,
+            self.database_url.as_deref(),
         );
+        std::fs::write(&self.config, text).expect("write config");
+    }
+
+    /// The portal path of a link from a mail (links use `http.public_url`).
+    pub fn path_of(&self, link: &str) -> String {
+        link.strip_prefix(PUBLIC_URL)
+            .unwrap_or_else(|| panic!("{link} is not a link to the portal"))
+            .to_owned()
     }
 
     fn admin_line(&self) -> Option<(String, String)> {
@@ -195,13 +219,7 @@ impl Control {
     /// Restarts control with the licence clock shifted by `days` from today.
     pub fn restart_with_clock(&mut self, days: i64) {
         self.options.clock_offset_days = days;
-        let text = config_text(
-            &self.options,
-            self.addr,
-            self.smtp,
-            self.database_url.as_deref(),
-        );
-        std::fs::write(&self.config, text).expect("write config");
+        self.write_config();
         self.restart();
     }
 
@@ -694,12 +712,6 @@ async fn smtp_session(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 fn open_for_others(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
@@ -719,7 +731,7 @@ data_dir = "data"
 
 [http]
 listen = "{addr}"
-public_url = "http://{addr}"
+public_url = "{PUBLIC_URL}"
 
 [database]
 {database}

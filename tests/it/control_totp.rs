@@ -661,11 +661,7 @@ async fn a_password_reset_leads_on_to_the_qr_code_and_the_first_code() {
         .post_form("/reset", "/reset", &[("who", "henry")])
         .await;
     let mail = control.mail.wait_for("henry@example.net").await;
-    let path = mail
-        .link()
-        .expect("link")
-        .trim_start_matches(&control.base)
-        .to_owned();
+    let path = control.path_of(&mail.link().expect("link"));
     // Screen 2: the new password.
     let form = browser.get(&path).await;
     assert_eq!(form.status, 200);
@@ -715,7 +711,7 @@ async fn a_password_reset_leads_on_to_the_qr_code_and_the_first_code() {
         assert!(std::time::Instant::now() < deadline, "second reset mail");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    let path = second.trim_start_matches(&control.base).to_owned();
+    let path = control.path_of(&second);
     let reset_again = control.browser();
     let set = reset_again
         .post_form(&path, &path, &[("password", "yet another secret")])
@@ -739,11 +735,7 @@ async fn after_the_date_an_operator_who_resets_the_password_cannot_skip_enrolmen
         .post_form("/reset", "/reset", &[("who", "admin")])
         .await;
     let mail = control.mail.wait_for("admin@example.net").await;
-    let path = mail
-        .link()
-        .expect("link")
-        .trim_start_matches(&control.base)
-        .to_owned();
+    let path = control.path_of(&mail.link().expect("link"));
     let set = browser
         .post_form(&path, &path, &[("password", "the operator's new secret")])
         .await;

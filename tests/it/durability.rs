@@ -109,7 +109,7 @@ impl Drop for SmallDisk {
 #[tokio::test]
 async fn a_full_disk_answers_dnserr_then_911_and_recovers_after_restart() {
     let Some(disk) = SmallDisk::mount() else {
-        eprintln!("skipping: cannot mount a tmpfs here");
+        crate::harness::skip("cannot mount a tmpfs here (needs root)");
         return;
     };
     let mut dnsd = Dnsd::start_with(Options {

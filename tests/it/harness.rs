@@ -42,7 +42,38 @@ pub fn binary(name: &str) -> PathBuf {
         "{} is missing: build the binaries first (`cargo build --workspace --bins`)",
         path.display()
     );
+    assert_fresh(&path);
     path
+}
+
+/// Fails when a source the binary is built from is newer than the binary:
+/// the test would run yesterday's code (a forgotten build, or an old
+/// `SPDYN_BIN_DIR`). The sources are the ones cargo lists in the binary's
+/// dep-info file (`<binary>.d`), so files the build does not use (other
+/// features, tests) do not count.
+fn assert_fresh(binary: &Path) {
+    let built = std::fs::metadata(binary)
+        .and_then(|m| m.modified())
+        .expect("binary time");
+    let Ok(depinfo) = std::fs::read_to_string(binary.with_extension("d")) else {
+        return;
+    };
+    let sources = depinfo
+        .lines()
+        .next()
+        .and_then(|line| line.split_once(": "))
+        .map_or("", |(_, files)| files);
+    for file in sources.split_whitespace().map(Path::new) {
+        let changed = std::fs::metadata(file).and_then(|m| m.modified());
+        if let Ok(changed) = changed {
+            assert!(
+                changed <= built,
+                "{} is older than {}: rebuild (`cargo build --workspace --bins`)",
+                binary.display(),
+                file.display()
+            );
+        }
+    }
 }
 
 /// Knobs a test may change in the generated configuration.
@@ -400,8 +431,13 @@ pub fn udp_raw(server: SocketAddr, packet: &[u8]) -> Option<Vec<u8>> {
     Some(buf)
 }
 
+/// One query over UDP, sent again (up to three times) when no answer comes:
+/// a datagram may be lost, e.g. after a flood filled a socket buffer. Tests
+/// that expect no answer use [`udp_raw`].
 pub fn udp(server: SocketAddr, message: &Message) -> Message {
-    let answer = udp_raw(server, &message.to_vec().expect("encode"))
+    let packet = message.to_vec().expect("encode");
+    let answer = (0..3)
+        .find_map(|_| udp_raw(server, &packet))
         .unwrap_or_else(|| panic!("no UDP answer for {:?}", message.queries));
     let parsed = Message::from_vec(&answer).expect("decode answer");
     assert_eq!(parsed.metadata.id, message.metadata.id, "answer id");
@@ -554,10 +590,35 @@ pub fn require(program: &str) -> bool {
     if have(program) {
         return true;
     }
+    skip(&format!("{program} is not installed"));
+    false
+}
+
+/// A test that cannot run here. When the suite must be complete
+/// (`SPDYN_REQUIRE_TOOLS=1`, set by `scripts/test.sh`) that is a failure;
+/// otherwise the skip is said on stderr and recorded in
+/// `target/test-skips.txt`, which the test script lists at the end, so a
+/// skipped test is never mistaken for a passed one.
+pub fn skip(reason: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_owned();
     assert!(
         std::env::var_os("SPDYN_REQUIRE_TOOLS").is_none(),
-        "{program} is required but not installed"
+        "{test} cannot run: {reason}"
     );
-    eprintln!("skipping: {program} not installed");
-    false
+    eprintln!("SKIPPED {test}: {reason}");
+    let record = bin_dir()
+        .parent()
+        .map(|target| target.join("test-skips.txt"));
+    if let Some(record) = record
+        && let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(record)
+    {
+        use std::io::Write;
+        let _ = writeln!(file, "{test}: {reason}");
+    }
 }

@@ -97,7 +97,7 @@ async fn welcome(
 ) -> Person {
     let mail = control.mail.wait_for(email).await;
     let link = mail.link().expect("a link in the welcome mail");
-    let path = link.trim_start_matches(&control.base).to_owned();
+    let path = control.path_of(&link);
     let browser = control.browser();
     let password = format!("{name} secret password");
     let set = browser

@@ -76,7 +76,11 @@ impl Transport {
                     time::OffsetDateTime::now_utc().unix_timestamp_nanos(),
                     std::process::id()
                 );
-                tokio::fs::write(dir.join(name), message.formatted())
+                // Written under a temporary name and renamed: whoever reads
+                // the directory never sees half a mail.
+                let partial = dir.join(format!(".{name}.partial"));
+                tokio::fs::write(&partial, message.formatted()).await?;
+                tokio::fs::rename(&partial, dir.join(name))
                     .await
                     .map_err(Into::into)
             }

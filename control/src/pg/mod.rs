@@ -387,7 +387,14 @@ mod tests {
     #[test]
     fn a_directory_the_server_user_cannot_reach_is_named_in_the_error() {
         if effective_uid() != Some(0) {
-            return; // only root hands the cluster to the postgres user
+            // Only root hands the cluster to the postgres user. The test
+            // script runs as root and says the suite must be complete.
+            assert!(
+                std::env::var_os("SPDYN_REQUIRE_TOOLS").is_none(),
+                "this test needs root"
+            );
+            eprintln!("skipping: not root");
+            return;
         }
         use std::os::unix::fs::PermissionsExt;
         let locked = tempfile::tempdir().unwrap();
