@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (real DNS and dyndns
 # clients, TLS tooling, PostgreSQL server binaries, headless Chromium and its
-# WebDriver) when they are missing. Safe to run repeatedly.
+# WebDriver) and schemathesis from PyPI when they are missing. Safe to run
+# repeatedly.
 set -euo pipefail
 
 # command -> Debian package
@@ -24,6 +25,12 @@ done
 # binaries; Debian keeps them off PATH under /usr/lib/postgresql/<version>/bin.
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
+# schemathesis (PyPI) checks the JSON API against its OpenAPI document.
+if ! command -v st >/dev/null 2>&1; then
+  echo "installing: schemathesis (pip)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check schemathesis >/dev/null
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -22,6 +22,11 @@ DATABASE_URL=$(target/debug/control postgres start --fast --dir "$pg_dir")
 export DATABASE_URL
 # The end-to-end tests fail instead of skipping when a tool is missing.
 export SPDYN_REQUIRE_TOOLS=1
+# One test holds 1,000 idle TCP connections (tests/it/abuse_dnsd.rs): more
+# than the common default soft limit of 1,024 open files.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then
+  ulimit -n 4096 2>/dev/null || true
+fi
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else

@@ -14,9 +14,11 @@ echo "building (release; the first build takes a few minutes)..." >&2
 cargo build --release --bins --locked -q
 bin="$root/target/release"
 
-# A private admin secret instead of the example's placeholder.
-if [ ! -s "$var/admin-secret" ]; then
-  (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$var/admin-secret")
+# A private admin secret instead of the example's placeholder (which dnsd
+# refuses): 64 hex digits; one left from an older run that is shorter than
+# the 32 characters dnsd requires is replaced.
+if [ ! -s "$var/admin-secret" ] || [ "$(tr -d '[:space:]' < "$var/admin-secret" | wc -c)" -lt 32 ]; then
+  (umask 077; od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$var/admin-secret")
 fi
 export DNSD_CONFIG="$root/config/dnsd.example.toml"
 export DNSD__ADMIN__SECRET_FILE="$var/admin-secret"

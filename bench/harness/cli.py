@@ -17,6 +17,8 @@ from . import data, load, servers, system, updates
 
 REPO = Path(__file__).resolve().parents[2]
 ORDER = ["floor", "dnsd", "knot", "nsd"]
+# Every server, in table order; `dnsd-rrl` runs only when asked for.
+ALL = ["floor", "dnsd", "dnsd-rrl", "knot", "nsd"]
 PEERS = ["knot", "nsd"]
 
 
@@ -42,7 +44,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--update-rate", type=int, default=1000, help="fixed update rate (default 1000/s)")
     p.add_argument("--profile", action="store_true", help="perf-record dnsd and the floor under load")
     p.add_argument(
-        "--servers", default=",".join(ORDER), help="comma-separated subset of floor,dnsd,knot,nsd"
+        "--servers",
+        default=",".join(ORDER),
+        help="comma-separated subset of floor,dnsd,dnsd-rrl,knot,nsd (dnsd-rrl: dnsd with rate "
+        "limiting on at limits never reached, to measure its cost; not in the default)",
     )
     p.add_argument("--results", type=Path, default=REPO / "target" / "bench", help="results dir")
     p.add_argument("--no-build", action="store_true", help="use the existing release binaries")
@@ -61,7 +66,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.rates, args.latency_seconds = "2000", 1
         args.updates, args.scaling, args.update_rate = True, False, 200
         args.quiet_wait = 5
-    args.server_list = [s for s in ORDER if s in args.servers.split(",")]
+    wanted = args.servers.split(",")
+    if args.dry_run and args.servers == ",".join(ORDER):
+        wanted.append("dnsd-rrl")  # the smoke run covers every server
+    args.server_list = [s for s in ALL if s in wanted]
     args.rate_list = [int(r) for r in args.rates.split(",") if r]
     return args
 
@@ -169,6 +177,8 @@ def make_servers(args, binaries, ds, root) -> dict[str, servers.Server]:
             made[name] = servers.Floor(root, ds, log, binaries["floor"])
         elif name == "dnsd":
             made[name] = servers.Dnsd(root, ds, log, binaries["dnsd"])
+        elif name == "dnsd-rrl":
+            made[name] = servers.DnsdRrl(root, ds, log, binaries["dnsd"])
         elif name == "knot":
             made[name] = servers.Knot(root, ds, log)
         elif name == "nsd":
@@ -378,7 +388,7 @@ def render(results: dict, args) -> str:
             f"at 40 % (cgroup {m['cgroup']}), dnsperf -c 8 -q 500 on core 1; min/median/max of rounds"
         )
         head = (
-            f"{'server':<6} {'capacity/core kq/s':>20} {'CPU/query µs':>17} {'×floor':>6} {'×best peer':>10} "
+            f"{'server':<8} {'capacity/core kq/s':>20} {'CPU/query µs':>17} {'×floor':>6} {'×best peer':>10} "
             f"{'throttled':>9} {'lost':>8} {'RSS MiB':>8} {'HWM MiB':>8} {'start ms':>8}"
         )
         rates = args.rate_list
@@ -390,7 +400,7 @@ def render(results: dict, args) -> str:
             caps = s["capacity"]
             x = sm[name]
             row = (
-                f"{name:<6} {fmt_mmm([c['capacity_per_core'] for c in caps], 1e-3):>20} "
+                f"{name:<8} {fmt_mmm([c['capacity_per_core'] for c in caps], 1e-3):>20} "
                 f"{fmt_mmm([c['us_per_query'] for c in caps], 1, 2):>17} "
                 f"{(x['us'] / floor_us if floor_us else float('nan')):>6.2f} "
                 f"{(x['us'] / best_us if best_us else float('nan')):>10.2f} "
@@ -433,6 +443,9 @@ def render_targets(size, sm, hosts, results) -> list[str]:
     rows.append(
         ("0 lost queries (capacity runs)", f"{d['lost']} of {d['sent']}", d["lost"] == 0)
     )
+    if "dnsd-rrl" in sm:
+        ratio = sm["dnsd-rrl"]["us"] / d["us"]
+        rows.append(("dnsd-rrl CPU/query <= 1.10 x dnsd (RRL cost)", f"{ratio:.3f} x", ratio <= 1.10))
     for rate, p99 in d["p99"].items():
         theirs = [sm[p]["p99"].get(rate) for p in peers if sm[p]["p99"].get(rate) is not None]
         if theirs:
@@ -510,7 +523,7 @@ def render_updates(u: dict, args) -> list[str]:
 def render_scaling(results) -> list[str]:
     out = ["", "scaling (medians)"]
     out.append(
-        f"  {'hosts':>9} {'server':<6} {'CPU/query µs':>12} {'capacity/core kq/s':>18} {'RSS MiB':>8} "
+        f"  {'hosts':>9} {'server':<8} {'CPU/query µs':>12} {'capacity/core kq/s':>18} {'RSS MiB':>8} "
         f"{'bytes/host':>10} {'start ms':>9}"
     )
     for hosts, size in results["sizes"].items():
@@ -521,7 +534,7 @@ def render_scaling(results) -> list[str]:
             # NSD: PSS, so its forked children are not counted three times.
             mem = x["pss"] if name == "nsd" else x["rss"]
             out.append(
-                f"  {int(hosts):>9} {name:<6} {x['us']:>12.2f} {x['cap'] / 1e3:>18.0f} {mem:>8.1f} "
+                f"  {int(hosts):>9} {name:<8} {x['us']:>12.2f} {x['cap'] / 1e3:>18.0f} {mem:>8.1f} "
                 f"{mem * 1024 * 1024 / int(hosts):>10.0f} {x['start_ms']:>9.0f}"
             )
     return out

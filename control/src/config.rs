@@ -121,16 +121,59 @@ pub struct HttpConfig {
     /// The URL people reach the portal at (used in mails). When it starts
     /// with `https://` cookies are marked `Secure`.
     pub public_url: String,
-    /// Reverse proxies whose `X-Forwarded-For` is believed for the client
-    /// address in the action log and the sign-in throttle.
-    #[serde(default)]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` is
+    /// believed for the client address in the action log and the throttles:
+    /// the right-most address that is not itself a trusted proxy.
+    #[serde(
+        default,
+        deserialize_with = "spdyn_common::client_ip::deserialize_proxies"
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A client must send a request's headers within this long (also the
+    /// longest a kept-alive connection waits idle for the next request).
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_secs: u64,
+    /// A request (body included) must be answered within this long; else
+    /// 408 and the connection closes.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait in the kernel's backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Connections at once from one source (IPv4 address or IPv6 /64);
+    /// more are closed at once. Trusted proxies are not limited.
+    #[serde(default = "default_max_connections_per_source")]
+    pub max_connections_per_source: usize,
+}
+
+fn default_header_timeout() -> u64 {
+    10
+}
+fn default_request_timeout() -> u64 {
+    30
+}
+fn default_max_connections() -> usize {
+    4096
+}
+/// Enough for an office behind one NAT address (browsers keep ~6 each).
+fn default_max_connections_per_source() -> usize {
+    256
 }
 
 impl HttpConfig {
-    /// True when the portal is served to browsers over TLS (by a proxy).
+    /// True when the portal is served to browsers over TLS (by a proxy):
+    /// then cookies are `Secure` with the `__Host-` prefix and answers carry
+    /// HSTS.
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
     }
 }
 
@@ -195,11 +238,19 @@ pub struct AccountsConfig {
     /// Name and e-mail address of the administrator created on first start.
     pub first_admin: String,
     pub first_admin_email: String,
-    /// Failed sign-ins per account name, and per source address, within
-    /// `signin_window_minutes` before further attempts are refused.
+    /// Failed sign-ins per account name, and per source (IPv4 address or
+    /// IPv6 /64), within `signin_window_minutes` before further attempts are
+    /// refused. An attempt counts from before its password is checked.
     pub signin_failures_per_account: u32,
     pub signin_failures_per_source: u32,
     pub signin_window_minutes: u32,
+    /// Reset mails per account, and reset requests per source, within
+    /// `reset_window_minutes`.
+    pub reset_requests_per_account: u32,
+    pub reset_requests_per_source: u32,
+    pub reset_window_minutes: u32,
+    /// Entries of the action log older than this are deleted.
+    pub log_retention_days: u32,
 }
 
 impl Default for AccountsConfig {
@@ -213,6 +264,10 @@ impl Default for AccountsConfig {
             signin_failures_per_account: 5,
             signin_failures_per_source: 20,
             signin_window_minutes: 15,
+            reset_requests_per_account: 3,
+            reset_requests_per_source: 10,
+            reset_window_minutes: 60,
+            log_retention_days: 365,
         }
     }
 }
@@ -350,6 +405,22 @@ impl Config {
             .collect()
     }
 
+    /// The offered zone the portal's host name lies in, if any.
+    fn portal_zone(&self) -> Option<&str> {
+        let rest = self.http.public_url.split_once("://")?.1;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = host
+            .split(':')
+            .next()?
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        self.hosts.zones.iter().map(String::as_str).find(|zone| {
+            let zone = zone.trim_end_matches('.').to_ascii_lowercase();
+            host == zone || host.ends_with(&format!(".{zone}"))
+        })
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         if self.hosts.zones.is_empty() {
             return Err(ConfigError::Invalid("hosts.zones may not be empty".into()));
@@ -369,6 +440,12 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "http.public_url must start with http:// or https://".into(),
             ));
+        }
+        if let Some(zone) = self.portal_zone() {
+            return Err(ConfigError::Invalid(format!(
+                "http.public_url: the portal may not live under the dynamic zone {zone}: \
+                 anyone's host there would be same-site with it (docs/CONTROL.md)"
+            )));
         }
         if self.mail.mail_dir.is_none() && self.mail.smtp.is_none() {
             return Err(ConfigError::Invalid(
@@ -390,6 +467,33 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "licences.sweep_seconds and dashboard.digest_check_seconds must be at least 1"
                     .into(),
+            ));
+        }
+        let a = &self.accounts;
+        // Entries about nobody (unknown names) are kept one day: the
+        // throttles' windows must fit in it.
+        if a.signin_window_minutes == 0
+            || a.reset_window_minutes == 0
+            || a.signin_window_minutes > 1440
+            || a.reset_window_minutes > 1440
+        {
+            return Err(ConfigError::Invalid(
+                "accounts.signin_window_minutes and reset_window_minutes must be 1 to 1440".into(),
+            ));
+        }
+        if a.log_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "accounts.log_retention_days must be at least 1".into(),
+            ));
+        }
+        let h = &self.http;
+        if h.header_timeout_secs == 0
+            || h.request_timeout_secs == 0
+            || h.max_connections == 0
+            || h.max_connections_per_source == 0
+        {
+            return Err(ConfigError::Invalid(
+                "http timeouts and connection limits must be at least 1".into(),
             ));
         }
         if self.accounts.session_hours == 0 {
@@ -442,6 +546,10 @@ mod tests {
                 "CONTROL__SECURITY__ADMIN_2FA_FROM".to_owned(),
                 "2027-01-31".to_owned(),
             ),
+            (
+                "CONTROL__HTTP__TRUSTED_PROXIES".to_owned(),
+                r#"["192.0.2.1", "10.0.0.0/8"]"#.to_owned(),
+            ),
             ("OTHER".to_owned(), "ignored".to_owned()),
         ];
         let config = Config::parse_with_env(MINIMAL, vars).unwrap();
@@ -451,6 +559,9 @@ mod tests {
         );
         assert!(!config.accounts.signup);
         assert!(config.http.is_https());
+        let proxies = &config.http.trusted_proxies;
+        assert!(proxies[0].contains(&"192.0.2.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(proxies[1].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
         assert_eq!(
             config.security.admin_2fa_from(),
             Some(time::Date::from_calendar_date(2027, time::Month::January, 31).unwrap())
@@ -474,6 +585,18 @@ mod tests {
             Config::parse_with_env(&bad_date, []),
             Err(ConfigError::Invalid(_))
         ));
+        let long_window = format!("{MINIMAL}\n[accounts]\nreset_window_minutes = 2000");
+        assert!(matches!(
+            Config::parse_with_env(&long_window, []),
+            Err(ConfigError::Invalid(_))
+        ));
+        let portal_in_zone = MINIMAL.replace("http://127.0.0.1", "https://portal.dyn.example/");
+        assert!(matches!(
+            Config::parse_with_env(&portal_in_zone, []),
+            Err(ConfigError::Invalid(_))
+        ));
+        let beside = MINIMAL.replace("http://127.0.0.1", "https://portal.example:8443/");
+        assert!(Config::parse_with_env(&beside, []).is_ok());
         let no_mail = MINIMAL.replace("mail_dir = \"mails\"", "");
         assert!(matches!(
             Config::parse_with_env(&no_mail, []),

@@ -157,6 +157,10 @@ pub enum Error {
     /// Administrators must use 2FA; nothing but the enrolment is open to
     /// them until it is on.
     TwoFactorRequired,
+    /// No password-check slot came free in time (argon2 is bounded).
+    Busy,
+    /// The request was not complete, or not answered, in time.
+    RequestTimeout,
     Db(sqlx::Error),
     Internal(anyhow::Error),
 }
@@ -233,6 +237,8 @@ impl Error {
                 StatusCode::CONFLICT
             }
             Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::Db(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -254,6 +260,8 @@ impl Error {
             Error::TooManyRequests => "too_many_requests",
             Error::SecondFactorRequired => "second_factor_required",
             Error::TwoFactorRequired => "two_factor_required",
+            Error::Busy => "busy",
+            Error::RequestTimeout => "request_timeout",
             Error::Db(_) | Error::Internal(_) => "internal",
         }
     }
@@ -275,6 +283,8 @@ impl Error {
             Error::TooManyRequests => "login.throttled",
             Error::SecondFactorRequired => "err.second_factor_required",
             Error::TwoFactorRequired => "err.two_factor_required",
+            Error::Busy => "err.busy",
+            Error::RequestTimeout => "err.request_timeout",
             Error::Db(_) | Error::Internal(_) => "err.internal",
         }
     }
@@ -312,7 +322,7 @@ pub struct ErrorBody {
     /// Stable code: not_found, unauthorized, second_factor_required, forbidden,
     /// read_only, two_factor_required, licence_expired, bad_request, invalid,
     /// conflict, quota_exceeded, no_customer_selected, too_many_requests,
-    /// internal.
+    /// busy, request_timeout, internal.
     pub error: &'static str,
     pub message: String,
     /// The offending input field, for `invalid`.
@@ -391,6 +401,8 @@ mod tests {
             Error::TooManyRequests,
             Error::SecondFactorRequired,
             Error::TwoFactorRequired,
+            Error::Busy,
+            Error::RequestTimeout,
             Error::Internal(anyhow::anyhow!("x")),
         ]
         .into_iter()

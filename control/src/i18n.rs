@@ -207,6 +207,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Passwort ändern",
     ),
     ("profile.current", "Current password", "Aktuelles Passwort"),
+    (
+        "profile.current_for_email",
+        "Current password (needed to change the e-mail address)",
+        "Aktuelles Passwort (nötig, um die E-Mail-Adresse zu ändern)",
+    ),
+    (
+        "enrol.password",
+        "Your current password",
+        "Ihr aktuelles Passwort",
+    ),
     ("profile.new", "New password", "Neues Passwort"),
     ("profile.change", "Change password", "Passwort ändern"),
     ("admin.title", "Operator", "Betrieb"),
@@ -542,6 +552,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "err.internal",
         "Something went wrong on our side. Try again later.",
         "Bei uns ist ein Fehler aufgetreten. Bitte später erneut versuchen.",
+    ),
+    (
+        "err.busy",
+        "The service is busy. Try again in a moment.",
+        "Der Dienst ist ausgelastet. Bitte gleich noch einmal versuchen.",
+    ),
+    (
+        "err.request_timeout",
+        "The request took too long.",
+        "Die Anfrage hat zu lange gedauert.",
     ),
     ("acting.as", "Acting as reseller", "Handelnd als Reseller"),
     ("acting.in", "in the portal of", "im Portal von"),

@@ -3,7 +3,8 @@
 //!
 //! [`startup::app`] builds the whole HTTP application from an [`state::AppState`]
 //! without binding a socket; [`startup::run`] opens the database (a private
-//! cluster when none is configured), binds and serves.
+//! cluster when none is configured), binds and serves ([`http::serve`], with
+//! timeouts and connection limits).
 
 pub mod auth;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod html;
+pub mod http;
 pub mod i18n;
 pub mod mail;
 pub mod ops;

@@ -105,7 +105,11 @@ fn main() -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             spdyn_common::logging::init(&config.log, DEFAULT_LOG_FILTER);
-            runtime.block_on(startup::run(config, shutdown_signal()))
+            runtime.block_on(async {
+                let stop = spdyn_common::shutdown::signal_listener()
+                    .context("listening for signals")?;
+                startup::run(config, stop).await
+            })
         }
         Command::Migrate => {
             spdyn_common::logging::init(&config.log, DEFAULT_LOG_FILTER);
@@ -170,18 +174,5 @@ fn postgres(runtime: &tokio::runtime::Runtime, command: PostgresCommand) -> anyh
             Ok(())
         }
         PostgresCommand::Stop { dir } => Ok(Cluster::stop_dir(&dir)?),
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        let _ = ctrl_c.await;
-        return;
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term.recv() => {},
     }
 }

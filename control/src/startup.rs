@@ -2,7 +2,7 @@
 //! (configured or private cluster), migrations, first administrator, HTTP
 //! listener, mail sender and housekeeping.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use tokio::sync::Notify;
 
@@ -30,7 +30,8 @@ const PRIVATE_DATABASE: &str = "spdyn";
 /// Under data_dir: the private cluster's database URL, for a local dnsd
 /// (`[sync] database_url_file`).
 pub const DATABASE_URL_FILE: &str = "database-url";
-/// How often expired sessions, reset links and old mail records are removed.
+/// How often expired sessions, reset links, old mail records and old log
+/// entries are removed.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 /// The portal's stylesheet, compiled in.
 const STYLESHEET: &str = include_str!("../static/style.css");
@@ -44,7 +45,10 @@ pub fn app(state: AppState) -> Router {
         .route("/static/style.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -72,9 +76,11 @@ async fn readyz(State(state): State<AppState>) -> StatusCode {
 }
 
 /// Headers on every answer: no framing, no sniffing, no referrer (reset links
-/// are in URLs), a CSP that allows no script at all, and no caching of pages
-/// that may show a token once.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// are in URLs), a CSP that allows no script at all, no caching of pages
+/// that may show a token once, and — when the portal is served over TLS —
+/// HSTS, so a browser never again asks for it over plain HTTP (where a
+/// network attacker could strip TLS before the first redirect).
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = [
@@ -92,6 +98,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.http.is_https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     response
 }
@@ -218,6 +230,7 @@ async fn serve(
         }
     }
     let totp_key = crate::auth::totp_key::TotpKey::load(&config)?;
+    let form_key = crate::auth::form_key::FormKey::load(&config)?;
     let transport = mail::Transport::from_config(&config.mail)?;
     let from = config.mail.from.parse().context("mail.from")?;
     let listener = tokio::net::TcpListener::bind(config.http.listen)
@@ -226,34 +239,35 @@ async fn serve(
     let addr = listener.local_addr()?;
     crate::log_listening("control-http", addr);
     let public_url = config.http.public_url.clone();
-    let state = AppState::new(pool.clone(), config, totp_key);
+    let state = AppState::new(pool.clone(), config, totp_key, form_key);
     let sender = tokio::spawn(mail::run_sender(
         pool.clone(),
         transport,
         from,
         state.mail_wake.clone(),
     ));
-    let pruner = tokio::spawn(housekeeping(pool.clone()));
+    let pruner = tokio::spawn(housekeeping(
+        pool.clone(),
+        state.config.accounts.log_retention_days,
+    ));
     let jobs = tokio::spawn(licence_and_digest_jobs(
         pool,
         state.config.clone(),
         state.mail_wake.clone(),
     ));
     tracing::info!(portal = %public_url, "control ready");
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let limits = crate::http::Limits::from_config(&state.config.http);
+    crate::http::serve(listener, app(state), limits, shutdown).await;
     sender.abort();
     pruner.abort();
     jobs.abort();
     tracing::info!("control stopping");
-    served.map_err(Into::into)
+    Ok(())
 }
 
-async fn housekeeping(pool: PgPool) {
+/// Every [`PRUNE_INTERVAL`], and at start: expired sessions and reset
+/// links, old mail records, and action-log entries past their retention.
+async fn housekeeping(pool: PgPool, log_retention_days: u32) {
     let mut tick = tokio::time::interval(PRUNE_INTERVAL);
     loop {
         tick.tick().await;
@@ -262,13 +276,14 @@ async fn housekeeping(pool: PgPool) {
             let sessions = db::sessions::prune(&mut tx).await?;
             let resets = db::resets::prune(&mut tx).await?;
             let mails = db::mail::prune(&mut tx).await?;
+            let log = db::log::prune(&mut tx, log_retention_days).await?;
             tx.commit().await?;
-            Ok::<_, sqlx::Error>((sessions, resets, mails))
+            Ok::<_, sqlx::Error>((sessions, resets, mails, log))
         }
         .await;
         match pruned {
-            Ok((sessions, resets, mails)) => {
-                tracing::debug!(sessions, resets, mails, "housekeeping")
+            Ok((sessions, resets, mails, log)) => {
+                tracing::debug!(sessions, resets, mails, log, "housekeeping")
             }
             Err(error) => tracing::warn!(%error, "housekeeping"),
         }

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::{
-    auth::totp_key::TotpKey,
+    auth::{form_key::FormKey, totp_key::TotpKey},
     config::Config,
     domain::{
         licences::Licensing,
@@ -36,16 +36,19 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// Seals TOTP secrets at rest.
     pub totp_key: Arc<TotpKey>,
+    /// Signs the CSRF tokens of forms before sign-in.
+    pub form_key: Arc<FormKey>,
 }
 
 impl AppState {
-    pub fn new(db: PgPool, config: Config, totp_key: TotpKey) -> Self {
+    pub fn new(db: PgPool, config: Config, totp_key: TotpKey, form_key: FormKey) -> Self {
         Self {
             db,
             zones: Arc::new(config.zones()),
             config: Arc::new(config),
             mail_wake: Arc::new(Notify::new()),
             totp_key: Arc::new(totp_key),
+            form_key: Arc::new(form_key),
         }
     }
 

@@ -97,13 +97,96 @@ pub struct DnsConfig {
     /// EDNS(0) UDP payload size the server advertises and uses as its ceiling.
     #[serde(default = "default_udp_payload")]
     pub udp_payload: u16,
-    /// Idle time after which a TCP connection is closed.
+    /// A TCP connection that has not sent a complete query for this long
+    /// (since it opened or since its last answer) is closed.
     #[serde(default = "default_tcp_idle_secs")]
     pub tcp_idle_secs: u64,
+    /// TCP connections open at once; a new one beyond this closes the one
+    /// idle the longest (or is refused when none is idle).
+    #[serde(default = "default_tcp_max_connections")]
+    pub tcp_max_connections: usize,
+    /// TCP connections open at once per source (IPv4 address or IPv6 /64);
+    /// more are closed at once.
+    #[serde(default = "default_tcp_max_connections_per_source")]
+    pub tcp_max_connections_per_source: usize,
     /// UDP worker threads per listen address (each with its own socket);
     /// 0 = one per CPU.
     #[serde(default)]
     pub udp_workers: usize,
+    /// Response rate limiting of UDP answers (`[dns.rrl]`).
+    #[serde(default)]
+    pub rrl: RrlConfig,
+}
+
+/// Response rate limiting (RRL) of UDP answers (ARCHITECTURE.md, "Response
+/// rate limiting"). TCP is never limited: it is where limited clients go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RrlConfig {
+    /// On by default: without it every large answer is a 20× reflector.
+    pub enabled: bool,
+    /// Account and count what would be limited, but answer everything.
+    pub dry_run: bool,
+    /// Answers per second per source prefix and class: positive answers per
+    /// query name, NODATA and NXDOMAIN per zone, errors per prefix.
+    /// 0 = unlimited.
+    pub rate: u32,
+    /// Large answers per second per source prefix, whatever the name.
+    /// 0 = unlimited.
+    pub large_rate: u32,
+    /// An answer longer than this (in bytes, as sent) is large.
+    pub large_size: usize,
+    /// A bucket holds this many seconds of its rate: the most answers a quiet
+    /// source gets at once.
+    pub burst_secs: u32,
+    /// Every Nth answer over the limit goes out truncated (TC) so a real
+    /// resolver retries over TCP; the others are dropped. 0 = drop all,
+    /// 1 = truncate all.
+    pub slip: u32,
+    /// Sources are accounted by these prefixes.
+    pub ipv4_prefix: u8,
+    pub ipv6_prefix: u8,
+    /// Slots of the shared table (8 bytes each), rounded up to a power of two.
+    pub table_size: usize,
+}
+
+impl Default for RrlConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dry_run: false,
+            rate: 200,
+            large_rate: 50,
+            large_size: 512,
+            burst_secs: 1,
+            slip: 2,
+            ipv4_prefix: 24,
+            ipv6_prefix: 56,
+            table_size: 1 << 15,
+        }
+    }
+}
+
+impl RrlConfig {
+    /// Highest rate: the table counts in microseconds.
+    pub const MAX_RATE: u32 = 1_000_000;
+    /// Largest table: 128 MiB.
+    pub const MAX_TABLE: usize = 1 << 24;
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let problem = if self.rate > Self::MAX_RATE || self.large_rate > Self::MAX_RATE {
+            "dns.rrl.rate and large_rate must be at most 1000000"
+        } else if !(1..=3600).contains(&self.burst_secs) {
+            "dns.rrl.burst_secs must be 1 to 3600"
+        } else if self.ipv4_prefix > 32 || self.ipv6_prefix > 128 {
+            "dns.rrl.ipv4_prefix must be at most 32, ipv6_prefix at most 128"
+        } else if !(1..=Self::MAX_TABLE).contains(&self.table_size) {
+            "dns.rrl.table_size must be 1 to 16777216"
+        } else {
+            return Ok(());
+        };
+        Err(ConfigError::Invalid(problem.into()))
+    }
 }
 
 impl DnsConfig {
@@ -121,6 +204,12 @@ fn default_udp_payload() -> u16 {
 }
 fn default_tcp_idle_secs() -> u64 {
     10
+}
+fn default_tcp_max_connections() -> usize {
+    256
+}
+fn default_tcp_max_connections_per_source() -> usize {
+    16
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +291,16 @@ pub struct UpdateConfig {
     /// Most hosts one account-mode request may name.
     #[serde(default = "default_max_hosts")]
     pub max_hosts_per_request: usize,
+    /// A client must have sent a whole request, headers and body, within this
+    /// many seconds of connecting (or of the previous answer on a kept-alive
+    /// connection); otherwise it is disconnected.
+    #[serde(default = "default_request_timeout_secs")]
+    pub request_timeout_secs: u64,
+    /// Connections open at once per source (IPv4 address or IPv6 /64) on
+    /// every update and checkip listener; more are closed at once. Trusted
+    /// proxies are exempt (every client behind them shares their address).
+    #[serde(default = "default_max_connections_per_source")]
+    pub max_connections_per_source: usize,
     #[serde(default)]
     pub abuse: AbuseConfig,
 }
@@ -211,6 +310,12 @@ fn default_realm() -> String {
 }
 fn default_max_hosts() -> usize {
     20
+}
+fn default_request_timeout_secs() -> u64 {
+    10
+}
+fn default_max_connections_per_source() -> usize {
+    64
 }
 
 /// Abuse policy; see docs/UPDATE-PROTOCOL.md for what each knob does.
@@ -235,6 +340,11 @@ pub struct AbuseConfig {
     /// keep working: a 128-bit token cannot be guessed, and blocking it would let
     /// anyone lock out the owner.
     pub host_auth_fail_limit: u32,
+    /// Failed account-mode authentications naming one account within the
+    /// window before account-mode updates of that account are refused with
+    /// `abuse` — without checking the password, so guessing from many
+    /// sources gets no further than from one.
+    pub account_auth_fail_limit: u32,
     /// checkip requests per source and minute.
     pub checkip_per_minute: u32,
 }
@@ -250,6 +360,7 @@ impl Default for AbuseConfig {
             auth_fail_window_secs: 300,
             auth_fail_block_secs: 900,
             host_auth_fail_limit: 50,
+            account_auth_fail_limit: 10,
             checkip_per_minute: 60,
         }
     }
@@ -280,14 +391,35 @@ pub struct AdminConfig {
     pub secret_file: Option<PathBuf>,
 }
 
+/// The example configuration's admin secret, refused so that a copied
+/// example never runs with a secret everybody knows.
+const ADMIN_SECRET_PLACEHOLDER: &str = "change-me-admin-secret";
+/// Shortest admin secret accepted (characters).
+const ADMIN_SECRET_MIN_CHARS: usize = 32;
+
 impl AdminConfig {
-    /// The admin secret from `secret` or `secret_file`.
+    /// The admin secret from `secret` or `secret_file`; the example's
+    /// placeholder and anything shorter than [`ADMIN_SECRET_MIN_CHARS`] are
+    /// refused.
     pub fn secret(&self) -> Result<String, ConfigError> {
-        spdyn_common::config::secret(
+        let secret = spdyn_common::config::secret(
             self.secret.as_deref(),
             self.secret_file.as_deref(),
             "admin.secret",
-        )
+        )?;
+        if secret == ADMIN_SECRET_PLACEHOLDER {
+            return Err(ConfigError::Invalid(format!(
+                "admin.secret is the example's placeholder: set a random secret of at least \
+                 {ADMIN_SECRET_MIN_CHARS} characters (e.g. `openssl rand -hex 32`)"
+            )));
+        }
+        if secret.chars().count() < ADMIN_SECRET_MIN_CHARS {
+            return Err(ConfigError::Invalid(format!(
+                "admin.secret must be at least {ADMIN_SECRET_MIN_CHARS} characters \
+                 (e.g. `openssl rand -hex 32`)"
+            )));
+        }
+        Ok(secret)
     }
 }
 
@@ -339,6 +471,28 @@ impl Config {
                 "dns.udp_payload must be at least 512".into(),
             ));
         }
+        self.dns.rrl.validate()?;
+        let zeros = [
+            ("dns.tcp_idle_secs", self.dns.tcp_idle_secs == 0),
+            ("dns.tcp_max_connections", self.dns.tcp_max_connections == 0),
+            (
+                "dns.tcp_max_connections_per_source",
+                self.dns.tcp_max_connections_per_source == 0,
+            ),
+            (
+                "update.request_timeout_secs",
+                self.update.request_timeout_secs == 0,
+            ),
+            (
+                "update.max_connections_per_source",
+                self.update.max_connections_per_source == 0,
+            ),
+        ];
+        if let Some((key, _)) = zeros.iter().find(|(_, zero)| *zero) {
+            return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+        }
+        // Refused at load, not at the first admin command.
+        self.admin.secret()?;
         Ok(())
     }
 }
@@ -360,21 +514,60 @@ mod tests {
         listen = ["127.0.0.1:0"]
         [admin]
         listen = "127.0.0.1:0"
-        secret = "s"
+        secret = "0123456789abcdef0123456789abcdef"
     "#;
+
+    fn secret_var(value: &str) -> (String, String) {
+        ("DNSD__ADMIN__SECRET".to_owned(), value.to_owned())
+    }
 
     #[test]
     fn example_config_parses() {
         let text = include_str!("../../config/dnsd.example.toml");
-        let config = Config::parse_with_env(text, []).expect("example config must parse");
+        let vars = [secret_var(&"x".repeat(32))];
+        let config = Config::parse_with_env(text, vars).expect("example config must parse");
         assert!(!config.zones.is_empty());
         assert!(config.admin.listen.ip().is_loopback());
     }
 
     #[test]
+    fn the_example_secret_and_short_secrets_are_refused_at_load() {
+        let text = include_str!("../../config/dnsd.example.toml");
+        let Err(ConfigError::Invalid(message)) = Config::parse_with_env(text, []) else {
+            panic!("the placeholder must be refused");
+        };
+        assert!(message.contains("placeholder"), "{message}");
+        let short = [secret_var(&"x".repeat(31))];
+        let Err(ConfigError::Invalid(message)) = Config::parse_with_env(MINIMAL, short) else {
+            panic!("a 31-character secret must be refused");
+        };
+        assert!(message.contains("at least 32 characters"), "{message}");
+        // Characters, not bytes: 32 of them pass.
+        let long = [secret_var(&"ü".repeat(32))];
+        assert!(Config::parse_with_env(MINIMAL, long).is_ok());
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_must_not_be_zero() {
+        let config = Config::parse_with_env(MINIMAL, []).unwrap();
+        assert_eq!(config.dns.tcp_max_connections, 256);
+        assert_eq!(config.dns.tcp_max_connections_per_source, 16);
+        assert_eq!(config.update.request_timeout_secs, 10);
+        assert_eq!(config.update.max_connections_per_source, 64);
+        let zero = [(
+            "DNSD__DNS__TCP_MAX_CONNECTIONS_PER_SOURCE".to_owned(),
+            "0".to_owned(),
+        )];
+        assert!(matches!(
+            Config::parse_with_env(MINIMAL, zero),
+            Err(ConfigError::Invalid(m)) if m.contains("tcp_max_connections_per_source")
+        ));
+    }
+
+    #[test]
     fn environment_overrides_file_values() {
         let vars = [
-            ("DNSD__ADMIN__SECRET".to_owned(), "from-env".to_owned()),
+            secret_var("from-the-environment-0123456789abcdef"),
             (
                 "DNSD__UPDATE__ABUSE__NOCHG_LIMIT".to_owned(),
                 "3".to_owned(),
@@ -386,9 +579,41 @@ mod tests {
             ("OTHER".to_owned(), "ignored".to_owned()),
         ];
         let config = Config::parse_with_env(MINIMAL, vars).unwrap();
-        assert_eq!(config.admin.secret().unwrap(), "from-env");
+        assert_eq!(
+            config.admin.secret().unwrap(),
+            "from-the-environment-0123456789abcdef"
+        );
         assert_eq!(config.update.abuse.nochg_limit, 3);
         assert_eq!(config.dns.listen, vec!["127.0.0.1:5300".parse().unwrap()]);
+    }
+
+    #[test]
+    fn rate_limiting_is_on_by_default_and_checked() {
+        let config = Config::parse_with_env(MINIMAL, []).unwrap();
+        assert!(config.dns.rrl.enabled && !config.dns.rrl.dry_run);
+        assert_eq!((config.dns.rrl.rate, config.dns.rrl.slip), (200, 2));
+        let with =
+            |line: &str| MINIMAL.replace("[[zone]]", &format!("[dns.rrl]\n{line}\n[[zone]]"));
+        let off = Config::parse_with_env(&with("enabled = false"), []).unwrap();
+        assert!(!off.dns.rrl.enabled);
+        for bad in [
+            "burst_secs = 0",
+            "ipv4_prefix = 33",
+            "rate = 1000001",
+            "table_size = 0",
+        ] {
+            assert!(
+                matches!(
+                    Config::parse_with_env(&with(bad), []),
+                    Err(ConfigError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Config::parse_with_env(&with("ratelimit = 5"), []),
+            Err(ConfigError::Parse(_))
+        ));
     }
 
     #[test]

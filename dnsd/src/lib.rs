@@ -8,11 +8,13 @@ pub mod admin;
 pub mod config;
 pub mod dns;
 pub mod http;
+pub mod limits;
 pub mod metrics;
 pub mod names;
 pub mod records;
 pub mod store;
 pub mod sync;
+pub mod untrusted;
 pub mod update;
 pub mod zone;
 
@@ -98,24 +100,57 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         }
         _ => None,
     };
-    let update_http = serve_all(&config.update.listen, "update-http", &update_router, None)?;
+    let request_timeout = Duration::from_secs(config.update.request_timeout_secs);
+    // The public listeners share one budget; each source gets its share of it.
+    let public = http::HttpLimits {
+        connections: limits::ConnectionLimits::new(
+            http::MAX_CONNECTIONS,
+            config.update.max_connections_per_source,
+            config.update.trusted_proxies.clone(),
+        ),
+        request_timeout,
+    };
+    // Loopback and monitoring only: no share per source.
+    let private = || http::HttpLimits {
+        connections: limits::ConnectionLimits::new(
+            http::MAX_CONNECTIONS,
+            http::MAX_CONNECTIONS,
+            Vec::new(),
+        ),
+        request_timeout,
+    };
+    let update_http = serve_all(
+        &config.update.listen,
+        "update-http",
+        &update_router,
+        None,
+        &public,
+    )?;
     let update_https = serve_all(
         &config.update.tls_listen,
         "update-https",
         &update_router,
         tls,
+        &public,
     )?;
     let checkip = serve_all(
         &config.checkip.listen,
         "checkip",
         &update::checkip_router(state.clone()),
         None,
+        &public,
     )?;
     let admin_router = admin::router(store.clone(), config.admin.secret()?, fed);
-    let admin = serve_all(&[config.admin.listen], "admin", &admin_router, None)?
-        .first()
-        .copied()
-        .unwrap_or(config.admin.listen);
+    let admin = serve_all(
+        &[config.admin.listen],
+        "admin",
+        &admin_router,
+        None,
+        &private(),
+    )?
+    .first()
+    .copied()
+    .unwrap_or(config.admin.listen);
 
     let ops = match config.metrics.listen {
         Some(addr) => serve_all(
@@ -123,6 +158,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
             "metrics",
             &metrics::router(metrics, store.clone(), sync.clone()),
             None,
+            &private(),
         )?,
         None => Vec::new(),
     };
@@ -163,6 +199,7 @@ fn serve_all(
     service: &str,
     router: &axum::Router,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: &http::HttpLimits,
 ) -> Result<Vec<SocketAddr>, StartError> {
     let mut bound = Vec::with_capacity(addrs.len());
     for &addr in addrs {
@@ -171,7 +208,7 @@ fn serve_all(
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         log_listening(service, local);
-        http::spawn(listener, router.clone(), tls.clone());
+        http::spawn(listener, router.clone(), tls.clone(), limits.clone());
         bound.push(local);
     }
     Ok(bound)

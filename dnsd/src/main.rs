@@ -155,39 +155,19 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    let stop = spdyn_common::shutdown::signal_listener().context("listening for signals")?;
     let running = dnsd::start(&config).await?;
     tracing::info!(
         zones = config.zones.len(),
         names = running.store.index().len(),
         "dnsd ready"
     );
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("dnsd stopping");
     // An empty journal and a host snapshot: the next start replays nothing
     // and reads the hosts from one file.
     running.store.close().await.context("closing the store")?;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 fn client(config: &Config) -> anyhow::Result<AdminClient> {

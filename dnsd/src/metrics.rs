@@ -29,6 +29,31 @@ pub enum Answered {
 }
 
 const ANSWER_NAMES: [&str; 4] = ["noerror", "nxdomain", "refused", "other"];
+
+/// Classes of UDP answers that response rate limiting accounts apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RrlClass {
+    Positive = 0,
+    NoData = 1,
+    NxDomain = 2,
+    /// REFUSED and other error codes.
+    Error = 3,
+    /// Longer than `dns.rrl.large_size`, whatever the code.
+    Large = 4,
+}
+
+const RRL_CLASS_NAMES: [&str; 5] = ["positive", "nodata", "nxdomain", "error", "large"];
+
+/// What response rate limiting did with an answer over its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Dropped = 0,
+    /// Sent truncated (TC) instead.
+    Slipped = 1,
+    /// Dry run: answered, only counted.
+    DryRun = 2,
+}
+
 const UPDATE_CODES: [&str; 12] = [
     "good", "nochg", "badauth", "!yours", "notfqdn", "nohost", "fatal", "numhost", "abuse",
     "!donator", "dnserr", "911",
@@ -41,6 +66,8 @@ pub struct DnsCounters {
     answers: [AtomicU64; 4],
     truncated: AtomicU64,
     slow_path: AtomicU64,
+    /// Indexed by [`Limited`], then [`RrlClass`].
+    rrl: [[AtomicU64; 5]; 3],
 }
 
 impl DnsCounters {
@@ -54,6 +81,10 @@ impl DnsCounters {
 
     pub fn slow_path(&self) {
         self.slow_path.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn rrl_limited(&self, class: RrlClass, action: Limited) {
+        self.rrl[action as usize][class as usize].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -104,6 +135,35 @@ impl Metrics {
             "UDP queries answered by the full (hickory) path.",
             sum(&|b| b.slow_path.load(Ordering::Relaxed)),
         );
+        for (action, name, help) in [
+            (
+                Limited::Dropped,
+                "dropped",
+                "UDP answers over the rate limit, dropped",
+            ),
+            (
+                Limited::Slipped,
+                "slipped",
+                "UDP answers over the rate limit, sent truncated (TC)",
+            ),
+            (
+                Limited::DryRun,
+                "dry_run",
+                "UDP answers over the rate limit, sent (dry run)",
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP spdyn_dns_rrl_{name}_total {help}, by class.\n# TYPE spdyn_dns_rrl_{name}_total counter"
+            );
+            for (class, class_name) in RRL_CLASS_NAMES.iter().enumerate() {
+                let value = sum(&|b| b.rrl[action as usize][class].load(Ordering::Relaxed));
+                let _ = writeln!(
+                    out,
+                    "spdyn_dns_rrl_{name}_total{{class=\"{class_name}\"}} {value}"
+                );
+            }
+        }
         out.push_str("# HELP spdyn_updates_total Update answers per host, by code.\n");
         out.push_str("# TYPE spdyn_updates_total counter\n");
         for (i, code) in UPDATE_CODES.iter().enumerate() {

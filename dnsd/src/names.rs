@@ -11,6 +11,9 @@ use std::fmt;
 
 use spdyn_common::names::{self, MAX_LABEL_LEN, MAX_NAME_LEN, NameError};
 
+/// Longest key: a name in wire form (RFC 1035 §3.1).
+const MAX_KEY_LEN: usize = 255;
+
 /// A validated, lowercase, fully qualified host name without the trailing dot
 /// (two or more LDH labels, [`names::parse_name`]).
 #[derive(
@@ -48,16 +51,21 @@ impl Fqdn {
         key_of(&self.0)
     }
 
-    /// The key of a child name `<label>.<key>`, written into `buf`. The label
-    /// is trusted (internal use: `*` and `_acme-challenge`).
-    pub fn child_key_in<'b>(key: &[u8], label: &str, buf: &'b mut [u8; 256]) -> &'b [u8] {
+    /// The key of a child name `<label>.<key>`, written into `buf`; `None`
+    /// when the child would be longer than any DNS name may be (a host name
+    /// near 253 characters has no room for `*.` or `_acme-challenge.`). The
+    /// label is trusted (internal use: `*` and `_acme-challenge`).
+    pub fn child_key_in<'b>(key: &[u8], label: &str, buf: &'b mut [u8; 256]) -> Option<&'b [u8]> {
         let len = 1 + label.len() + key.len();
+        if len > MAX_KEY_LEN {
+            return None;
+        }
         buf[0] = label.len() as u8;
         for (dst, src) in buf[1..].iter_mut().zip(label.bytes()) {
             *dst = src.to_ascii_lowercase();
         }
         buf[1 + label.len()..len].copy_from_slice(key);
-        &buf[..len]
+        Some(&buf[..len])
     }
 
     /// True when `self` equals `apex` or lies below it.
@@ -173,7 +181,31 @@ mod tests {
         let mut buf = [0u8; 256];
         assert_eq!(
             Fqdn::child_key_in(&host.key(), "*", &mut buf),
-            b"\x01*\x01h\x07example\x00"
+            Some(&b"\x01*\x01h\x07example\x00"[..])
+        );
+    }
+
+    /// Found by the `update_params` fuzz target: a valid host name of 253
+    /// characters has a 255-byte key, and its `*.` child overran the buffer.
+    #[test]
+    fn a_child_too_long_for_a_name_has_no_key() {
+        let label = "a".repeat(63);
+        let longest = Fqdn::parse(&format!(
+            "{label}.{label}.{label}.{}.example",
+            "b".repeat(53)
+        ))
+        .unwrap();
+        assert_eq!(longest.key().len(), MAX_KEY_LEN);
+        let mut buf = [0u8; 256];
+        assert_eq!(Fqdn::child_key_in(&longest.key(), "*", &mut buf), None);
+        let room = Fqdn::parse(&format!(
+            "{label}.{label}.{label}.{}.example",
+            "b".repeat(51)
+        ))
+        .unwrap();
+        assert_eq!(
+            Fqdn::child_key_in(&room.key(), "*", &mut buf).map(<[u8]>::len),
+            Some(MAX_KEY_LEN)
         );
     }
 

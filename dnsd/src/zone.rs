@@ -195,6 +195,21 @@ impl Zone {
     }
 }
 
+/// `dyn.example` with one name server and nothing else: the zone of unit
+/// tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn test_zone() -> (Zone, StaticNodes) {
+    let cfg: ZoneConfig = toml::from_str(
+        r#"
+        name = "dyn.example"
+        ns = ["ns1.example."]
+        hostmaster = "hostmaster.example"
+        "#,
+    )
+    .expect("test zone config");
+    Zone::from_config(&cfg).expect("test zone")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -290,7 +290,7 @@ async fn a_person_enrols_in_2fa_and_signs_in_with_password_and_code_in_chromium(
         "scannable size: {size:?}"
     );
     shots.take(&browser, "enrolment-qr-code").await;
-    let (secret, codes) = enrol_here(&browser).await;
+    let (secret, codes) = enrol_here(&browser, Some(PASSWORD)).await;
     assert_eq!(secret.len(), 32, "{secret}");
     assert_eq!(codes.lines().count(), 10, "{codes}");
     shots.take(&browser, "recovery-codes").await;
@@ -327,10 +327,14 @@ async fn a_person_enrols_in_2fa_and_signs_in_with_password_and_code_in_chromium(
 }
 
 /// On the open enrolment page: reads the secret as a person types it into
-/// an app, confirms with a code from oathtool, waits for the recovery codes;
+/// an app, confirms with the current password (not asked right after a
+/// password reset) and a code from oathtool, waits for the recovery codes;
 /// returns the secret and the codes' text.
-async fn enrol_here(browser: &Client) -> (String, String) {
+async fn enrol_here(browser: &Client, password: Option<&str>) -> (String, String) {
     let secret = text(browser, "#totp-secret").await;
+    if let Some(password) = password {
+        fill(browser, "#current_password", password).await;
+    }
     fill(browser, "#code", &oathtool(&secret, None)).await;
     click(browser, "#enrol-confirm").await;
     let codes = browser
@@ -366,7 +370,7 @@ async fn first_sign_in(browser: &Client, control: &Control, email: &str, passwor
     fill(browser, "#password", password).await;
     click(browser, "main form button[type=submit]").await;
     wait_for_path(browser, "/2fa/enrol").await;
-    enrol_here(browser).await.0
+    enrol_here(browser, None).await.0
 }
 
 async fn text(browser: &Client, css: &str) -> String {

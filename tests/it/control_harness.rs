@@ -48,6 +48,9 @@ pub struct Options {
     /// `[licences] clock_offset_days`: the day licence states are computed
     /// for, shifted from today.
     pub clock_offset_days: i64,
+    /// Environment overrides (`CONTROL__SECTION__KEY`, TOML values) for the
+    /// knobs without a field here.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             demo_host: None,
             admin_2fa_from: None,
             clock_offset_days: 0,
+            env: Vec::new(),
         }
     }
 }
@@ -143,6 +147,7 @@ impl Control {
             .arg(&self.config)
             .arg("serve")
             .env("RUST_LOG", "info,sqlx=warn")
+            .envs(self.options.env.iter().cloned())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -168,7 +173,10 @@ impl Control {
             self.base = format!("http://{listening}");
             self.write_config();
         }
-        assert_eq!(listening, self.addr, "listening line names the bound address");
+        assert_eq!(
+            listening, self.addr,
+            "listening line names the bound address"
+        );
     }
 
     fn write_config(&self) {
@@ -711,7 +719,6 @@ async fn smtp_session(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>
         }
     }
 }
-
 
 fn open_for_others(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;

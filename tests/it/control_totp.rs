@@ -64,9 +64,15 @@ fn session_cookie(page: &Page) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
 }
 
-/// Enrols the signed-in browser with a code from oathtool; returns the
-/// secret and the recovery codes.
+/// Enrols the signed-in browser (password [`PASSWORD`]) with a code from
+/// oathtool; returns the secret and the recovery codes.
 pub async fn enrol(browser: &Browser) -> (String, Vec<String>) {
+    enrol_with_password(browser, PASSWORD).await
+}
+
+/// Enrols the signed-in browser, giving `password` as the current password
+/// (not asked right after a password reset).
+pub async fn enrol_with_password(browser: &Browser, password: &str) -> (String, Vec<String>) {
     let page = browser.get("/2fa/enrol").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let secret = page.by_id("totp-secret").expect("secret on the page");
@@ -74,7 +80,10 @@ pub async fn enrol(browser: &Browser) -> (String, Vec<String>) {
         .post_form(
             "/2fa/enrol",
             "/2fa/enrol",
-            &[("code", &oathtool(&secret, None))],
+            &[
+                ("code", &oathtool(&secret, None)),
+                ("current_password", password),
+            ],
         )
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
@@ -155,7 +164,11 @@ async fn enrolment_and_the_code_step_of_sign_in_work_with_oathtool_codes() {
     assert!(!String::from_utf8_lossy(&ciphertext).contains(&secret));
 
     let wrong = browser
-        .post_form("/2fa/enrol", "/2fa/enrol", &[("code", "000000")])
+        .post_form(
+            "/2fa/enrol",
+            "/2fa/enrol",
+            &[("code", "000000"), ("current_password", PASSWORD)],
+        )
         .await;
     assert_eq!(wrong.status, 422);
     assert!(
@@ -171,7 +184,11 @@ async fn enrolment_and_the_code_step_of_sign_in_work_with_oathtool_codes() {
     let before = session_cookie(&browser.get("/hosts").await);
     let code = oathtool(&secret, None);
     let done = browser
-        .post_form("/2fa/enrol", "/2fa/enrol", &[("code", &code)])
+        .post_form(
+            "/2fa/enrol",
+            "/2fa/enrol",
+            &[("code", &code), ("current_password", PASSWORD)],
+        )
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
     let codes = recovery_codes(&done);
@@ -635,7 +652,7 @@ async fn from_the_date_an_operator_without_2fa_reaches_nothing_but_the_enrolment
     }
 
     // Once enrolled, everything is open again: the session, the old token.
-    let (_, codes) = enrol(&admin).await;
+    let (_, codes) = enrol_with_password(&admin, &password).await;
     assert_eq!(codes.len(), 10);
     assert_eq!(admin.get("/admin").await.status, 200);
     assert!(!admin.get("/hosts").await.body.contains("two-factor-banner"));

@@ -19,7 +19,7 @@ use hickory_proto::{
 
 pub const ZONE: &str = "dyn.test";
 pub const OTHER_ZONE: &str = "home.test";
-pub const ADMIN_SECRET: &str = "test-admin-secret";
+pub const ADMIN_SECRET: &str = "test-admin-secret-of-at-least-32-characters";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Directory of the workspace's built binaries (`target/debug`), found from
@@ -600,10 +600,7 @@ pub fn require(program: &str) -> bool {
 /// `target/test-skips.txt`, which the test script lists at the end, so a
 /// skipped test is never mistaken for a passed one.
 pub fn skip(reason: &str) {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_owned();
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
     assert!(
         std::env::var_os("SPDYN_REQUIRE_TOOLS").is_none(),
         "{test} cannot run: {reason}"

@@ -2,6 +2,8 @@
 //! `cargo build --workspace --bins`, which the test script does) and talk to
 //! them over real sockets with real clients.
 
+mod abuse_control;
+mod abuse_dnsd;
 mod clients;
 mod control_api;
 mod control_browser;
@@ -11,7 +13,10 @@ mod control_web;
 mod dns;
 mod durability;
 mod harness;
+mod kill_loop;
 mod ops;
+mod rrl;
+mod schema;
 mod sync;
 mod tenancy;
 mod tenants;

@@ -23,11 +23,39 @@ const SCOPES: &[&str] = &["hosts:read", "hosts:write", "tokens:write"];
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// A dnsd node following the database at `url`.
+/// A dnsd node following the database at `url`, once it is ready: it
+/// answers updates only after its first snapshot is in (`911` before).
 pub(crate) fn node(url: &str) -> Dnsd {
-    Dnsd::start_with(Options {
+    let dnsd = Dnsd::start_with(Options {
         extra: format!("[sync]\ndatabase_url = \"{url}\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n"),
         ..Options::default()
-    })
+    });
+    wait_ready(&dnsd);
+    dnsd
+}
+
+/// Waits until the node's `/readyz` answers 200.
+pub(crate) fn wait_ready(dnsd: &Dnsd) {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    loop {
+        let status = std::net::TcpStream::connect(dnsd.addr("metrics"))
+            .and_then(|mut stream| {
+                stream.write_all(b"GET /readyz HTTP/1.0\r\n\r\n")?;
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer)?;
+                Ok(answer)
+            })
+            .unwrap_or_default();
+        if status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200") {
+            return;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the node never became ready: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Waits until `check` holds, failing with `what` after `PATIENCE`.
@@ -224,21 +252,36 @@ impl OwnPostgres {
         self.cluster.stop().expect("stop postgres");
     }
 
+    /// Starts the cluster again on its port (the nodes' URL names it). The
+    /// port may be held for a moment by someone else's socket: try again
+    /// for a while rather than fail at once.
     async fn restart(&mut self) {
-        let root = self.dir.path().to_owned();
         let port = self.cluster.port();
-        self.cluster = tokio::task::spawn_blocking(move || {
-            Cluster::start(
-                &root,
-                StartOptions {
-                    durable: false,
-                    port: Some(port),
-                },
-            )
-        })
-        .await
-        .expect("join")
-        .expect("restart postgres");
+        let started = Instant::now();
+        loop {
+            let root = self.dir.path().to_owned();
+            let attempt = tokio::task::spawn_blocking(move || {
+                Cluster::start(
+                    &root,
+                    StartOptions {
+                        durable: false,
+                        port: Some(port),
+                    },
+                )
+            })
+            .await
+            .expect("join");
+            match attempt {
+                Ok(cluster) => {
+                    self.cluster = cluster;
+                    return;
+                }
+                Err(error) => {
+                    assert!(started.elapsed() < PATIENCE, "restart postgres: {error}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
     }
 }
 
@@ -365,7 +408,10 @@ async fn every_update_answered_good_reaches_postgres_after_a_sigkill() {
     // flight), not after a fixed pause.
     let started = Instant::now();
     while answered.load(std::sync::atomic::Ordering::Relaxed) < hosts.len() * 3 {
-        assert!(started.elapsed() < PATIENCE, "the update stream did not start");
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the update stream did not start"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     dnsd.kill9();

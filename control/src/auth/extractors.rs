@@ -6,6 +6,7 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts},
     http::{header, request::Parts},
 };
+use spdyn_common::client_ip::client_address;
 
 use super::{
     principal::{Principal, PrincipalRow},
@@ -135,8 +136,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-/// The client's address (the TCP peer, or the first address a trusted proxy
-/// forwarded) and user agent.
+/// The client's address (the TCP peer, or — behind a trusted proxy — the
+/// right-most forwarded address that is not a trusted proxy, the rule dnsd
+/// applies too: `spdyn_common::client_ip`) and user agent.
 #[derive(Debug, Clone)]
 pub struct ClientAddr {
     pub addr: Option<IpAddr>,
@@ -159,24 +161,13 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
+        let addr = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let forwarded = || {
-            parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        };
-        let addr = match peer {
-            Some(peer) if state.config.http.trusted_proxies.contains(&peer) => {
-                forwarded().or(Some(peer))
-            }
-            other => other,
-        };
+            .map(|peer| {
+                client_address(peer.0, &parts.headers, &state.config.http.trusted_proxies)
+                    .effective()
+            });
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

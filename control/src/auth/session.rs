@@ -1,15 +1,18 @@
 //! Server-side sessions: a random 256-bit cookie value, stored only as its
-//! SHA-256, carrying a per-session CSRF token (synchronizer pattern). One
-//! middleware loads the session for every web request, rejects any
-//! state-changing request whose form lacks the session's CSRF token, and
-//! confines an account that must enrol in 2FA first to the enrolment.
+//! SHA-256, carrying a per-session CSRF token (synchronizer pattern). Before
+//! sign-in there is no session: forms carry a signed double-submit token
+//! (`auth::form_key`), so anonymous page views store nothing. One middleware
+//! loads the session for every web request, rejects any state-changing
+//! request whose form lacks the session's (or, without one, the form
+//! cookie's) CSRF token, and confines an account that must enrol in 2FA
+//! first to the enrolment.
 
 use std::net::IpAddr;
 
 use axum::{
     body::Body,
-    extract::{Request, State},
-    http::{HeaderMap, HeaderValue, Method, header},
+    extract::{FromRequestParts, Request, State},
+    http::{HeaderMap, HeaderValue, Method, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -33,12 +36,20 @@ use crate::{
     state::AppState,
 };
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain HTTP (development).
 pub const COOKIE: &str = "spdyn_session";
+/// Name of the session cookie when the portal is served over TLS: the
+/// `__Host-` prefix makes browsers refuse it unless it is `Secure`, host-only
+/// and `Path=/`, so a sibling host cannot plant one (cookie tossing).
+pub const SECURE_COOKIE: &str = "__Host-spdyn_session";
+/// Names of the cookie holding the nonce of forms before sign-in (over
+/// plain HTTP, over TLS).
+pub const FORM_COOKIE: &str = "spdyn_form";
+pub const SECURE_FORM_COOKIE: &str = "__Host-spdyn_form";
 /// Name of the hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
-/// Lifetime of a session that only carries a form's CSRF token.
-const ANONYMOUS_LIFETIME_SECS: i64 = 2 * 3600;
+/// Lifetime of the form cookie (renewed with every form shown).
+const FORM_LIFETIME_SECS: i64 = 2 * 3600;
 /// Lifetime of a sign-in waiting for its TOTP code.
 const SECOND_FACTOR_LIFETIME_SECS: i64 = 5 * 60;
 /// What an account that must enrol in 2FA may reach.
@@ -73,12 +84,18 @@ impl SessionContext {
     }
 }
 
-/// The one place that makes the session cookie: HttpOnly, SameSite=Lax,
-/// Path=/, Secure when the portal is served over TLS. `None` clears it.
-pub fn cookie(value: Option<&str>, secure: bool, max_age_secs: i64) -> HeaderValue {
+/// The one place that makes cookies: HttpOnly, SameSite=Lax, Path=/, no
+/// Domain; over TLS `Secure` with the `__Host-` name. `None` clears it.
+fn make_cookie(
+    (plain, prefixed): (&str, &str),
+    value: Option<&str>,
+    secure: bool,
+    max_age_secs: i64,
+) -> HeaderValue {
+    let name = if secure { prefixed } else { plain };
     let mut text = match value {
-        Some(value) => format!("{COOKIE}={value}; Max-Age={max_age_secs}"),
-        None => format!("{COOKIE}=; Max-Age=0"),
+        Some(value) => format!("{name}={value}; Max-Age={max_age_secs}"),
+        None => format!("{name}=; Max-Age=0"),
     };
     text.push_str("; Path=/; HttpOnly; SameSite=Lax");
     if secure {
@@ -88,8 +105,28 @@ pub fn cookie(value: Option<&str>, secure: bool, max_age_secs: i64) -> HeaderVal
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The session cookie's value from the request headers.
-pub fn read_cookie(headers: &HeaderMap) -> Option<String> {
+/// The session cookie (`secure`: the portal is served over TLS).
+pub fn cookie(value: Option<&str>, secure: bool, max_age_secs: i64) -> HeaderValue {
+    make_cookie((COOKIE, SECURE_COOKIE), value, secure, max_age_secs)
+}
+
+fn form_cookie(nonce: &str, secure: bool) -> HeaderValue {
+    make_cookie(
+        (FORM_COOKIE, SECURE_FORM_COOKIE),
+        Some(nonce),
+        secure,
+        FORM_LIFETIME_SECS,
+    )
+}
+
+/// A cookie's value from the request headers: the `__Host-` one when
+/// `secure`, so a plain cookie planted by another host is never read.
+fn read_named(
+    headers: &HeaderMap,
+    (plain, prefixed): (&str, &str),
+    secure: bool,
+) -> Option<String> {
+    let wanted = if secure { prefixed } else { plain };
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -97,8 +134,49 @@ pub fn read_cookie(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
+            (name == wanted && !value.is_empty()).then(|| value.to_owned())
         })
+}
+
+/// The session cookie's value from the request headers.
+pub fn read_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
+    read_named(headers, (COOKIE, SECURE_COOKIE), secure)
+}
+
+fn read_form_nonce(headers: &HeaderMap, secure: bool) -> Option<String> {
+    // Our nonces are 43 characters; anything else is not worth an HMAC.
+    read_named(headers, (FORM_COOKIE, SECURE_FORM_COOKIE), secure).filter(|n| n.len() <= 64)
+}
+
+/// The CSRF token a form page carries: the session's, or before sign-in the
+/// signed token of the form cookie's nonce, with the cookie to (re)set — a
+/// new nonce when the browser has none, so nothing is stored for it.
+#[derive(Debug, Clone)]
+pub struct FormCsrf {
+    pub token: String,
+    pub cookie: Option<HeaderValue>,
+}
+
+impl FromRequestParts<AppState> for FormCsrf {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(context) = parts.extensions.get::<SessionContext>() {
+            return Ok(Self {
+                token: context.session.csrf_token.clone(),
+                cookie: None,
+            });
+        }
+        let secure = state.config.http.is_https();
+        let nonce = read_form_nonce(&parts.headers, secure).unwrap_or_else(tokens::random_secret);
+        Ok(Self {
+            token: state.form_key.token(&nonce),
+            cookie: Some(form_cookie(&nonce, secure)),
+        })
+    }
 }
 
 /// Loads the session (if any) into the request and enforces CSRF on every
@@ -113,9 +191,12 @@ pub async fn middleware(
         Err(error) => return HtmlError(error).into_response(),
     };
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        let Some(context) = &context else {
+        // With a session only its token counts; without one, the token
+        // signed for the form cookie's nonce.
+        let nonce = read_form_nonce(request.headers(), state.config.http.is_https());
+        if context.is_none() && nonce.is_none() {
             return HtmlError(Error::Csrf).into_response();
-        };
+        }
         let (parts, body) = request.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
             return HtmlError(Error::Invalid(Invalid::FormTooLarge)).into_response();
@@ -124,8 +205,15 @@ pub async fn middleware(
             .find(|(key, _)| key == CSRF_FIELD)
             .map(|(_, value)| value.into_owned())
             .unwrap_or_default();
-        let expected = context.session.csrf_token.as_bytes();
-        if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected)) {
+        let accepted = match (&context, &nonce) {
+            (Some(context), _) => {
+                let expected = context.session.csrf_token.as_bytes();
+                !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(expected))
+            }
+            (None, Some(nonce)) => state.form_key.accepts(nonce, &presented),
+            (None, None) => false,
+        };
+        if !accepted {
             tracing::info!("request rejected: CSRF token missing or wrong");
             return HtmlError(Error::Csrf).into_response();
         }
@@ -152,7 +240,7 @@ fn confined_to(context: &SessionContext, path: &str) -> Option<&'static str> {
 }
 
 async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionContext>, Error> {
-    let Some(value) = read_cookie(headers) else {
+    let Some(value) = read_cookie(headers, state.config.http.is_https()) else {
         return Ok(None);
     };
     let id_hash = tokens::hash(&value);
@@ -223,11 +311,12 @@ pub struct Origin<'a> {
 /// What a new session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// Carries a form's CSRF token before sign-in.
-    Anonymous,
     /// The password was right; the TOTP code is still to come.
     SecondFactor(AccountId),
     SignedIn(AccountId),
+    /// Signed in by setting the password through a reset link: for a few
+    /// minutes that stands in for the password at the 2FA enrolment.
+    SignedInByReset(AccountId),
 }
 
 /// Creates a session and returns its CSRF token and the cookie that carries it.
@@ -239,10 +328,9 @@ pub async fn open(
     let id = tokens::random_secret();
     let csrf = tokens::random_secret();
     let (account, lifetime) = match stage {
-        Stage::Anonymous => (None, ANONYMOUS_LIFETIME_SECS),
-        Stage::SecondFactor(account) => (Some(account), SECOND_FACTOR_LIFETIME_SECS),
-        Stage::SignedIn(account) => (
-            Some(account),
+        Stage::SecondFactor(account) => (account, SECOND_FACTOR_LIFETIME_SECS),
+        Stage::SignedIn(account) | Stage::SignedInByReset(account) => (
+            account,
             i64::try_from(state.config.accounts.session_lifetime().as_secs()).unwrap_or(i64::MAX),
         ),
     };
@@ -257,6 +345,7 @@ pub async fn open(
             source: origin.addr,
             user_agent: &origin.user_agent.chars().take(300).collect::<String>(),
             second_factor_pending: matches!(stage, Stage::SecondFactor(_)),
+            password_set: matches!(stage, Stage::SignedInByReset(_)),
         },
     )
     .await?;
@@ -265,22 +354,6 @@ pub async fn open(
         csrf,
         cookie(Some(&id), state.config.http.is_https(), lifetime),
     ))
-}
-
-/// The CSRF token for a form page: the current session's, or a new anonymous
-/// session's (then with the cookie to set).
-pub async fn csrf_for_form(
-    state: &AppState,
-    current: Option<&SessionContext>,
-    origin: Origin<'_>,
-) -> Result<(String, Option<HeaderValue>), Error> {
-    match current {
-        Some(context) => Ok((context.session.csrf_token.clone(), None)),
-        None => {
-            let (csrf, cookie) = open(state, Stage::Anonymous, origin).await?;
-            Ok((csrf, Some(cookie)))
-        }
-    }
 }
 
 /// Ends the current session (sign-out, or rotation at sign-in).
@@ -311,14 +384,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cookie_is_http_only_lax_and_secure_behind_tls() {
+    fn the_cookie_is_http_only_lax_and_host_only_secure_behind_tls() {
         let plain = cookie(Some("abc"), false, 60);
         assert_eq!(
             plain.to_str().unwrap(),
             "spdyn_session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax"
         );
         let tls = cookie(Some("abc"), true, 60);
-        assert!(tls.to_str().unwrap().ends_with("; Secure"));
+        assert_eq!(
+            tls.to_str().unwrap(),
+            "__Host-spdyn_session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert!(
+            form_cookie("n", true)
+                .to_str()
+                .unwrap()
+                .starts_with("__Host-spdyn_form=n;")
+        );
         let cleared = cookie(None, false, 60);
         assert!(
             cleared
@@ -335,8 +417,14 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=1; spdyn_session=xyz; b=2"),
         );
-        assert_eq!(read_cookie(&headers).as_deref(), Some("xyz"));
+        assert_eq!(read_cookie(&headers, false).as_deref(), Some("xyz"));
+        assert_eq!(read_cookie(&headers, true), None, "over TLS only __Host-");
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("spdyn_session=planted; __Host-spdyn_session=real"),
+        );
+        assert_eq!(read_cookie(&headers, true).as_deref(), Some("real"));
         headers.insert(header::COOKIE, HeaderValue::from_static("spdyn_session="));
-        assert_eq!(read_cookie(&headers), None);
+        assert_eq!(read_cookie(&headers, false), None);
     }
 }

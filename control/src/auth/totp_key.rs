@@ -20,6 +20,24 @@ pub const KEY_FILE: &str = "totp-key";
 /// Bytes of a key.
 const KEY_LEN: usize = 32;
 
+/// The base64 text of a 32-byte key kept in `path`, generated there
+/// (owner-only) when the file does not exist yet.
+pub(crate) fn read_or_generate(path: &Path, what: &str) -> anyhow::Result<String> {
+    if !path.exists() {
+        let mut bytes = [0u8; KEY_LEN];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| anyhow::anyhow!("no randomness for {what}"))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        crate::pg::write_private(path, &text)?;
+        tracing::info!(file = %path.display(), "generated {what}");
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
 /// A secret sealed for one account.
 #[derive(Debug, Clone)]
 pub struct Sealed {
@@ -64,25 +82,8 @@ impl TotpKey {
             return Self::from_base64(&text).context("security.totp_key");
         }
         let path = config.data_dir.join(KEY_FILE);
-        if !path.exists() {
-            Self::generate_into(&path)?;
-            tracing::info!(file = %path.display(), "generated a TOTP key (keep it with the database backups)");
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text = read_or_generate(&path, "a TOTP key (keep it with the database backups)")?;
         Self::from_base64(&text).with_context(|| path.display().to_string())
-    }
-
-    fn generate_into(path: &Path) -> anyhow::Result<()> {
-        let mut bytes = [0u8; KEY_LEN];
-        SystemRandom::new()
-            .fill(&mut bytes)
-            .map_err(|_| anyhow::anyhow!("no randomness for the TOTP key"))?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
-        Ok(crate::pg::write_private(path, &text)?)
     }
 
     /// Seals `secret` for `account` under a fresh random nonce.

@@ -412,8 +412,9 @@ pub async fn of_tenant(tx: &mut Tx<impl Scope>, tenant: TenantId) -> sqlx::Resul
 
 /// Appends the account's full state to the change feed (`account.upsert`),
 /// shaped by the `dnsd_account_rows` view — for standalone accounts only,
-/// the only ones dnsd knows.
-async fn publish(tx: &mut FeedTx<impl Scope>, account: &Account) -> sqlx::Result<()> {
+/// the only ones dnsd knows. Also for changes outside this file that dnsd
+/// must see (2FA switched on or off).
+pub async fn publish(tx: &mut FeedTx<impl Scope>, account: &Account) -> sqlx::Result<()> {
     if account.kind() != Kind::Standalone {
         return Ok(());
     }

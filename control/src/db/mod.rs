@@ -109,12 +109,13 @@ mod tests {
         for (id, lifetime) in [("live", 60), ("dead", -60)] {
             let session = sessions::NewSession {
                 id_hash: &tokens::hash(id),
-                account: Some(account),
+                account,
                 csrf_token: "c",
                 lifetime_secs: lifetime,
                 source: None,
                 user_agent: "",
                 second_factor_pending: false,
+                password_set: false,
             };
             sessions::create(&mut tx, &session).await.unwrap();
         }

@@ -27,6 +27,15 @@ pub async fn create(
     .map(drop)
 }
 
+/// Ends the account's open links (a new one replaces them).
+pub async fn revoke_open(tx: &mut Tx<System>, account: AccountId) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM password_resets WHERE account_id = $1 AND used_at IS NULL")
+        .bind(account.0)
+        .execute(tx.conn())
+        .await
+        .map(drop)
+}
+
 /// The account of a usable (unused, unexpired) link, without using it.
 pub async fn peek(tx: &mut Tx<System>, hash: &SecretHash) -> sqlx::Result<Option<AccountId>> {
     sqlx::query_scalar(

@@ -219,12 +219,13 @@ mod tests {
         let mut tx = Tx::begin(&db.app, System).await.unwrap();
         let session = sessions::NewSession {
             id_hash: &tokens::hash("s"),
-            account: Some(id),
+            account: id,
             csrf_token: "c",
             lifetime_secs: 60,
             source: None,
             user_agent: "",
             second_factor_pending: false,
+            password_set: false,
         };
         sessions::create(&mut tx, &session).await.unwrap();
         tx.commit().await.unwrap();

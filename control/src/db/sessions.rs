@@ -29,33 +29,46 @@ pub struct Session {
     pub second_factor_pending: bool,
     /// Whether the account has 2FA switched on.
     pub two_factor: bool,
+    /// The session was opened by setting the password through a reset link
+    /// within the last [`RESET_PROOF_MINUTES`]: the 2FA enrolment right
+    /// after needs no password.
+    pub fresh_reset: bool,
 }
+
+/// How long a session opened by a password reset stands in for the
+/// password at the 2FA enrolment that follows.
+pub const RESET_PROOF_MINUTES: i64 = 15;
 
 /// A new session.
 #[derive(Debug)]
 pub struct NewSession<'a> {
     pub id_hash: &'a SecretHash,
-    pub account: Option<AccountId>,
+    /// Signed in, or waiting for its code: before sign-in nothing is stored.
+    pub account: AccountId,
     pub csrf_token: &'a str,
     pub lifetime_secs: i64,
     pub source: Option<IpAddr>,
     pub user_agent: &'a str,
     pub second_factor_pending: bool,
+    /// Opened by setting the password through a reset link.
+    pub password_set: bool,
 }
 
 pub async fn create(tx: &mut Tx<System>, new: &NewSession<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, account_id, csrf_token, expires_at, source_addr,
-                               user_agent, second_factor_pending)
-         VALUES ($1, $2, $3, now() + $4 * interval '1 second', $5, $6, $7)",
+                               user_agent, second_factor_pending, password_set_at)
+         VALUES ($1, $2, $3, now() + $4 * interval '1 second', $5, $6, $7,
+                 CASE WHEN $8 THEN now() END)",
     )
     .bind(new.id_hash.as_slice())
-    .bind(new.account.map(|a| a.0))
+    .bind(new.account.0)
     .bind(new.csrf_token)
     .bind(new.lifetime_secs)
     .bind(new.source)
     .bind(new.user_agent)
     .bind(new.second_factor_pending)
+    .bind(new.password_set)
     .execute(tx.conn())
     .await
     .map(drop)
@@ -72,7 +85,9 @@ pub async fn load(tx: &mut Tx<System>, id_hash: &SecretHash) -> sqlx::Result<Opt
                 s.second_factor_pending,
                 EXISTS (SELECT 1 FROM totp_credentials t
                         WHERE t.account_id = s.account_id AND t.enabled_at IS NOT NULL)
-                  AS two_factor
+                  AS two_factor,
+                coalesce(s.password_set_at > now() - $2 * interval '1 minute', false)
+                  AS fresh_reset
          FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id
               LEFT JOIN resellers r ON r.id = a.reseller_id
               LEFT JOIN tenants act ON act.id = s.acting_tenant_id
@@ -81,6 +96,7 @@ pub async fn load(tx: &mut Tx<System>, id_hash: &SecretHash) -> sqlx::Result<Opt
            AND (s.account_id IS NULL OR a.enabled)",
     )
     .bind(id_hash.as_slice())
+    .bind(RESET_PROOF_MINUTES)
     .fetch_optional(tx.conn())
     .await
 }

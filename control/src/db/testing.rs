@@ -38,6 +38,11 @@ impl TestDb {
         }
     }
 
+    /// The database's URL (for pools of other sizes).
+    pub fn url(&self) -> &str {
+        &self._scratch.url
+    }
+
     /// A standalone account (and its tenant) with `quota` hosts.
     pub async fn standalone(&self, name: &str, quota: i32) -> Account {
         let mut tx = FeedTx::begin(&self.app, System).await.unwrap();

@@ -1,34 +1,36 @@
-//! Sign-in throttling: recent failures per account name and per source
-//! address decide whether another attempt is even checked.
+//! Throttling: recent failures (and attempts in flight) per name and per
+//! source decide whether another attempt is even checked.
 
-/// Limits within the configured window.
+/// Limits within a window.
 #[derive(Debug, Clone, Copy)]
-pub struct SigninLimits {
-    pub per_account: u32,
+pub struct Limits {
+    pub per_name: u32,
     pub per_source: u32,
+    pub window_minutes: u32,
 }
 
-/// True when another attempt must be refused without checking the password.
-/// Counting by the *name tried* (not by account) refuses unknown names the
-/// same way, so the answer tells nothing about which names exist.
-pub fn signin_blocked(limits: SigninLimits, account_failures: i64, source_failures: i64) -> bool {
-    account_failures >= i64::from(limits.per_account)
-        || source_failures >= i64::from(limits.per_source)
+/// True when another attempt must be refused without checking it, given
+/// the counts (by name, by source) within the window. Counting by the
+/// *name tried* (not by account) refuses unknown names the same way, so the
+/// answer tells nothing about which names exist.
+pub fn blocked(limits: Limits, (by_name, by_source): (i64, i64)) -> bool {
+    by_name >= i64::from(limits.per_name) || by_source >= i64::from(limits.per_source)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIMITS: SigninLimits = SigninLimits {
-        per_account: 5,
+    const LIMITS: Limits = Limits {
+        per_name: 5,
         per_source: 20,
+        window_minutes: 15,
     };
 
     #[test]
     fn blocks_at_either_limit() {
-        assert!(!signin_blocked(LIMITS, 4, 19));
-        assert!(signin_blocked(LIMITS, 5, 0));
-        assert!(signin_blocked(LIMITS, 0, 20));
+        assert!(!blocked(LIMITS, (4, 19)));
+        assert!(blocked(LIMITS, (5, 0)));
+        assert!(blocked(LIMITS, (0, 20)));
     }
 }

@@ -80,6 +80,34 @@ pub fn two_factor_changed(
     }
 }
 
+/// Subject and body of the notice to the *old* address that the account's
+/// e-mail address was changed: if the owner did not do it, this is the one
+/// mail that still reaches them.
+pub fn email_changed(language: Language, account: &str, new_email: &str) -> (&'static str, String) {
+    match language {
+        Language::En => (
+            "The e-mail address of your spdyn account was changed",
+            format!(
+                "Hello {account},\n\n\
+                 the e-mail address of your spdyn account was changed to {new_email}.\n\
+                 Mails about the account (password resets included) go there from now on;\n\
+                 this is the last one to this address.\n\n\
+                 If you did not do this, contact the operator at once.\n"
+            ),
+        ),
+        Language::De => (
+            "Die E-Mail-Adresse Ihres spdyn-Kontos wurde geändert",
+            format!(
+                "Hallo {account},\n\n\
+                 die E-Mail-Adresse Ihres spdyn-Kontos wurde in {new_email} geändert.\n\
+                 Mails zum Konto (auch zum Zurücksetzen des Passworts) gehen ab jetzt dorthin;\n\
+                 dies ist die letzte an diese Adresse.\n\n\
+                 Wenn Sie das nicht waren, wenden Sie sich sofort an den Betreiber.\n"
+            ),
+        ),
+    }
+}
+
 /// Subject and body of the mail a new user (of a reseller or of a
 /// customer's tenant) gets: where to sign in, and a link to choose the first
 /// password (after which the portal goes on to set up two-factor sign-in).

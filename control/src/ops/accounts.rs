@@ -1,6 +1,7 @@
 //! Account use cases: sign-up, sign-in (standalone accounts, tenant users
 //! with their tenant domain, reseller users) with throttling, password reset
-//! by mail, profile and password changes, the first administrator.
+//! by mail (throttled too), profile and password changes (the current
+//! password checked through the same throttle), the first administrator.
 
 use std::net::IpAddr;
 
@@ -19,7 +20,7 @@ use crate::{
     domain::{
         accounts::{AccountId, AccountName, Email, Language, check_password},
         tenants::{self, TenantId},
-        throttle::{SigninLimits, signin_blocked},
+        throttle::{Limits, blocked},
         tokens,
     },
     error::{Conflict, Error, Invalid},
@@ -130,6 +131,74 @@ fn signin_target(portal: Portal<'_>, name: &str) -> String {
     }
 }
 
+/// The sign-in throttle of the configuration.
+fn signin_limits(config: &Config) -> Limits {
+    Limits {
+        per_name: config.accounts.signin_failures_per_account,
+        per_source: config.accounts.signin_failures_per_source,
+        window_minutes: config.accounts.signin_window_minutes,
+    }
+}
+
+/// A password check recorded as [`Action::SigninAttempt`] before argon2
+/// runs: concurrent checks count it, so a burst of guesses cannot all pass
+/// the throttle on the same count. The caller settles it with the outcome.
+#[derive(Debug)]
+#[must_use = "an attempt stays counted until it is settled"]
+struct Attempt {
+    id: i64,
+    ok: bool,
+}
+
+/// Checks `input` against `phc` (or the decoy) behind the sign-in throttle:
+/// counts recent failures and attempts in flight for the entry's target and
+/// source (under their locks), refuses when either is at its limit (logged
+/// as `signin.throttled`, at most once a minute per name and per source),
+/// else records the attempt, lets the connection go and runs argon2.
+async fn checked_password(
+    pool: &PgPool,
+    limits: Limits,
+    entry: NewEntry<'_>,
+    input: &str,
+    phc: Option<String>,
+) -> Result<Attempt, SigninError> {
+    let mut tx = Tx::begin(pool, System).await?;
+    let counts = db::log::lock_and_count(
+        &mut tx,
+        &[Action::SigninFailure, Action::SigninAttempt],
+        Some(entry.target),
+        entry.source,
+        limits.window_minutes,
+    )
+    .await?;
+    if blocked(limits, counts) {
+        let throttled = NewEntry {
+            action: Action::SigninThrottled,
+            ..entry.clone()
+        };
+        db::log::add_throttled(&mut tx, &throttled).await?;
+        tx.commit().await?;
+        return Err(SigninError::Throttled);
+    }
+    let attempt = NewEntry {
+        action: Action::SigninAttempt,
+        ..entry
+    };
+    let id = db::log::add_returning(&mut tx, &attempt).await?;
+    // The connection goes back to the pool while argon2 runs.
+    tx.commit().await?;
+    match password::verify(input.to_owned(), phc).await {
+        Ok(ok) => Ok(Attempt { id, ok }),
+        Err(error) => {
+            // Never checked (no argon2 slot in time): it does not count.
+            let mut tx = Tx::begin(pool, System).await?;
+            db::log::settle(&mut tx, id, None).await?;
+            tx.commit().await?;
+            Err(error.into())
+        }
+    }
+}
+
 /// Checks a sign-in's password and logs it (success — or, with 2FA, the
 /// passed first step — failure or throttled). The attempt is looked up and
 /// counted before anyone is known: system scope.
@@ -165,62 +234,114 @@ pub async fn signin(
             }
         }
     };
-    let (by_name, by_source) = db::log::recent_failures(
-        &mut tx,
-        Action::SigninFailure,
-        &target,
-        source,
-        config.accounts.signin_window_minutes,
-    )
-    .await?;
-    let limits = SigninLimits {
-        per_account: config.accounts.signin_failures_per_account,
-        per_source: config.accounts.signin_failures_per_source,
-    };
-    let log = |action| NewEntry {
+    tx.commit().await?;
+    let entry = NewEntry {
         account: account.as_ref().map(Account::account_id),
         tenant: account.as_ref().and_then(Account::tenant),
         reseller: account.as_ref().and_then(Account::reseller),
         actor: &target,
-        action,
+        action: Action::SigninAttempt,
         target: &target,
         detail: "",
         source,
     };
-    if signin_blocked(limits, by_name, by_source) {
-        db::log::add(&mut tx, &log(Action::SigninThrottled)).await?;
-        tx.commit().await?;
-        return Err(SigninError::Throttled);
-    }
-    // The connection goes back to the pool while argon2 runs.
-    tx.commit().await?;
-    let ok = password::verify(
-        password_input.to_owned(),
+    let attempt = checked_password(
+        pool,
+        signin_limits(config),
+        entry,
+        password_input,
         account.as_ref().map(|a| a.password_hash.clone()),
     )
-    .await;
+    .await?;
     let mut tx = Tx::begin(pool, System).await?;
     let result = match account {
-        Some(ref found) if ok && found.enabled => {
+        Some(ref found) if attempt.ok && found.enabled => {
             let needs_code = db::two_factor::is_enabled(&mut tx, found.account_id()).await?;
             let action = if needs_code {
                 Action::SigninPassword
             } else {
                 Action::SigninSuccess
             };
-            db::log::add(&mut tx, &log(action)).await?;
+            db::log::settle(&mut tx, attempt.id, Some(action)).await?;
             Ok(PasswordOk {
                 account: found.clone(),
                 needs_code,
             })
         }
         _ => {
-            db::log::add(&mut tx, &log(Action::SigninFailure)).await?;
+            db::log::settle(&mut tx, attempt.id, Some(Action::SigninFailure)).await?;
             Err(SigninError::Failed)
         }
     };
     tx.commit().await?;
     result
+}
+
+/// Checks the signed-in actor's current password (before a password change,
+/// a change of the e-mail address, 2FA enrolment or switching it off):
+/// behind the sign-in throttle, counted by the account's name, so a stolen
+/// session cannot try passwords at argon2's speed. A wrong password is
+/// logged as `signin.failure` ("current password").
+pub async fn verify_current_password(
+    pool: &PgPool,
+    config: &Config,
+    actor: &Actor,
+    input: &str,
+) -> Result<(), Error> {
+    let account = own_account(pool, actor).await?;
+    let entry = actor.entry(Action::SigninAttempt, &account.name, "current password");
+    let attempt = checked_password(
+        pool,
+        signin_limits(config),
+        entry,
+        input,
+        Some(account.password_hash.clone()),
+    )
+    .await
+    .map_err(|e| match e {
+        SigninError::Throttled => Error::TooManyRequests,
+        SigninError::Failed => Invalid::CurrentPassword.into(),
+        SigninError::Other(e) => e,
+    })?;
+    let outcome = (!attempt.ok).then_some(Action::SigninFailure);
+    let mut tx = Tx::begin(pool, System).await?;
+    // A right password leaves no entry of its own: the change it allows is
+    // logged by its use case.
+    db::log::settle(&mut tx, attempt.id, outcome).await?;
+    tx.commit().await?;
+    if attempt.ok {
+        Ok(())
+    } else {
+        Err(Invalid::CurrentPassword.into())
+    }
+}
+
+/// How a signed-in actor proves again that it is the account's owner before
+/// a change that a stolen session alone must not make (2FA enrolment).
+#[derive(Debug, Clone, Copy)]
+pub enum Reauthentication<'a> {
+    /// The current password, as typed.
+    Password(&'a str),
+    /// The session was opened minutes ago by setting the password through a
+    /// reset link (`sessions.password_set_at`): the user just chose it, the
+    /// link proved the mailbox, and asking again would prove nothing more.
+    FreshReset,
+}
+
+/// Checks a [`Reauthentication`]: the password behind the throttle, or
+/// nothing more for a fresh reset.
+pub async fn reauthenticate(
+    pool: &PgPool,
+    config: &Config,
+    actor: &Actor,
+    proof: Reauthentication<'_>,
+) -> Result<(), Error> {
+    match proof {
+        Reauthentication::Password(input) => {
+            verify_current_password(pool, config, actor, input).await
+        }
+        Reauthentication::FreshReset => Ok(()),
+    }
 }
 
 /// The link to a reset page (or a new user's first-password page).
@@ -232,7 +353,11 @@ fn reset_link(config: &Config, token: &str) -> String {
 }
 
 /// Sends a reset link to every enabled account whose name or e-mail address is
-/// `who`. Answers the same whether or not any exists.
+/// `who`; the answer is the same whether or not any exists. Mail flooding is
+/// bounded twice: per source (every request counts, known names or not, so
+/// the 429 tells nothing) and per account (past its limit no mail is sent,
+/// silently). A new link replaces the account's open ones: only the newest
+/// mail works, so a lost mail is fixed by asking again.
 pub async fn request_reset(
     pool: &PgPool,
     config: &Config,
@@ -240,7 +365,41 @@ pub async fn request_reset(
     source: Option<IpAddr>,
 ) -> Result<(), Error> {
     let who = who.trim();
+    let typed = who.chars().take(254).collect::<String>();
+    let a = &config.accounts;
+    let window = a.reset_window_minutes;
     let mut tx = Tx::begin(pool, System).await?;
+    let (_, by_source) = db::log::lock_and_count(
+        &mut tx,
+        &[Action::PasswordResetRequest, Action::PasswordResetRefused],
+        None,
+        source,
+        window,
+    )
+    .await?;
+    fn entry<'a>(
+        account: Option<&'a Account>,
+        typed: &'a str,
+        action: Action,
+        source: Option<IpAddr>,
+    ) -> NewEntry<'a> {
+        NewEntry {
+            account: account.map(Account::account_id),
+            tenant: account.and_then(Account::tenant),
+            reseller: account.and_then(Account::reseller),
+            actor: "-",
+            action,
+            target: account.map_or(typed, |a| &a.name),
+            detail: "",
+            source,
+        }
+    }
+    if by_source >= i64::from(a.reset_requests_per_source) {
+        let throttled = entry(None, &typed, Action::PasswordResetThrottled, source);
+        db::log::add_throttled(&mut tx, &throttled).await?;
+        tx.commit().await?;
+        return Err(Error::TooManyRequests);
+    }
     let mut accounts = db::accounts::enabled_by_email(&mut tx, who).await?;
     if let Some(account) =
         db::accounts::standalone_by_name(&mut tx, &who.to_ascii_lowercase()).await?
@@ -249,7 +408,27 @@ pub async fn request_reset(
     {
         accounts.push(account);
     }
+    if accounts.is_empty() {
+        // Counted per source like a request for a known name.
+        let nobody = entry(None, &typed, Action::PasswordResetRequest, source);
+        db::log::add(&mut tx, &nobody).await?;
+    }
+    // In id order: the per-account locks are taken in one order.
+    accounts.sort_by_key(|a| a.id);
     for account in &accounts {
+        let sent = db::log::lock_and_count_for_account(
+            &mut tx,
+            Action::PasswordResetRequest,
+            account.account_id(),
+            window,
+        )
+        .await?;
+        if sent >= i64::from(a.reset_requests_per_account) {
+            let refused = entry(Some(account), &typed, Action::PasswordResetRefused, source);
+            db::log::add(&mut tx, &refused).await?;
+            continue;
+        }
+        db::resets::revoke_open(&mut tx, account.account_id()).await?;
         let token = tokens::random_secret();
         let hash = tokens::hash(&token);
         db::resets::create(
@@ -262,17 +441,8 @@ pub async fn request_reset(
         let link = reset_link(config, &token);
         let (subject, body) = mail::texts::reset(account.language(), &account.name, &link);
         db::mail::enqueue(&mut tx, &account.email, subject, &body).await?;
-        let entry = NewEntry {
-            account: Some(account.account_id()),
-            tenant: account.tenant(),
-            reseller: account.reseller(),
-            actor: "-",
-            action: Action::PasswordResetRequest,
-            target: &account.name,
-            detail: "",
-            source,
-        };
-        db::log::add(&mut tx, &entry).await?;
+        let sent = entry(Some(account), &typed, Action::PasswordResetRequest, source);
+        db::log::add(&mut tx, &sent).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -344,7 +514,8 @@ async fn sign_in_path(
 }
 
 /// Sets a new password through a reset link; the link (and every other of the
-/// account) stops working, and every session of the account ends.
+/// account) stops working, and every session of the account ends. The link
+/// is checked before argon2 runs: a made-up link costs no hashing.
 pub async fn reset_password(
     pool: &PgPool,
     config: &Config,
@@ -353,6 +524,9 @@ pub async fn reset_password(
     source: Option<IpAddr>,
 ) -> Result<ResetDone, Error> {
     check_password(new_password)?;
+    if !reset_link_valid(pool, token).await? {
+        return Err(Error::NotFound);
+    }
     let hash = &password::hash(new_password.to_owned()).await?;
     retrying(|| async move {
         let mut tx = FeedTx::begin(pool, System).await?;
@@ -391,16 +565,14 @@ pub async fn reset_password(
 /// other sessions end.
 pub async fn change_password(
     pool: &PgPool,
+    config: &Config,
     actor: &Actor,
     keep_session: &tokens::SecretHash,
     current: &str,
     new_password: &str,
 ) -> Result<(), Error> {
     check_password(new_password).map_err(|_| Invalid::NewPassword)?;
-    let account = own_account(pool, actor).await?;
-    if !password::verify(current.to_owned(), Some(account.password_hash)).await {
-        return Err(Invalid::CurrentPassword.into());
-    }
+    verify_current_password(pool, config, actor, current).await?;
     let hash = &password::hash(new_password.to_owned()).await?;
     retrying(|| async move {
         let mut tx = FeedTx::begin(pool, actor.home).await?;
@@ -425,17 +597,45 @@ pub async fn own_account(pool: &PgPool, actor: &Actor) -> Result<Account, Error>
         .ok_or(Error::Unauthorized)
 }
 
-/// Changes e-mail address, language and the daily digest.
+/// A change of the profile.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileChange<'a> {
+    pub email: &'a str,
+    pub language: &'a str,
+    pub digest: bool,
+    /// Needed only when the e-mail address changes.
+    pub current_password: &'a str,
+}
+
+/// Changes e-mail address, language and the daily digest. A new e-mail
+/// address needs the current password (whoever holds a session alone must
+/// not be able to redirect the reset mails), and the old address is told.
 pub async fn update_profile(
     pool: &PgPool,
+    config: &Config,
     actor: &Actor,
-    email: &str,
-    language: &str,
-    digest: bool,
+    change: ProfileChange<'_>,
 ) -> Result<(), Error> {
-    let email = Email::parse(email)?;
-    let language = Language::from_code(language).ok_or(Invalid::Language)?;
+    let email = Email::parse(change.email)?;
+    let language = Language::from_code(change.language).ok_or(Invalid::Language)?;
+    let digest = change.digest;
+    let before = own_account(pool, actor).await?;
+    let email_changes = before.email != email.as_str();
+    if email_changes {
+        verify_current_password(pool, config, actor, change.current_password).await?;
+    }
     let mut tx = Tx::begin(pool, actor.home).await?;
+    let old = db::accounts::by_id(&mut tx, actor.account)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    if old.email != email.as_str() {
+        // Changed meanwhile to what the password was not checked for.
+        if !email_changes {
+            return Err(Invalid::CurrentPassword.into());
+        }
+        let (subject, body) = mail::texts::email_changed(old.language(), &old.name, email.as_str());
+        db::mail::enqueue(&mut tx, &old.email, subject, &body).await?;
+    }
     db::accounts::set_profile(&mut tx, actor.account, &email, language, digest).await?;
     let detail = format!(
         "email={} language={} digest={digest}",
@@ -576,4 +776,87 @@ pub fn home_of(account: &Account) -> Option<Home> {
         (None, Some(reseller)) => Some(Home::Reseller(reseller)),
         (None, None) => None,
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::db::testing::TestDb;
+
+    fn config() -> Config {
+        let text = "data_dir = \"/nonexistent\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+                    public_url = \"http://x\"\n[hosts]\nzones = [\"dyn.example\"]\n\
+                    [mail]\nfrom = \"a@b.c\"\nmail_dir = \"m\"\n";
+        Config::parse_with_env(text, []).unwrap()
+    }
+
+    #[tokio::test]
+    async fn argon2_is_waited_for_without_a_connection_and_a_made_up_reset_link_costs_none() {
+        let db = TestDb::new().await;
+        let hash = password::hash(PASSWORD.into()).await.unwrap();
+        let account = db.standalone("waiter", 1).await;
+        let mut tx = FeedTx::begin(&db.app, System).await.unwrap();
+        db::accounts::set_password(&mut tx, account.account_id(), &hash)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // One connection in all, and every argon2 slot taken.
+        let pool = db::connect_as_app(db.url(), 1).await.unwrap();
+        let config = config();
+        let slots = crate::auth::password::slots();
+        let held = slots
+            .acquire_many(u32::try_from(slots.available_permits()).unwrap())
+            .await
+            .unwrap();
+        // A link nobody was sent is refused before any hashing.
+        let made_up = tokio::time::timeout(
+            Duration::from_secs(2),
+            reset_password(&pool, &config, "made-up", "a long new password", None),
+        )
+        .await
+        .expect("no wait for argon2");
+        assert!(matches!(made_up, Err(Error::NotFound)));
+        // A sign-in records its attempt, then waits for a slot with no
+        // connection: the pool's one connection stays free meanwhile.
+        let signin = tokio::spawn({
+            let (pool, config) = (pool.clone(), config.clone());
+            async move {
+                let portal = Portal::Standalone;
+                signin(&pool, &config, portal, "waiter", PASSWORD, None).await
+            }
+        });
+        let recorded = async {
+            loop {
+                let mut tx = Tx::begin(&pool, System).await.unwrap();
+                let attempts: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM action_log WHERE action = 'signin.attempt'",
+                )
+                .fetch_one(tx.conn())
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                if attempts == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), recorded)
+            .await
+            .expect("the attempt is recorded while argon2 waits, and the pool is free");
+        assert!(!signin.is_finished());
+        drop(held);
+        let ok = signin.await.unwrap().expect("right password");
+        assert!(!ok.needs_code);
+        let mut tx = Tx::begin(&pool, System).await.unwrap();
+        let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM action_log ORDER BY id")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(actions, ["signin.success"], "the attempt settled");
+    }
+
+    const PASSWORD: &str = "correct horse battery";
 }

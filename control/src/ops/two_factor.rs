@@ -10,20 +10,17 @@ use sqlx::PgPool;
 
 use super::{Actor, Home};
 use crate::{
-    auth::{
-        password,
-        totp_key::{Sealed, TotpKey},
-    },
+    auth::totp_key::{Sealed, TotpKey},
     config::Config,
     db::{
         self,
         log::{Action, NewEntry},
-        scope::{Scope, System, Tx},
+        scope::{FeedTx, Scope, System, Tx},
         two_factor::Credential,
     },
     domain::{
         accounts::AccountId,
-        throttle::{SigninLimits, signin_blocked},
+        throttle::{Limits, blocked},
         tokens,
         two_factor::{self as rules, CodeError, TotpSecret},
     },
@@ -81,15 +78,21 @@ fn already_on() -> Error {
 }
 
 /// Switches 2FA on with the first correct code of the pending secret and
-/// returns ten recovery codes (shown once, stored as SHA-256). Every session
-/// of the account ends: they were opened with the password alone.
+/// returns ten recovery codes (shown once, stored as SHA-256). Needs the
+/// password again (or a fresh reset): a stolen session must not bind the
+/// account to the thief's authenticator. Every session of the account ends:
+/// they were opened with the password alone.
 pub async fn confirm_enrolment(
     pool: &PgPool,
+    config: &Config,
     key: &TotpKey,
     actor: &Actor,
+    proof: super::accounts::Reauthentication<'_>,
     code: &str,
 ) -> Result<Vec<String>, Error> {
-    let mut tx = Tx::begin(pool, actor.home).await?;
+    super::accounts::reauthenticate(pool, config, actor, proof).await?;
+    // dnsd learns of the switch in the same transaction (`switched`).
+    let mut tx = FeedTx::begin(pool, actor.home).await?;
     let credential = db::two_factor::get(&mut tx, actor.account)
         .await?
         .ok_or(Conflict::NoEnrolment)?;
@@ -130,9 +133,10 @@ fn wrong_code() -> Error {
     Invalid::Code.into()
 }
 
-/// Logs that 2FA was switched on or off and queues the notice mail to the
-/// account's address, so a change the owner did not make is noticed.
-async fn switched(tx: &mut Tx<impl Scope>, actor: &Actor, enabled: bool) -> Result<(), Error> {
+/// Logs that 2FA was switched on or off, queues the notice mail to the
+/// account's address, so a change the owner did not make is noticed, and
+/// republishes the account: dnsd refuses account-mode updates with 2FA on.
+async fn switched(tx: &mut FeedTx<impl Scope>, actor: &Actor, enabled: bool) -> Result<(), Error> {
     let action = if enabled {
         Action::TwoFactorEnable
     } else {
@@ -145,6 +149,7 @@ async fn switched(tx: &mut Tx<impl Scope>, actor: &Actor, enabled: bool) -> Resu
     let (subject, body) =
         mail::texts::two_factor_changed(account.language(), &account.name, enabled);
     db::mail::enqueue(tx, &account.email, subject, &body).await?;
+    db::accounts::publish(tx, &account).await?;
     Ok(())
 }
 
@@ -212,8 +217,10 @@ impl Subject<'_> {
 }
 
 /// Checks a TOTP code or a recovery code of an account with 2FA. Throttled
-/// per account and per source address like passwords (failed codes in the
-/// action log); every failure and every used recovery code is logged.
+/// per account and per source like passwords (failed codes in the action
+/// log), under the throttle's locks until the failure is logged, so
+/// concurrent guesses cannot pass on one count; every failure and every
+/// used recovery code is logged.
 pub async fn check(
     pool: &PgPool,
     config: &Config,
@@ -223,20 +230,21 @@ pub async fn check(
 ) -> Result<Proof, CodeCheckError> {
     // Before the sign-in is complete nobody is known: system scope.
     let mut tx = Tx::begin(pool, System).await?;
-    let (by_name, by_source) = db::log::recent_failures(
+    let counts = db::log::lock_and_count(
         &mut tx,
-        Action::TwoFactorFailure,
-        who.name,
+        &[Action::TwoFactorFailure],
+        Some(who.name),
         who.source,
         config.accounts.signin_window_minutes,
     )
     .await?;
-    let limits = SigninLimits {
-        per_account: config.accounts.signin_failures_per_account,
+    let limits = Limits {
+        per_name: config.accounts.signin_failures_per_account,
         per_source: config.accounts.signin_failures_per_source,
+        window_minutes: config.accounts.signin_window_minutes,
     };
-    if signin_blocked(limits, by_name, by_source) {
-        db::log::add(&mut tx, &who.entry(Action::TwoFactorThrottled, "")).await?;
+    if blocked(limits, counts) {
+        db::log::add_throttled(&mut tx, &who.entry(Action::TwoFactorThrottled, "")).await?;
         tx.commit().await?;
         return Err(CodeCheckError::Throttled);
     }
@@ -303,10 +311,7 @@ pub async fn disable(
     password_input: &str,
     code: &str,
 ) -> Result<(), Error> {
-    let account = super::accounts::own_account(pool, actor).await?;
-    if !password::verify(password_input.to_owned(), Some(account.password_hash)).await {
-        return Err(Invalid::CurrentPassword.into());
-    }
+    super::accounts::verify_current_password(pool, config, actor, password_input).await?;
     let who = Subject {
         account: actor.account,
         name: &actor.name,
@@ -314,7 +319,7 @@ pub async fn disable(
         home: actor.home,
     };
     check(pool, config, key, who, code).await?;
-    let mut tx = Tx::begin(pool, actor.home).await?;
+    let mut tx = FeedTx::begin(pool, actor.home).await?;
     db::two_factor::delete(&mut tx, actor.account).await?;
     switched(&mut tx, actor, false).await?;
     tx.commit().await?;

@@ -453,6 +453,8 @@ async fn add_account(
                 linked: false,
                 enabled: true,
                 created: txn.now(),
+                // Standalone dnsd has no second factor.
+                two_factor: false,
             });
             Ok(())
         })

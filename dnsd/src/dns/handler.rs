@@ -12,7 +12,7 @@ use hickory_proto::{
 use hickory_server::{
     net::{runtime::Time, xfer::Protocol},
     server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
-    zone_handler::MessageResponseBuilder,
+    zone_handler::{MessageResponseBuilder, Queries},
 };
 
 use super::resolve::{Answer, Resolution, resolve};
@@ -61,7 +61,9 @@ impl RequestHandler for Handler {
             edns.set_dnssec_ok(query_edns.flags().dnssec_ok);
             edns
         });
-        let builder = MessageResponseBuilder::new(&request.queries, edns.as_ref());
+        let unechoed = unechoed(request);
+        let queries = unechoed.as_ref().unwrap_or(&request.queries);
+        let builder = MessageResponseBuilder::new(queries, edns.as_ref());
 
         let rcode = precheck(request);
         let records = match rcode {
@@ -117,11 +119,16 @@ fn precheck(request: &Request) -> Option<ResponseCode> {
     let [query] = request.queries.queries() else {
         return Some(ResponseCode::FormErr);
     };
+    if question_is_compressed(&request.queries) {
+        return Some(ResponseCode::FormErr);
+    }
     if !request.answers.is_empty() || !request.authorities.is_empty() {
         return Some(ResponseCode::FormErr);
     }
     match query.query_type() {
-        RecordType::OPT | RecordType::TSIG | RecordType::SIG => Some(ResponseCode::FormErr),
+        // Meta types that cannot be asked for. SIG (24) is not one of them: as
+        // a question it is a data type like any other, as on the fast path.
+        RecordType::OPT | RecordType::TSIG => Some(ResponseCode::FormErr),
         // Zone transfers are not offered (yet): refuse rather than pretend.
         RecordType::AXFR | RecordType::IXFR => Some(ResponseCode::Refused),
         RecordType::ZERO => Some(ResponseCode::NotImp),
@@ -129,6 +136,41 @@ fn precheck(request: &Request) -> Option<ResponseCode> {
         _ if query.query_class() != DNSClass::IN => Some(ResponseCode::Refused),
         _ => None,
     }
+}
+
+/// An empty question section for the answer when the request's cannot be
+/// echoed. hickory echoes it byte for byte, which is wrong for a name
+/// compressed into the header (it would point at other bytes in our answer's
+/// header) and for several questions (they may not fit a UDP answer, which
+/// then went unanswered); both get FORMERR without it.
+fn unechoed(request: &Request) -> Option<Queries> {
+    (request.queries.len() > 1 || question_is_compressed(&request.queries))
+        .then(|| Queries::read(&mut BinDecoder::new(&[]), 0).ok())
+        .flatten()
+}
+
+/// True when a question name uses a compression pointer. The first question
+/// can only point into the header (more than one question is refused
+/// anyway); no resolver compresses its question.
+fn question_is_compressed(queries: &Queries) -> bool {
+    let bytes = queries.as_bytes();
+    let mut at = 0;
+    for _ in 0..queries.len() {
+        loop {
+            let Some(&len) = bytes.get(at) else {
+                return false;
+            };
+            if len & 0xC0 != 0 {
+                return true;
+            }
+            at += 1 + usize::from(len);
+            if len == 0 {
+                break;
+            }
+        }
+        at += 4; // type and class
+    }
+    false
 }
 
 impl Handler {
@@ -202,4 +244,72 @@ fn wire_key(name: &Name) -> Vec<u8> {
     }
     key.push(0);
     key
+}
+
+#[cfg(test)]
+mod tests {
+    use hickory_proto::op::{Message, MessageType, Query};
+
+    use super::*;
+    use crate::dns::wire::{self, MAX_WIRE_NAME, Parsed};
+
+    fn packet(rtype: RecordType) -> Vec<u8> {
+        let mut message = Message::new(7, MessageType::Query, OpCode::Query);
+        let name = Name::from_ascii("h.dyn.test.").unwrap();
+        message.add_query(Query::query(name, rtype));
+        message.to_vec().unwrap()
+    }
+
+    fn precheck_of(packet: Vec<u8>) -> Option<ResponseCode> {
+        let peer = "192.0.2.1:5353".parse().unwrap();
+        precheck(&Request::from_bytes(packet, peer, Protocol::Tcp).unwrap())
+    }
+
+    /// Found by the `dns_handler` fuzz target: a question name compressed
+    /// into the header (here at offset 2, the flags' first byte: a root name
+    /// in the query, QR and so no label at all in the answer) came back
+    /// echoed and undecodable.
+    #[test]
+    fn a_question_compressed_into_the_header_is_not_echoed() {
+        let peer = "192.0.2.1:5353".parse().unwrap();
+        let mut compressed = packet(RecordType::A);
+        compressed.truncate(wire::HEADER_LEN);
+        compressed.extend_from_slice(b"\x02h1\xc0\x02\x00\x01\x00\x01");
+        let request = Request::from_bytes(compressed, peer, Protocol::Udp).unwrap();
+        assert!(question_is_compressed(&request.queries));
+        assert_eq!(precheck(&request), Some(ResponseCode::FormErr));
+        assert!(unechoed(&request).is_some_and(|queries| queries.is_empty()));
+        let plain = Request::from_bytes(packet(RecordType::A), peer, Protocol::Udp).unwrap();
+        assert!(!question_is_compressed(&plain.queries));
+        assert!(unechoed(&plain).is_none());
+    }
+
+    /// Found by the `dns_handler` fuzz target: thirteen long questions over
+    /// UDP without EDNS; their echo alone passed 512 bytes, the answer could
+    /// not be encoded and the query went unanswered.
+    #[test]
+    fn several_questions_are_refused_without_their_echo() {
+        let mut message = Message::new(7, MessageType::Query, OpCode::Query);
+        for i in 0..13 {
+            let name = Name::from_ascii(format!("{i}.{}.dyn.test.", "x".repeat(60))).unwrap();
+            message.add_query(Query::query(name, RecordType::A));
+        }
+        let peer = "192.0.2.1:5353".parse().unwrap();
+        let request = Request::from_bytes(message.to_vec().unwrap(), peer, Protocol::Udp).unwrap();
+        assert_eq!(precheck(&request), Some(ResponseCode::FormErr));
+        assert!(unechoed(&request).is_some_and(|queries| queries.is_empty()));
+    }
+
+    /// Found by the `dns_handler` fuzz target: a SIG question was answered
+    /// NODATA on the UDP fast path but FORMERR here (TCP, slow path).
+    #[test]
+    fn a_sig_question_is_looked_up_as_on_the_fast_path() {
+        let sig = packet(RecordType::SIG);
+        let mut key = [0u8; MAX_WIRE_NAME];
+        assert!(matches!(wire::parse(&sig, &mut key), Parsed::Query(_)));
+        assert_eq!(precheck_of(sig), None);
+        for meta in [RecordType::OPT, RecordType::TSIG] {
+            assert_eq!(precheck_of(packet(meta)), Some(ResponseCode::FormErr));
+        }
+    }
 }

@@ -1,9 +1,12 @@
-//! Authoritative DNS: sockets, the fast UDP path, the hickory-server path for
-//! TCP and unusual queries, and the shared lookup.
+//! Authoritative DNS: sockets, the fast UDP path, TCP with connection caps,
+//! the hickory handler for TCP and unusual queries, and the shared lookup.
 
 pub mod batch_io;
+pub mod encoded;
 pub mod handler;
 pub mod resolve;
+pub mod rrl;
+pub mod tcp;
 pub mod udp;
 pub mod wire;
 
@@ -12,10 +15,8 @@ use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
 
-use crate::{config::DnsConfig, metrics::Metrics, store::Index};
+use crate::{config::DnsConfig, limits::ConnectionLimits, metrics::Metrics, store::Index};
 
-/// Per-connection buffer for TCP responses in hickory-server.
-const TCP_RESPONSE_BUFFER: usize = 32;
 /// Kernel receive buffer asked for on UDP sockets, to ride out bursts.
 const UDP_RECV_BUFFER: usize = 4 << 20;
 
@@ -28,18 +29,27 @@ pub struct DnsListeners {
 
 /// Binds every configured address for UDP and TCP and starts serving: UDP on
 /// `udp_workers` threads (each with its own `SO_REUSEPORT` socket), TCP on
-/// the async runtime through hickory-server.
+/// the async runtime (one connection budget for all addresses).
 pub async fn start(
     config: &DnsConfig,
     index: Arc<Index>,
     metrics: Arc<Metrics>,
 ) -> io::Result<DnsListeners> {
     let handler = handler::Handler::new(index.clone(), config.udp_payload, metrics.dns_counters());
-    let mut server = hickory_server::Server::new(handler.clone());
+    let tcp_context = Arc::new(tcp::TcpContext {
+        handler: handler.clone(),
+        limits: ConnectionLimits::new(
+            config.tcp_max_connections,
+            config.tcp_max_connections_per_source,
+            Vec::new(),
+        ),
+        idle: Duration::from_secs(config.tcp_idle_secs),
+    });
     let context = Arc::new(udp::UdpContext {
         index,
         handler,
         udp_payload: config.udp_payload,
+        rrl: config.rrl.enabled.then(|| rrl::Rrl::new(&config.rrl)),
         runtime: tokio::runtime::Handle::current(),
         metrics,
     });
@@ -66,18 +76,8 @@ pub async fn start(
         crate::log_listening("dns-tcp", tcp_addr);
         listeners.udp.push(udp_addr);
         listeners.tcp.push(tcp_addr);
-        server.register_listener(
-            tcp,
-            Duration::from_secs(config.tcp_idle_secs),
-            TCP_RESPONSE_BUFFER,
-        );
+        tcp::spawn(tcp, tcp_context.clone());
     }
-    // The server runs its listener tasks; keep it alive for the process.
-    tokio::spawn(async move {
-        if let Err(error) = server.block_until_done().await {
-            tracing::error!(%error, "DNS TCP server stopped");
-        }
-    });
     Ok(listeners)
 }
 

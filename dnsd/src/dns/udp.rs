@@ -1,30 +1,32 @@
 //! UDP serving: worker threads, each owning one `SO_REUSEPORT` socket of the
 //! listen address, taking queries in batches and answering ordinary ones on
-//! the fast path without allocating; everything else goes through the hickory
-//! handler on the async runtime.
+//! the fast path without allocating, within the response rate limits;
+//! everything else goes through the hickory handler on the async runtime.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
-use hickory_proto::{op::MessageType, rr::Record, serialize::binary::BinEncoder};
-use hickory_server::{
-    net::{NetError, runtime::TokioTime, xfer::Protocol},
-    server::{Request, RequestHandler, ResponseHandler, ResponseInfo},
-    zone_handler::MessageResponse,
-};
+use hickory_server::net::xfer::Protocol;
 
 use super::{
     batch_io::BatchIo,
+    encoded,
     handler::Handler,
     resolve::resolve,
+    rrl::{Rrl, Slipper, Verdict},
     wire::{self, MAX_WIRE_NAME, Parsed},
 };
-use crate::{metrics::Metrics, store::Index};
+use crate::{
+    metrics::{DnsCounters, Limited, Metrics},
+    store::Index,
+};
 
 /// What every UDP worker shares.
 pub struct UdpContext {
     pub index: Arc<Index>,
     pub handler: Handler,
     pub udp_payload: u16,
+    /// Response rate limiting of fast-path answers (`None`: off).
+    pub rrl: Option<Rrl>,
     /// For the slow path, which is async (hickory-server).
     pub runtime: tokio::runtime::Handle,
     pub metrics: Arc<Metrics>,
@@ -35,6 +37,7 @@ pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
     let mut io = BatchIo::new(&socket);
     let counters = context.metrics.dns_counters();
     let mut key = [0u8; MAX_WIRE_NAME];
+    let mut slipper = Slipper::default();
     loop {
         let received = match io.receive() {
             Ok(received) => received,
@@ -45,6 +48,7 @@ pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
         };
         // One pinned view for the whole batch: a single epoch enter/leave.
         let view = context.index.view();
+        let now = context.rrl.as_ref().map_or(0, Rrl::now);
         for i in 0..received {
             let Some(peer) = io.peer(i).filter(|peer| peer.port() != 0) else {
                 continue; // port 0 cannot be answered (and is a reflection trick)
@@ -61,22 +65,48 @@ pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
                         Some(limit),
                         reply,
                     );
-                    if truncated {
-                        counters.truncated();
+                    let verdict = context.rrl.as_ref().map_or(Verdict::Answer, |rrl| {
+                        let qname = &key[..query.qname_len];
+                        let len = reply.len();
+                        rrl.judge(now, peer.ip(), qname, &resolution, len, &mut slipper)
+                    });
+                    match settle(verdict, &counters) {
+                        Some(Limited::Dropped) => false,
+                        Some(Limited::Slipped) => {
+                            wire::slip(&query, context.udp_payload, reply);
+                            counters.answered(resolution.counted_as());
+                            true
+                        }
+                        None | Some(Limited::DryRun) => {
+                            if truncated {
+                                counters.truncated();
+                            }
+                            counters.answered(resolution.counted_as());
+                            true
+                        }
                     }
-                    counters.answered(resolution.counted_as());
-                    true
                 }
                 Parsed::Drop => false,
                 Parsed::Fallback => {
                     counters.slow_path();
-                    match context
-                        .runtime
-                        .block_on(slow_path(&context.handler, packet, peer))
-                    {
+                    match context.runtime.block_on(encoded::answer(
+                        &context.handler,
+                        packet,
+                        peer,
+                        Protocol::Udp,
+                    )) {
                         Some(bytes) => {
                             *reply = bytes;
-                            true
+                            // Limited too, or an extra record in the query
+                            // would be a way around the limits.
+                            let verdict = context.rrl.as_ref().map_or(Verdict::Answer, |rrl| {
+                                rrl.judge_encoded(now, peer.ip(), reply, &mut slipper)
+                            });
+                            match settle(verdict, &counters) {
+                                Some(Limited::Dropped) => false,
+                                Some(Limited::Slipped) => wire::slip_encoded(reply),
+                                None | Some(Limited::DryRun) => true,
+                            }
                         }
                         None => false,
                     }
@@ -93,58 +123,14 @@ pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
     }
 }
 
-/// Runs the hickory handler on a datagram and captures the encoded answer.
-async fn slow_path(handler: &Handler, query: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
-    let request = match Request::from_bytes(query.to_vec(), peer, Protocol::Udp) {
-        Ok(request) => request,
-        Err(_) => {
-            let mut out = Vec::new();
-            return wire::format_error(query, &mut out).then_some(out);
+/// Counts what rate limiting did with an answer; `None`: it was within the
+/// limit.
+fn settle(verdict: Verdict, counters: &DnsCounters) -> Option<Limited> {
+    match verdict {
+        Verdict::Answer => None,
+        Verdict::Limited(class, action) => {
+            counters.rrl_limited(class, action);
+            Some(action)
         }
-    };
-    if request.metadata.message_type == MessageType::Response {
-        return None;
-    }
-    let capture = Capture::default();
-    handler
-        .handle_request::<_, TokioTime>(&request, capture.clone())
-        .await;
-    capture.take()
-}
-
-/// A response handler that keeps the encoded message instead of sending it.
-#[derive(Clone, Default)]
-struct Capture(Arc<std::sync::Mutex<Option<Vec<u8>>>>);
-
-impl Capture {
-    fn take(&self) -> Option<Vec<u8>> {
-        self.0.lock().ok()?.take()
-    }
-}
-
-#[async_trait::async_trait]
-impl ResponseHandler for Capture {
-    async fn send_response<'a>(
-        &mut self,
-        response: MessageResponse<
-            '_,
-            'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-            impl Iterator<Item = &'a Record> + Send + 'a,
-        >,
-    ) -> Result<ResponseInfo, NetError> {
-        let limit = response
-            .edns()
-            .map_or(wire::PLAIN_UDP_LIMIT as u16, |edns| edns.max_payload());
-        let mut bytes = Vec::with_capacity(usize::from(limit));
-        let mut encoder = BinEncoder::new(&mut bytes);
-        encoder.set_max_size(limit);
-        let info = response.destructive_emit(&mut encoder)?;
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(bytes);
-        }
-        Ok(info)
     }
 }

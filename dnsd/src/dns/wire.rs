@@ -232,6 +232,63 @@ pub fn write_response(
     truncated
 }
 
+/// Cuts a response written by [`write_response`] down to header, question
+/// and OPT with TC set: rate limiting's "slip", which sends a real resolver
+/// to TCP while giving a spoofed victim no more bytes than the query had.
+pub fn slip(query: &Query<'_>, our_payload: u16, out: &mut Vec<u8>) {
+    out.truncate(HEADER_LEN + query.question.len());
+    let flags = u16::from_be_bytes([out[2], out[3]]) | FLAG_TC;
+    out[2..4].copy_from_slice(&flags.to_be_bytes());
+    out[6..10].fill(0);
+    let arcount: u16 = match query.edns {
+        Some(edns) => {
+            write_opt(out, our_payload, edns.dnssec_ok);
+            1
+        }
+        None => 0,
+    };
+    out[10..12].copy_from_slice(&arcount.to_be_bytes());
+}
+
+/// [`slip`] for an answer the slow path encoded: header and question with
+/// TC, every other section (OPT too, as NSD does) left out. False when its
+/// question cannot be read; then it is not sent at all.
+pub fn slip_encoded(out: &mut Vec<u8>) -> bool {
+    let Some(header) = out.get(..HEADER_LEN) else {
+        return false;
+    };
+    let questions = u16::from_be_bytes([header[4], header[5]]);
+    let mut end = HEADER_LEN;
+    for _ in 0..questions {
+        let Some(name) = out.get(end..).and_then(encoded_name_len) else {
+            return false;
+        };
+        end += name + 4;
+    }
+    if end > out.len() {
+        return false;
+    }
+    out.truncate(end);
+    let flags = u16::from_be_bytes([out[2], out[3]]) | FLAG_TC;
+    out[2..4].copy_from_slice(&flags.to_be_bytes());
+    out[6..12].fill(0);
+    true
+}
+
+/// Length of the encoded name at the start of `data`: labels up to the root
+/// or a compression pointer.
+fn encoded_name_len(data: &[u8]) -> Option<usize> {
+    let mut pos = 0;
+    loop {
+        match *data.get(pos)? {
+            0 => return Some(pos + 1),
+            0xC0.. => return (pos + 2 <= data.len()).then_some(pos + 2),
+            len @ 1..=63 => pos += usize::from(len) + 1,
+            _ => return None,
+        }
+    }
+}
+
 fn write_header(out: &mut Vec<u8>, id: u16, flags: u16, counts: [u16; 4]) {
     out.extend_from_slice(&id.to_be_bytes());
     out.extend_from_slice(&flags.to_be_bytes());

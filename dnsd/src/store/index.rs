@@ -154,24 +154,32 @@ impl Index {
             return;
         }
         let (mut wildcard_buf, mut acme_buf) = ([0u8; 256], [0u8; 256]);
+        // A name too long for a child has no wildcard or ACME name to serve.
         let wildcard_key = Fqdn::child_key_in(&key, "*", &mut wildcard_buf);
         let acme_key = Fqdn::child_key_in(&key, ACME_LABEL, &mut acme_buf);
         let Some(host) = host else {
-            for key in [wildcard_key, acme_key, &key] {
+            for key in [wildcard_key, acme_key, Some(key.as_slice())]
+                .into_iter()
+                .flatten()
+            {
                 self.clear(key);
             }
             return;
         };
         let node = Node::addresses(host.ttl, host.ipv4, host.ipv6);
-        if host.wildcard {
-            self.set(wildcard_key, node.clone());
-        } else {
-            self.clear(wildcard_key);
+        if let Some(wildcard_key) = wildcard_key {
+            if host.wildcard {
+                self.set(wildcard_key, node.clone());
+            } else {
+                self.clear(wildcard_key);
+            }
         }
         self.set(&key, node);
-        match Rrset::txt(host.ttl, &host.txt) {
-            Ok(set) if !host.txt.is_empty() => self.set(acme_key, Node::owned(vec![set])),
-            _ => self.clear(acme_key),
+        if let Some(acme_key) = acme_key {
+            match Rrset::txt(host.ttl, &host.txt) {
+                Ok(set) if !host.txt.is_empty() => self.set(acme_key, Node::owned(vec![set])),
+                _ => self.clear(acme_key),
+            }
         }
     }
 
@@ -266,18 +274,10 @@ pub fn is_suffix(key: &[u8], suffix: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{config::ZoneConfig, names::key_of};
+    use crate::names::key_of;
 
     fn index() -> Index {
-        let cfg: ZoneConfig = toml::from_str(
-            r#"
-            name = "dyn.example"
-            ns = ["ns1.example."]
-            hostmaster = "hostmaster.example"
-            "#,
-        )
-        .unwrap();
-        Index::new(vec![Zone::from_config(&cfg).unwrap()])
+        Index::new(vec![crate::zone::test_zone()])
     }
 
     fn host(name: &str) -> HostRecord {
@@ -357,6 +357,27 @@ mod tests {
         h.enabled = false;
         index.apply_host(&h);
         assert!(index.view().node(&key_of("h.dyn.example")).is_none());
+    }
+
+    /// Found by the `update_params` fuzz target: a host whose name leaves no
+    /// room for `*.` or `_acme-challenge.` (253 characters, which `dnsd host
+    /// add` accepts) panicked the store writer.
+    #[test]
+    fn a_host_with_the_longest_name_is_served_without_children() {
+        let index = index();
+        let label = "a".repeat(63);
+        let name = format!("{label}.{label}.{label}.{}.dyn.example", "b".repeat(49));
+        let mut h = host(&name);
+        assert_eq!(h.name.key().len(), 255);
+        h.wildcard = true;
+        h.txt = vec!["token-1".into()];
+        let before = index.len();
+        index.apply_host(&h);
+        let view = index.view();
+        assert!(view.node(&key_of(&name)).unwrap().rrset(1).is_some());
+        drop(view);
+        index.remove_name(&h.name);
+        assert_eq!(index.len(), before);
     }
 
     #[test]

@@ -51,17 +51,21 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         let (records, valid) = decode_records(&bytes);
-        if bytes[valid..].iter().any(|&b| b != 0) {
-            tracing::warn!(
-                "journal: an incomplete record at the end (an interrupted commit) is dropped"
-            );
-        }
-        // The next record overwrites whatever follows the last complete one.
-        let journal = Self {
+        // The next record goes right after the last complete one.
+        let mut journal = Self {
             file,
             len: valid as u64,
             allocated: bytes.len() as u64,
         };
+        if bytes[valid..].iter().any(|&b| b != 0) {
+            tracing::warn!(
+                "journal: an incomplete record at the end (an interrupted commit) is dropped"
+            );
+            // Cut it off rather than overwrite it: what a shorter (or equally
+            // long) new record left behind could decode, and a stale record
+            // replayed after a newer one would undo it.
+            journal.truncate(valid as u64)?;
+        }
         Ok((journal, records))
     }
 
@@ -196,6 +200,27 @@ mod tests {
             Journal::open(&path).unwrap().1,
             vec![changes(1), changes(3)]
         );
+    }
+
+    /// Found by the `journal` fuzz target: a damaged record followed by an
+    /// intact one; the next commit, as long as the damaged record, landed in
+    /// its place and the stale record after it was replayed on top of it.
+    #[test]
+    fn nothing_after_a_broken_record_is_replayed_after_the_next_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal");
+        let (mut journal, _) = Journal::open(&path).unwrap();
+        journal.append(&changes(1)).unwrap();
+        journal.append(&changes(2)).unwrap();
+        drop(journal);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[HEADER] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut journal, records) = Journal::open(&path).unwrap();
+        assert!(records.is_empty());
+        journal.append(&changes(3)).unwrap();
+        drop(journal);
+        assert_eq!(Journal::open(&path).unwrap().1, vec![changes(3)]);
     }
 
     #[test]

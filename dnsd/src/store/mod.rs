@@ -7,6 +7,8 @@
 //! wake the callers. Reads of sled (listings, account look-ups) happen
 //! anywhere; DNS reads only the index.
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod index;
 mod journal;
 pub mod model;
@@ -37,8 +39,9 @@ use crate::{
     zone::{StaticNodes, Zone},
 };
 
-/// Layout version of the keys and values below. Bump it with a migration.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Layout version of the keys and values below. Bump it with a migration
+/// (see [`check_schema`]). 2: accounts carry `two_factor`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 const META_SCHEMA: &[u8] = b"meta/schema";
 const HOST_PREFIX: &[u8] = b"host/";
@@ -413,8 +416,10 @@ fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
                     key: "meta/schema".into(),
                     reason: "not a u32".into(),
                 })?;
-            if found != SCHEMA_VERSION {
-                return Err(StoreError::Schema { found });
+            match found {
+                SCHEMA_VERSION => {}
+                1 => migrate_from_v1(db)?,
+                _ => return Err(StoreError::Schema { found }),
             }
         }
         None => {
@@ -422,6 +427,31 @@ fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
             db.flush()?;
         }
     }
+    Ok(())
+}
+
+/// Schema 1 → 2, in one atomic sled batch: accounts get `two_factor` (off).
+/// A node that follows Postgres also forgets its feed position, so it reads
+/// everything again from a snapshot: the feed entries it applied under
+/// schema 1 carried no 2FA flag, and an account with 2FA must not keep
+/// taking password updates until control happens to republish it.
+fn migrate_from_v1(db: &sled::Db) -> Result<(), StoreError> {
+    let mut batch = sled::Batch::default();
+    let mut accounts = 0;
+    for entry in db.scan_prefix(ACCOUNT_PREFIX) {
+        let (key, value) = entry?;
+        let old: model::AccountRecordV1 = decode(&key, &value)?;
+        batch.insert(key, encode(&AccountRecord::from(old)));
+        accounts += 1;
+    }
+    let refeed = db.contains_key(META_FEED_SEQ)?;
+    if refeed {
+        batch.remove(META_FEED_SEQ);
+    }
+    batch.insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes());
+    db.apply_batch(batch)?;
+    db.flush()?;
+    tracing::info!(accounts, refeed, "store migrated from schema 1 to 2");
     Ok(())
 }
 
@@ -525,4 +555,52 @@ fn decode<T: serde::de::DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T,
 fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     // Serialising our own plain structs into a Vec cannot fail.
     postcard::to_stdvec(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+
+    use super::*;
+
+    /// What schema 1 wrote for an account (the layout before `two_factor`).
+    #[derive(Serialize)]
+    struct V1Account<'a> {
+        name: &'a str,
+        password_hash: &'a str,
+        linked: bool,
+        enabled: bool,
+        created: Millis,
+    }
+
+    fn zones() -> Vec<(Zone, StaticNodes)> {
+        vec![crate::zone::test_zone()]
+    }
+
+    #[test]
+    fn a_schema_1_store_is_migrated_and_a_fed_node_reads_its_snapshot_again() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.insert(META_SCHEMA, &1u32.to_be_bytes()).unwrap();
+            let old = V1Account {
+                name: "alice",
+                password_hash: "$argon2id$…",
+                linked: false,
+                enabled: true,
+                created: 7,
+            };
+            db.insert(account_key("alice"), encode(&old)).unwrap();
+            db.insert(META_FEED_SEQ, &42u64.to_be_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(dir.path(), 8, zones(), true).unwrap();
+        let alice = store.account("alice").unwrap().expect("kept");
+        assert_eq!(alice.created, 7);
+        assert!(!alice.two_factor);
+        assert!(alice.takes_password_updates());
+        assert_eq!(store.feed_seq().unwrap(), None, "bootstraps again");
+        let schema = store.inner.db.get(META_SCHEMA).unwrap().unwrap();
+        assert_eq!(schema.as_ref(), SCHEMA_VERSION.to_be_bytes());
+    }
 }

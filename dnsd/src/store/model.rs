@@ -113,4 +113,38 @@ pub struct AccountRecord {
     pub linked: bool,
     pub enabled: bool,
     pub created: Millis,
+    /// The account signs in with a second factor (control): a password
+    /// alone must not update its hosts, tokens must. Added in schema 2.
+    pub two_factor: bool,
+}
+
+impl AccountRecord {
+    /// Whether account-mode updates (name + password) may use this account.
+    pub fn takes_password_updates(&self) -> bool {
+        self.enabled && !self.linked && !self.two_factor
+    }
+}
+
+/// An account as schema 1 stored it (postcard has no optional trailing
+/// fields): read once by the migration to schema 2.
+#[derive(Debug, Deserialize)]
+pub(super) struct AccountRecordV1 {
+    pub name: String,
+    pub password_hash: String,
+    pub linked: bool,
+    pub enabled: bool,
+    pub created: Millis,
+}
+
+impl From<AccountRecordV1> for AccountRecord {
+    fn from(v1: AccountRecordV1) -> Self {
+        Self {
+            name: v1.name,
+            password_hash: v1.password_hash,
+            linked: v1.linked,
+            enabled: v1.enabled,
+            created: v1.created,
+            two_factor: false,
+        }
+    }
 }

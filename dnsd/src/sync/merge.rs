@@ -64,6 +64,10 @@ pub struct AccountUpsert {
     pub enabled: bool,
     #[serde(default)]
     pub linked: bool,
+    /// 2FA is on: account-mode updates answer `badauth`. Absent from
+    /// payloads of a control before it.
+    #[serde(default)]
+    pub two_factor: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +202,7 @@ pub fn account_record(upsert: &AccountUpsert, now: Millis) -> AccountRecord {
         linked: upsert.linked,
         enabled: upsert.enabled,
         created: now,
+        two_factor: upsert.two_factor,
     }
 }
 
@@ -324,5 +329,21 @@ mod tests {
             FeedEntry::Unknown
         ));
         assert!(FeedEntry::parse("host.delete", "{}").is_err());
+    }
+
+    #[test]
+    fn account_payloads_carry_two_factor_and_older_ones_mean_off() {
+        let record = |payload: &str| match FeedEntry::parse("account.upsert", payload).unwrap() {
+            FeedEntry::AccountUpsert(upsert) => account_record(&upsert, 0),
+            other => panic!("{other:?}"),
+        };
+        let on = record(
+            r#"{"name":"alice","password_hash":"h","enabled":true,"linked":false,"two_factor":true}"#,
+        );
+        assert!(on.two_factor);
+        assert!(!on.takes_password_updates());
+        let older = record(r#"{"name":"alice","password_hash":"h","enabled":true}"#);
+        assert!(!older.two_factor);
+        assert!(older.takes_password_updates());
     }
 }

@@ -6,7 +6,7 @@ use std::{collections::HashMap, sync::Mutex};
 use sha2::{Digest, Sha256};
 use spdyn_common::password;
 
-use crate::store::{Millis, Store};
+use crate::store::{AccountRecord, Millis, Store};
 
 /// How long a successful verification is reused.
 const CACHE_MS: Millis = 60_000;
@@ -40,14 +40,15 @@ impl Default for AccountVerifier {
 }
 
 impl AccountVerifier {
-    /// True when the account exists, is enabled, is not linked to a reseller
-    /// account, and the password matches.
+    /// True when the account exists, takes password updates (enabled, not
+    /// linked to a reseller account, no 2FA) and the password matches.
     pub async fn verify(&self, store: &Store, name: &str, secret: &str, now: Millis) -> bool {
         let account = store.account(name).ok().flatten();
-        // A disabled or linked account is refused like an unknown one,
-        // after the same decoy check.
+        // Any other account is refused like an unknown one, after the same
+        // decoy check: the answer tells nothing about the password (with
+        // 2FA on, dnsd must not become a password oracle).
         let phc = account
-            .filter(|a| a.enabled && !a.linked)
+            .filter(AccountRecord::takes_password_updates)
             .map(|a| a.password_hash);
         let digest = self.digest(name, secret);
         if phc

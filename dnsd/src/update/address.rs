@@ -195,12 +195,7 @@ pub fn is_placeholder(value: &str) -> bool {
 }
 
 /// IPv4-mapped IPv6 peers (dual-stack sockets) are IPv4 clients.
-pub fn canonical(addr: IpAddr) -> IpAddr {
-    match addr {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-        v4 => v4,
-    }
-}
+pub use spdyn_common::client_ip::canonical;
 
 /// Routable on the internet as far as substitution is concerned: not
 /// private, loopback, link-local, shared (CGN, 100.64/10) or unspecified.

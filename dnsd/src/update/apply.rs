@@ -101,7 +101,7 @@ fn apply_one(
             let account_ok = txn
                 .account(account)
                 .map_err(|_| Failure::Store)?
-                .is_some_and(|a| a.enabled && !a.linked);
+                .is_some_and(|a| a.takes_password_updates());
             if !account_ok {
                 return Err(Failure::Auth(Reply::BadAuth));
             }

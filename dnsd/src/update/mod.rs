@@ -39,6 +39,7 @@ use crate::{
     names::Fqdn,
     store::{ClientInfo, Store, StoreError, now_millis},
     sync::SyncStatus,
+    untrusted::Untrusted,
 };
 
 /// Longest form body accepted on POST.
@@ -165,6 +166,12 @@ async fn answer(
                 }
             }
             None => {
+                // Before argon2: guesses from many sources stop here too.
+                if let Some(ms) = state.policy.account_blocked(&user, now) {
+                    tracing::debug!(account = %Untrusted(&user), "update: account blocked");
+                    let retry_after = retry_secs(ms);
+                    return UpdateResponse::Lines(vec![Reply::Abuse { retry_after }; lines]);
+                }
                 if !state
                     .accounts
                     .verify(&state.store, &user, &secret, now)
@@ -175,7 +182,8 @@ async fn answer(
                         .filter_map(|h| Fqdn::parse(h).ok())
                         .collect();
                     state.policy.auth_failed(client, &named, now);
-                    tracing::info!(account = %user, "update: bad account credentials");
+                    state.policy.account_failed(&user, now);
+                    tracing::info!(account = %Untrusted(&user), "update: bad account credentials");
                     return UpdateResponse::Lines(vec![Reply::BadAuth; lines]);
                 }
                 Authority::Account(user)

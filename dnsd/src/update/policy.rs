@@ -1,11 +1,13 @@
-//! Abuse policy state, in memory: failed-authentication throttling per source
-//! and per host, the repeated-`nochg` host lock, and the checkip rate limit.
+//! Abuse policy state, in memory: failed-authentication throttling per source,
+//! per host and per account, the repeated-`nochg` host lock, and the checkip rate limit.
 //! It is lost on restart by design — a restart is rare and these are short
 //! locks, not records.
 
 use std::{collections::HashMap, hash::Hash, net::IpAddr, sync::Mutex};
 
-use crate::{config::AbuseConfig, names::Fqdn, store::Millis, update::address::canonical};
+use spdyn_common::client_ip::source_key;
+
+use crate::{config::AbuseConfig, names::Fqdn, store::Millis};
 
 /// Counts events per key in a fixed window; past `limit` events the key is
 /// blocked for `block_ms`.
@@ -91,6 +93,7 @@ pub struct Policy {
 struct State {
     source_failures: Limiter<IpAddr>,
     host_failures: Limiter<Fqdn>,
+    account_failures: Limiter<String>,
     nochg: Limiter<(Fqdn, Families)>,
     checkip: Limiter<IpAddr>,
 }
@@ -110,6 +113,11 @@ impl Policy {
             ),
             host_failures: Limiter::new(
                 config.host_auth_fail_limit,
+                config.auth_fail_window_secs,
+                config.auth_fail_block_secs,
+            ),
+            account_failures: Limiter::new(
+                config.account_auth_fail_limit,
                 config.auth_fail_window_secs,
                 config.auth_fail_block_secs,
             ),
@@ -150,6 +158,20 @@ impl Policy {
         }
     }
 
+    /// Milliseconds left while account-mode updates naming `account` are
+    /// refused. Checked before the password, so a block holds against
+    /// guesses from any number of sources.
+    pub fn account_blocked(&self, account: &str, now: Millis) -> Option<Millis> {
+        self.state()
+            .account_failures
+            .blocked(&account_key(account), now)
+    }
+
+    /// Counts a failed account-mode authentication against the account name.
+    pub fn account_failed(&self, account: &str, now: Millis) {
+        self.state().account_failures.hit(account_key(account), now);
+    }
+
     /// Milliseconds left while password updates of a host are blocked.
     pub fn host_password_blocked(&self, host: &Fqdn, now: Millis) -> Option<Millis> {
         self.state().host_failures.blocked(host, now)
@@ -187,20 +209,18 @@ impl Policy {
         let mut state = self.state();
         state.source_failures.prune(now);
         state.host_failures.prune(now);
+        state.account_failures.prune(now);
         state.nochg.prune(now);
         state.checkip.prune(now);
     }
 }
 
-/// IPv4 addresses count singly, IPv6 per /64 (one subscriber's LAN).
-fn source_key(addr: IpAddr) -> IpAddr {
-    match canonical(addr) {
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(bits.into())
-        }
-        v4 => v4,
-    }
+/// Longest account name counted as typed: longer ones are no account name
+/// (control allows 64 characters), and a client cannot make keys of any size.
+const ACCOUNT_KEY_CHARS: usize = 64;
+
+fn account_key(account: &str) -> String {
+    account.chars().take(ACCOUNT_KEY_CHARS).collect()
 }
 
 #[cfg(test)]
@@ -213,6 +233,7 @@ mod tests {
             auth_fail_window_secs: 60,
             auth_fail_block_secs: 30,
             host_auth_fail_limit: 3,
+            account_auth_fail_limit: 2,
             nochg_limit: 2,
             nochg_window_secs: 60,
             lock_secs: 100,
@@ -231,6 +252,33 @@ mod tests {
         p.auth_failed(ip, &[], 2);
         assert_eq!(p.source_blocked(ip, 2), Some(30_000));
         assert_eq!(p.source_blocked(ip, 32_001), None);
+    }
+
+    #[test]
+    fn accounts_are_blocked_after_the_limit_whatever_the_sources() {
+        let p = policy();
+        for (i, source) in ["192.0.2.1", "192.0.2.2", "198.51.100.3"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(p.account_blocked("alice", i as u64), None);
+            p.auth_failed(source.parse().unwrap(), &[], i as u64);
+            p.account_failed("alice", i as u64);
+        }
+        assert_eq!(p.account_blocked("alice", 3), Some(29_999));
+        assert_eq!(p.account_blocked("bob", 3), None, "other accounts are not");
+        assert_eq!(
+            p.source_blocked("192.0.2.1".parse().unwrap(), 3),
+            None,
+            "no source failed often enough"
+        );
+        assert_eq!(p.account_blocked("alice", 32_001), None);
+        // Names longer than any account count as one.
+        let long = "x".repeat(100);
+        for i in 0..3 {
+            p.account_failed(&format!("{long}{i}"), 0);
+        }
+        assert!(p.account_blocked(&format!("{long}z"), 1).is_some());
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub struct TokenCreated {
         (status = 403, description = "2FA is mandatory for this account and not enabled yet (`two_factor_required`)", body = ErrorBody),
         (status = 422, body = ErrorBody),
         (status = 429, description = "too many failed passwords or codes", body = ErrorBody),
+        (status = 503, description = "no password check came free in time (`busy`): try again", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
 pub async fn create_token(

@@ -128,6 +128,7 @@ pub struct CustomerInput {
 /// Creates a customer (it gets the next customer number).
 #[utoipa::path(post, path = "/customers", tag = "customers", request_body = CustomerInput,
     responses(
+        (status = 400, description = "malformed JSON body", body = ErrorBody),
         (status = 201, body = CustomerView),
         (status = 401, body = ErrorBody),
         (status = 403, description = "not a reseller token, or it lacks write:customers", body = ErrorBody),
@@ -172,6 +173,7 @@ pub async fn get_customer(
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path)),
     request_body = CustomerInput,
     responses(
+        (status = 400, description = "malformed JSON body", body = ErrorBody),
         (status = 200, body = CustomerView),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -253,6 +255,7 @@ pub async fn list_customer_licences(
 #[utoipa::path(post, path = "/customers/{id}/licences", tag = "licences", params(("id" = i64, Path)),
     request_body = LicenceRequest,
     responses(
+        (status = 400, description = "malformed JSON body", body = ErrorBody),
         (status = 201, body = LicenceView),
         (status = 401, body = ErrorBody),
         (status = 403, description = "not a reseller token, or it lacks write:licences", body = ErrorBody),
@@ -329,6 +332,7 @@ pub async fn get_licence(
 #[utoipa::path(patch, path = "/licences/{id}", tag = "licences", params(("id" = i64, Path)),
     request_body = LicenceRequest,
     responses(
+        (status = 400, description = "malformed JSON body", body = ErrorBody),
         (status = 200, body = LicenceView),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),

@@ -230,6 +230,7 @@ pub async fn list_customer_hosts(
 #[utoipa::path(post, path = "/customers/{id}/hosts", tag = "customers", params(("id" = i64, Path)),
     request_body = CreateHost,
     responses(
+        (status = 400, description = "malformed JSON body", body = ErrorBody),
         (status = 201, body = HostView),
         (status = 401, body = ErrorBody),
         (status = 403, description = "not a reseller token, lacks write:hosts, or no running licence (`licence_expired`)", body = ErrorBody),
@@ -397,8 +398,8 @@ pub async fn revoke_token(
 /// `spdyn_update_token.csv` file (hostname, token) with `Accept: text/csv`.
 #[utoipa::path(post, path = "/tokens/missing", tag = "tokens",
     responses(
-        (status = 200, body = [NewToken], content_type = "application/json"),
-        (status = 200, body = String, content_type = "text/csv"),
+        (status = 200, description = "the new tokens; a CSV file with `Accept: text/csv`",
+            content((Vec<NewToken> = "application/json"), (String = "text/csv"))),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
     ))]

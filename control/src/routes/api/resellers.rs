@@ -82,6 +82,7 @@ pub struct ResellerCreated {
 /// Creates a reseller organisation and its first portal user.
 #[utoipa::path(post, path = "/resellers", tag = "resellers", request_body = CreateReseller,
     responses(
+        (status = 400, description = "malformed JSON body", body = ErrorBody),
         (status = 201, body = ResellerCreated),
         (status = 401, body = ErrorBody),
         (status = 403, description = "not an operator, or the token lacks write:resellers", body = ErrorBody),

@@ -20,7 +20,7 @@ use crate::{
     auth::{
         ClientAddr, CurrentUser,
         extractors::{Lang, MaybeSession},
-        session::{self, Stage},
+        session::{self, FormCsrf, Stage},
     },
     db::{
         self,
@@ -109,7 +109,7 @@ async fn show_login(
     state: &AppState,
     current: Option<session::SessionContext>,
     lang: Language,
-    client: &ClientAddr,
+    form: FormCsrf,
     done: Option<&str>,
     login: Login,
 ) -> Result<Response, HtmlError> {
@@ -122,10 +122,9 @@ async fn show_login(
     {
         return Ok(Redirect::to(paths::CODE_PAGE).into_response());
     }
-    let (csrf, cookie) = session::csrf_for_form(state, current.as_ref(), client.origin()).await?;
-    let c = Chrome::anonymous(lang, csrf).with_done(done);
+    let c = Chrome::anonymous(lang, form.token).with_done(done);
     let page = login.page(c, String::new(), state.config.accounts.signup);
-    Ok(page_with(StatusCode::OK, &page, cookie))
+    Ok(page_with(StatusCode::OK, &page, form.cookie))
 }
 
 #[tracing::instrument(skip_all)]
@@ -133,11 +132,11 @@ pub async fn login_get(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
-    client: ClientAddr,
+    form: FormCsrf,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
     let done = done.done.as_deref();
-    show_login(&state, current, lang, &client, done, Login::standalone()).await
+    show_login(&state, current, lang, form, done, Login::standalone()).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -145,11 +144,11 @@ pub async fn reseller_login_get(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
-    client: ClientAddr,
+    form: FormCsrf,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
     let done = done.done.as_deref();
-    show_login(&state, current, lang, &client, done, Login::reseller()).await
+    show_login(&state, current, lang, form, done, Login::reseller()).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -157,11 +156,11 @@ pub async fn tenant_login_get(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
-    client: ClientAddr,
+    form: FormCsrf,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
     let done = done.done.as_deref();
-    show_login(&state, current, lang, &client, done, Login::tenant(None)).await
+    show_login(&state, current, lang, form, done, Login::tenant(None)).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -169,7 +168,7 @@ pub async fn tenant_login_at_get(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
-    client: ClientAddr,
+    form: FormCsrf,
     Path(domain): Path<String>,
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
@@ -178,7 +177,7 @@ pub async fn tenant_login_at_get(
         &state,
         current,
         lang,
-        &client,
+        form,
         done,
         Login::tenant(Some(domain)),
     )
@@ -191,9 +190,19 @@ pub async fn login_post(
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
     client: ClientAddr,
+    csrf: FormCsrf,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, HtmlError> {
-    sign_in(&state, current, lang, &client, form, Login::standalone()).await
+    sign_in(
+        &state,
+        current,
+        lang,
+        &client,
+        csrf,
+        form,
+        Login::standalone(),
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
@@ -202,9 +211,19 @@ pub async fn reseller_login_post(
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
     client: ClientAddr,
+    csrf: FormCsrf,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, HtmlError> {
-    sign_in(&state, current, lang, &client, form, Login::reseller()).await
+    sign_in(
+        &state,
+        current,
+        lang,
+        &client,
+        csrf,
+        form,
+        Login::reseller(),
+    )
+    .await
 }
 
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
@@ -213,13 +232,14 @@ pub async fn tenant_login_post(
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
     client: ClientAddr,
+    csrf: FormCsrf,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, HtmlError> {
     let login = Login {
         domain: form.domain.clone().unwrap_or_default(),
         ..Login::tenant(None)
     };
-    sign_in(&state, current, lang, &client, form, login).await
+    sign_in(&state, current, lang, &client, csrf, form, login).await
 }
 
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
@@ -228,6 +248,7 @@ pub async fn tenant_login_at_post(
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
     client: ClientAddr,
+    csrf: FormCsrf,
     Path(domain): Path<String>,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, HtmlError> {
@@ -236,6 +257,7 @@ pub async fn tenant_login_at_post(
         current,
         lang,
         &client,
+        csrf,
         form,
         Login::tenant(Some(domain)),
     )
@@ -248,6 +270,7 @@ async fn sign_in(
     current: Option<session::SessionContext>,
     lang: Language,
     client: &ClientAddr,
+    csrf: FormCsrf,
     form: LoginForm,
     login: Login,
 ) -> Result<Response, HtmlError> {
@@ -299,12 +322,10 @@ async fn sign_in(
                 SigninError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
                 _ => (StatusCode::UNAUTHORIZED, "login.failed"),
             };
-            let (csrf, cookie) =
-                session::csrf_for_form(state, current.as_ref(), client.origin()).await?;
-            let c = Chrome::anonymous(lang, csrf).with_error_key(key);
+            let c = Chrome::anonymous(lang, csrf.token).with_error_key(key);
             let name = form.name.chars().take(64).collect();
             let page = login.page(c, name, state.config.accounts.signup);
-            Ok(page_with(status, &page, cookie))
+            Ok(page_with(status, &page, csrf.cookie))
         }
     }
 }
@@ -372,14 +393,12 @@ pub struct SignupForm {
 #[tracing::instrument(skip_all)]
 pub async fn signup_get(
     State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
-    client: ClientAddr,
+    form: FormCsrf,
 ) -> Result<Response, HtmlError> {
-    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
     let open = state.config.accounts.signup;
     let page = SignupPage {
-        c: Chrome::anonymous(lang, csrf),
+        c: Chrome::anonymous(lang, form.token),
         open,
         name: String::new(),
         email: String::new(),
@@ -389,7 +408,7 @@ pub async fn signup_get(
     } else {
         StatusCode::NOT_FOUND
     };
-    Ok(page_with(status, &page, cookie))
+    Ok(page_with(status, &page, form.cookie))
 }
 
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
@@ -398,6 +417,7 @@ pub async fn signup_post(
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
     client: ClientAddr,
+    csrf: FormCsrf,
     Form(form): Form<SignupForm>,
 ) -> Result<Response, HtmlError> {
     if !state.config.accounts.signup {
@@ -422,33 +442,25 @@ pub async fn signup_post(
             .await
         }
         Err(error) if !error.status_code().is_server_error() => {
-            let (csrf, cookie) =
-                session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
             let page = SignupPage {
-                c: Chrome::anonymous(lang, csrf).with_error(&error),
+                c: Chrome::anonymous(lang, csrf.token).with_error(&error),
                 open: true,
                 name: form.name.chars().take(64).collect(),
                 email: form.email.chars().take(254).collect(),
             };
-            Ok(page_with(error.status_code(), &page, cookie))
+            Ok(page_with(error.status_code(), &page, csrf.cookie))
         }
         Err(error) => Err(error.into()),
     }
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn reset_request_get(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    Lang(lang): Lang,
-    client: ClientAddr,
-) -> Result<Response, HtmlError> {
-    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
+pub async fn reset_request_get(Lang(lang): Lang, form: FormCsrf) -> Response {
     let page = ResetRequestPage {
-        c: Chrome::anonymous(lang, csrf),
+        c: Chrome::anonymous(lang, form.token),
         sent: false,
     };
-    Ok(page_with(StatusCode::OK, &page, cookie))
+    page_with(StatusCode::OK, &page, form.cookie)
 }
 
 #[derive(Debug, Deserialize)]
@@ -459,40 +471,51 @@ pub struct ResetRequestForm {
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
 pub async fn reset_request_post(
     State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
     client: ClientAddr,
+    csrf: FormCsrf,
     Form(form): Form<ResetRequestForm>,
 ) -> Result<Response, HtmlError> {
-    ops::accounts::request_reset(&state.db, &state.config, &form.who, client.addr).await?;
-    state.mail_wake.notify_one();
-    Ok(render(&ResetRequestPage {
-        c: Chrome::anonymous(lang, csrf(current)),
-        sent: true,
-    }))
+    let result = ops::accounts::request_reset(&state.db, &state.config, &form.who, client.addr);
+    let (status, c) = match result.await {
+        Ok(()) => {
+            state.mail_wake.notify_one();
+            (StatusCode::OK, Chrome::anonymous(lang, csrf.token))
+        }
+        // The same for every name: the source asked too often.
+        Err(error @ Error::TooManyRequests) => (
+            error.status_code(),
+            Chrome::anonymous(lang, csrf.token).with_error(&error),
+        ),
+        Err(error) => return Err(error.into()),
+    };
+    let sent = status == StatusCode::OK;
+    Ok(page_with(
+        status,
+        &ResetRequestPage { c, sent },
+        csrf.cookie,
+    ))
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn reset_get(
     State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
-    client: ClientAddr,
+    form: FormCsrf,
     Path(token): Path<String>,
 ) -> Result<Response, HtmlError> {
     let valid = ops::accounts::reset_link_valid(&state.db, &token).await?;
-    let (csrf, cookie) = session::csrf_for_form(&state, current.as_ref(), client.origin()).await?;
     let status = if valid {
         StatusCode::OK
     } else {
         StatusCode::NOT_FOUND
     };
     let page = ResetFormPage {
-        c: Chrome::anonymous(lang, csrf),
+        c: Chrome::anonymous(lang, form.token),
         token,
         valid,
     };
-    Ok(page_with(status, &page, cookie))
+    Ok(page_with(status, &page, form.cookie))
 }
 
 #[derive(Debug, Deserialize)]
@@ -506,6 +529,7 @@ pub async fn reset_post(
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
     client: ClientAddr,
+    csrf: FormCsrf,
     Path(token): Path<String>,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, HtmlError> {
@@ -527,34 +551,35 @@ pub async fn reset_post(
         // Without: the link and the new password are what a sign-in would
         // ask for, so the flow goes on signed in to screen 3, the QR code
         // (PRODUCT.md §7: mail → link → new password → QR code → code).
+        // The session stands in for the password at that enrolment for a
+        // few minutes (`Stage::SignedInByReset`): the user just chose it.
         Ok(done) => {
             let to = format!("{}?from=reset", paths::ENROLMENT_PAGE);
-            let account = done.account.account_id();
-            signed_in(&state, current.as_ref(), account, &client, &to).await
+            let stage = Stage::SignedInByReset(done.account.account_id());
+            let (_, cookie) =
+                session::rotate(&state, current.as_ref(), stage, client.origin()).await?;
+            let mut response = Redirect::to(&to).into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
         }
         Err(Error::NotFound) => {
             let page = ResetFormPage {
-                c: Chrome::anonymous(lang, csrf(current)),
+                c: Chrome::anonymous(lang, csrf.token),
                 token,
                 valid: false,
             };
-            Ok(page_with(StatusCode::NOT_FOUND, &page, None))
+            Ok(page_with(StatusCode::NOT_FOUND, &page, csrf.cookie))
         }
         Err(error @ Error::Invalid(_)) => {
             let page = ResetFormPage {
-                c: Chrome::anonymous(lang, csrf(current)).with_error(&error),
+                c: Chrome::anonymous(lang, csrf.token).with_error(&error),
                 token,
                 valid: true,
             };
-            Ok(page_with(error.status_code(), &page, None))
+            Ok(page_with(error.status_code(), &page, csrf.cookie))
         }
         Err(error) => Err(error.into()),
     }
-}
-
-/// The CSRF token of the session, for a form shown again.
-fn csrf(current: Option<session::SessionContext>) -> String {
-    current.map(|c| c.session.csrf_token).unwrap_or_default()
 }
 
 async fn profile_page(
@@ -598,6 +623,9 @@ pub struct ProfileForm {
     email: String,
     language: String,
     digest: Option<String>,
+    /// Needed when the e-mail address changes.
+    #[serde(default)]
+    current_password: String,
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
@@ -608,9 +636,17 @@ pub async fn profile_post(
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, HtmlError> {
     let actor = user.actor(&client)?;
-    let digest = form.digest.is_some();
-    let result =
-        ops::accounts::update_profile(&state.db, &actor, &form.email, &form.language, digest).await;
+    let change = ops::accounts::ProfileChange {
+        email: &form.email,
+        language: &form.language,
+        digest: form.digest.is_some(),
+        current_password: &form.current_password,
+    };
+    let result = ops::accounts::update_profile(&state.db, &state.config, &actor, change).await;
+    if result.is_ok() {
+        // A changed address is told at the old one.
+        state.mail_wake.notify_one();
+    }
     profile_outcome(&state, &user, result, "/profile?done=saved").await
 }
 
@@ -623,7 +659,7 @@ async fn profile_outcome(
 ) -> Result<Response, HtmlError> {
     match result {
         Ok(()) => Ok(Redirect::to(done).into_response()),
-        Err(error @ Error::Invalid(_)) => {
+        Err(error @ (Error::Invalid(_) | Error::TooManyRequests)) => {
             let c = Chrome::signed_in(user).with_error(&error);
             let page = profile_page(state, user, c).await?;
             Ok((error.status_code(), render(&page)).into_response())
@@ -648,6 +684,7 @@ pub async fn password_post(
     let actor = user.actor(&client)?;
     let result = ops::accounts::change_password(
         &state.db,
+        &state.config,
         &actor,
         &user.session.id_hash,
         &form.current_password,

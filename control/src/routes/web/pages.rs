@@ -450,6 +450,9 @@ pub struct EnrolPage {
     pub can_skip: bool,
     /// Reached from a password reset (step 3 of 3).
     pub from_reset: bool,
+    /// The confirmation asks for the current password (not right after a
+    /// reset, whose session stands in for it).
+    pub needs_password: bool,
 }
 
 #[derive(Template)]

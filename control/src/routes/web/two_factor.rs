@@ -33,6 +33,7 @@ use crate::{
     html::HtmlError,
     ops::{
         Home,
+        accounts::Reauthentication,
         two_factor::{self as ops, CodeCheckError, Proof, Subject},
     },
     paths,
@@ -166,6 +167,7 @@ fn enrol_page(user: &CurrentUser, c: Chrome, secret: &TotpSecret, from_reset: bo
         secret: secret.base32(),
         can_skip: user.demand != Demand::Enrol,
         from_reset,
+        needs_password: !user.session.session.fresh_reset,
     }
 }
 
@@ -193,10 +195,16 @@ pub async fn enrol_get(
 pub struct EnrolForm {
     code: String,
     from: Option<String>,
+    /// Not asked right after a password reset.
+    #[serde(default)]
+    current_password: String,
 }
 
-/// The first code switches 2FA on; the recovery codes are shown once, under
-/// a new session id (the session now stands for a stronger sign-in).
+/// The current password and the first code switch 2FA on — right after a
+/// password reset the session stands in for the password (decided by the
+/// session row, never by the `from=reset` the form carries for its notice);
+/// the recovery codes are shown once, under a new session id (the session
+/// now stands for a stronger sign-in).
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
 pub async fn enrol_post(
     State(state): State<AppState>,
@@ -205,7 +213,20 @@ pub async fn enrol_post(
     Form(form): Form<EnrolForm>,
 ) -> Result<Response, HtmlError> {
     let actor = user.actor(&client)?;
-    let result = ops::confirm_enrolment(&state.db, &state.totp_key, &actor, &form.code).await;
+    let proof = if user.session.session.fresh_reset {
+        Reauthentication::FreshReset
+    } else {
+        Reauthentication::Password(&form.current_password)
+    };
+    let result = ops::confirm_enrolment(
+        &state.db,
+        &state.config,
+        &state.totp_key,
+        &actor,
+        proof,
+        &form.code,
+    )
+    .await;
     match result {
         Ok(codes) => {
             state.mail_wake.notify_one();
@@ -230,7 +251,7 @@ pub async fn enrol_post(
             Ok(response)
         }
         Err(Error::Conflict(_)) => Ok(Redirect::to("/2fa").into_response()),
-        Err(error @ Error::Invalid(_)) => {
+        Err(error @ (Error::Invalid(_) | Error::TooManyRequests)) => {
             let secret =
                 ops::enrolment(&state.db, &state.totp_key, user.home()?, user.account).await?;
             let c = Chrome::signed_in(&user).with_error(&error);
