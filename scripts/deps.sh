@@ -15,6 +15,8 @@ declare -A PACKAGES=(
   [curl]=curl
   [chromium]=chromium
   [chromedriver]=chromium-driver
+  # a pseudo-terminal for scripts/up.sh's Ctrl-C tests
+  [script]=bsdutils
 )
 
 missing=()
@@ -26,10 +28,11 @@ done
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
-# schemathesis (PyPI) checks the JSON API against its OpenAPI document.
+# schemathesis (PyPI) checks the JSON API against its OpenAPI document; the
+# version the tests were written against.
 if ! command -v st >/dev/null 2>&1; then
   echo "installing: schemathesis (pip)" >&2
-  python3 -m pip install --quiet --disable-pip-version-check schemathesis >/dev/null
+  python3 -m pip install --quiet --disable-pip-version-check 'schemathesis==4.32.5' >/dev/null
   command -v pyenv >/dev/null 2>&1 && pyenv rehash
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -3,16 +3,31 @@
 # API, with a private PostgreSQL cluster under ./var/control when no database
 # URL is configured) and dnsd (DNS and the update endpoint, following
 # control's database through the change feed). State lives in ./var (delete
-# it to start from scratch). Stop with Ctrl-C.
+# it to start from scratch; SPDYN_VAR chooses another directory). Stop with
+# Ctrl-C (or SIGTERM): everything started here stops, the cluster included.
+#
+#   scripts/up.sh                  build (release) and start
+#   scripts/up.sh --bin-dir DIR    start the binaries in DIR without building
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-var="$root/var"
+var=${SPDYN_VAR:-$root/var}
 mkdir -p "$var"
+var=$(cd "$var" && pwd)
+# A start that fails says where, whatever failed.
+trap 'echo "up.sh: failed at line $LINENO: $BASH_COMMAND (see the logs in $var)" >&2' ERR
 
-echo "building (release; the first build takes a few minutes)..." >&2
-cargo build --release --bins --locked -q
-bin="$root/target/release"
+bin=""
+case "${1:-}" in
+  --bin-dir) bin=$(cd "${2:?--bin-dir needs a directory}" && pwd) ;;
+  "") ;;
+  *) echo "usage: scripts/up.sh [--bin-dir DIR]" >&2; exit 2 ;;
+esac
+if [ -z "$bin" ]; then
+  echo "building (release; the first build takes a few minutes)..." >&2
+  cargo build --release --bins --locked -q
+  bin="$root/target/release"
+fi
 
 # A private admin secret instead of the example's placeholder (which dnsd
 # refuses): 64 hex digits; one left from an older run that is shorter than
@@ -28,16 +43,33 @@ export CONTROL_CONFIG="$root/config/control.example.toml"
 export CONTROL__HOSTS__DEMO_HOST="demo"
 # dnsd follows control's private database; control writes its URL here.
 export DNSD__SYNC__DATABASE_URL_FILE="$var/control/database-url"
+# Every piece of state under $var.
+export CONTROL__DATA_DIR="$var/control"
+export CONTROL__MAIL__MAIL_DIR="$var/control/mail"
+export DNSD__STORE__PATH="$var/dnsd"
 
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
+  trap - INT TERM EXIT ERR
   # control stops its private PostgreSQL cluster on TERM.
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # A control that was killed could not stop its cluster: stop it here.
+  if [ -e "$var/control/postgres/data/postmaster.pid" ]; then
+    "$bin/control" postgres stop --dir "$var/control/postgres" >/dev/null 2>&1 &&
+      echo "stopped the private PostgreSQL cluster control left running" >&2
+  fi
   rm -f "$var/control.out"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
+
+# The log copies to the terminal ignore SIGINT: Ctrl-C reaches the whole
+# foreground process group, and a copier that ended first would leave
+# control and dnsd writing their last lines into a closed pipe. They end
+# when the process they copy closes its stderr.
+show_log() { trap '' INT; exec tee "$1" >&2; }
 
 # Waits until a log shows the ready line; fails when the process dies first.
 wait_ready() { # name pid logfile line
@@ -55,13 +87,16 @@ wait_ready() { # name pid logfile line
 
 # control prints the first admin's password once, on stdout: it is kept in a
 # private file only until it is shown below.
+# The logs are emptied first: a ready line from the last run must not pass
+# for this one's.
 : > "$var/control.log"
+: > "$var/dnsd.log"
 (umask 077; : > "$var/control.out")
-"$bin/control" serve > "$var/control.out" 2> >(tee "$var/control.log" >&2) &
+"$bin/control" serve > "$var/control.out" 2> >(show_log "$var/control.log") &
 pids+=($!)
 wait_ready control "${pids[0]}" "$var/control.log" "control ready"
 
-"$bin/dnsd" run 2> >(tee "$var/dnsd.log" >&2) &
+"$bin/dnsd" run 2> >(show_log "$var/dnsd.log") &
 pids+=($!)
 wait_ready dnsd "${pids[1]}" "$var/dnsd.log" "dnsd ready"
 
@@ -128,4 +163,8 @@ Query it:
 Hosts made in the portal are served by dnsd within a second.
 Press Ctrl-C to stop.
 EOF
-wait "${pids[@]}"
+# Until one of them ends (Ctrl-C and SIGTERM run cleanup instead).
+status=0
+wait -n "${pids[@]}" || status=$?
+echo "control or dnsd ended (exit status $status); stopping the rest" >&2
+exit "$status"

@@ -25,9 +25,14 @@ pub fn init(config: &LogConfig, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(config.filter.as_deref().unwrap_or(default_filter))
     });
+    // A log line that cannot be written is dropped. By default the
+    // subscriber reports it with `eprintln!`, which panics when stderr is a
+    // closed pipe (a log reader that ended first, e.g. on Ctrl-C), and that
+    // panic would cut the clean stop short.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     match config.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_ansi(false).init(),

@@ -20,4 +20,5 @@ mod schema;
 mod sync;
 mod tenancy;
 mod tenants;
+mod up;
 mod update;

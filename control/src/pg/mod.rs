@@ -126,8 +126,12 @@ impl Cluster {
             password,
             runner: cluster_runner,
         };
-        if data.join("postmaster.pid").exists() {
-            cluster.stop()?;
+        if stop_data_dir(&cluster.runner, &data)? {
+            tracing::warn!(
+                dir = %data.display(),
+                "stopped the private PostgreSQL cluster an earlier start left running \
+                 (it ended without stopping it)"
+            );
         }
         // A free port can be taken between our probe and postgres' bind:
         // try a few.
@@ -180,7 +184,7 @@ impl Cluster {
 
     /// Stops the server (fast shutdown: open sessions are ended).
     pub fn stop(&self) -> Result<(), PgError> {
-        stop_data_dir(&self.runner, &self.root.join("data"))
+        stop_data_dir(&self.runner, &self.root.join("data")).map(drop)
     }
 
     /// Stops a cluster started earlier under `root` by another process
@@ -188,15 +192,16 @@ impl Cluster {
     pub fn stop_dir(root: &Path) -> Result<(), PgError> {
         match root.canonicalize() {
             // pg_ctl runs in `root`: relative paths would point elsewhere.
-            Ok(root) => stop_data_dir(&Runner::detect()?, &root.join("data")),
+            Ok(root) => stop_data_dir(&Runner::detect()?, &root.join("data")).map(drop),
             Err(_) => Ok(()),
         }
     }
 }
 
-fn stop_data_dir(runner: &Runner, data: &Path) -> Result<(), PgError> {
+/// Stops the server of `data` if one runs; says whether one did.
+fn stop_data_dir(runner: &Runner, data: &Path) -> Result<bool, PgError> {
     if !data.join("postmaster.pid").exists() {
-        return Ok(());
+        return Ok(false);
     }
     let mut pg_ctl = runner.command("pg_ctl");
     pg_ctl
@@ -208,9 +213,9 @@ fn stop_data_dir(runner: &Runner, data: &Path) -> Result<(), PgError> {
         Err(PgError::Command { output, .. })
             if output.contains("Is server running?") || output.contains("No such process") =>
         {
-            Ok(())
+            Ok(false)
         }
-        other => other.map(drop),
+        other => other.map(|_| true),
     }
 }
 
