@@ -129,6 +129,14 @@ impl Up {
         self.text()
     }
 
+    /// Waits for the script to end and for no process of the run to be
+    /// left; returns the terminal text.
+    fn stopped(self, var: &Path) -> String {
+        let terminal = self.ended();
+        nothing_left(var, &terminal);
+        terminal
+    }
+
     /// The address after `label` in the ready text (`DNS (UDP+TCP)  ip:port`).
     fn address(&self, label: &str) -> SocketAddr {
         let text = self.text();
@@ -242,15 +250,19 @@ fn nothing_left(var: &Path, terminal: &str) {
 }
 
 /// A state directory the PostgreSQL server user can enter (the tests may run
-/// as root, and the cluster then runs as `postgres`).
-fn state_dir() -> tempfile::TempDir {
+/// as root, and the cluster then runs as `postgres`); `None` when there is no
+/// `script` to make a terminal.
+fn state_dir() -> Option<tempfile::TempDir> {
     use std::os::unix::fs::PermissionsExt;
+    if !require("script") {
+        return None;
+    }
     let dir = tempfile::Builder::new()
         .prefix("spdyn-up-")
         .tempdir_in("/tmp")
         .expect("state dir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
+    Some(dir)
 }
 
 fn kill(pid: u32, signal: &str) {
@@ -263,10 +275,7 @@ fn kill(pid: u32, signal: &str) {
 
 #[tokio::test]
 async fn ctrl_c_in_a_terminal_stops_everything_five_times_over() {
-    if !require("script") {
-        return;
-    }
-    let dir = state_dir();
+    let Some(dir) = state_dir() else { return };
     let var: PathBuf = dir.path().to_owned();
     let mut token = None;
     for cycle in 1..=5 {
@@ -277,8 +286,7 @@ async fn ctrl_c_in_a_terminal_stops_everything_five_times_over() {
         up.update_demo(&token, &ip).await;
         assert_eq!(up.demo_address(), vec![ip.clone()], "cycle {cycle}");
         up.ctrl_c();
-        let terminal = up.ended();
-        nothing_left(&var, &terminal);
+        let terminal = up.stopped(&var);
         // control said goodbye and stopped its cluster itself.
         assert!(terminal.contains("control stopping"), "{terminal}");
         assert!(
@@ -290,17 +298,13 @@ async fn ctrl_c_in_a_terminal_stops_everything_five_times_over() {
 
 #[tokio::test]
 async fn sigterm_to_the_script_or_to_control_alone_stops_everything() {
-    if !require("script") {
-        return;
-    }
-    let dir = state_dir();
+    let Some(dir) = state_dir() else { return };
     let var: PathBuf = dir.path().to_owned();
 
     let up = Up::start(&var);
     let token = up.demo_token();
     kill(up.script_pid(&var), "-TERM");
-    let terminal = up.ended();
-    nothing_left(&var, &terminal);
+    let terminal = up.stopped(&var);
     assert!(terminal.contains("private PostgreSQL cluster stopped"));
 
     // control alone: the script sees it end and stops dnsd.
@@ -308,8 +312,7 @@ async fn sigterm_to_the_script_or_to_control_alone_stops_everything() {
         let up = Up::start(&var);
         up.update_demo(&token, ip).await;
         kill(up.control_pid(&var), signal);
-        let terminal = up.ended();
-        nothing_left(&var, &terminal);
+        let terminal = up.stopped(&var);
         assert!(
             terminal.contains("control or dnsd ended (exit status 0)"),
             "{terminal}"
@@ -320,10 +323,7 @@ async fn sigterm_to_the_script_or_to_control_alone_stops_everything() {
 
 #[tokio::test]
 async fn a_crashed_control_leaves_no_cluster_behind_and_a_stale_one_is_stopped_at_the_next_start() {
-    if !require("script") {
-        return;
-    }
-    let dir = state_dir();
+    let Some(dir) = state_dir() else { return };
     let var: PathBuf = dir.path().to_owned();
 
     // control killed while the script runs: the script stops the rest and
@@ -331,8 +331,7 @@ async fn a_crashed_control_leaves_no_cluster_behind_and_a_stale_one_is_stopped_a
     let up = Up::start(&var);
     let token = up.demo_token();
     kill(up.control_pid(&var), "-KILL");
-    let terminal = up.ended();
-    nothing_left(&var, &terminal);
+    let terminal = up.stopped(&var);
     assert!(
         terminal.contains("stopped the private PostgreSQL cluster control left running"),
         "{terminal}"
@@ -359,6 +358,5 @@ async fn a_crashed_control_leaves_no_cluster_behind_and_a_stale_one_is_stopped_a
     up.update_demo(&token, "192.0.2.30").await;
     assert_eq!(up.demo_address(), vec!["192.0.2.30".to_owned()]);
     up.ctrl_c();
-    let terminal = up.ended();
-    nothing_left(&var, &terminal);
+    up.stopped(&var);
 }
