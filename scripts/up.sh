@@ -124,6 +124,7 @@ spdyn is running.
   update endpoint   http://$http/nic/update
   checkip           http://$http/checkip
   dnsd hosts        $bin/dnsd --config $DNSD_CONFIG host list   (with DNSD__ADMIN__SECRET_FILE=$var/admin-secret)
+  mail              $var/control/mail   (every mail of this run — password resets, 2FA, welcome — lands here as a file)
 EOF
 if [ -n "$admin" ]; then
   cat <<EOF
@@ -135,8 +136,8 @@ else
   cat <<EOF
 
 The portal's administrator was printed on the first start. Forgot it? Use
-"Forgot your password?" with the name "admin": in development the mail lands
-in $var/control/mail.
+"Forgot your password?" with the name "admin": the mail lands in
+$var/control/mail.
 EOF
 fi
 if [ -n "$token" ]; then

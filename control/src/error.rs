@@ -52,6 +52,8 @@ pub enum Invalid {
     SameOwner,
     /// An operator may not disable their own account.
     DisableSelf,
+    /// The name typed to confirm deleting a host is not its name.
+    ConfirmName,
     /// The form body is larger than any form of the portal.
     FormTooLarge,
 }
@@ -79,6 +81,7 @@ impl Invalid {
             Invalid::UnknownHost => "host",
             Invalid::UnknownAccount | Invalid::SameOwner | Invalid::DisableSelf => "account",
             Invalid::FormTooLarge => "body",
+            Invalid::ConfirmName => "confirm",
         }
     }
 
@@ -105,6 +108,7 @@ impl Invalid {
             Invalid::SameOwner => "err.same_owner",
             Invalid::DisableSelf => "err.disable_self",
             Invalid::FormTooLarge => "err.form_too_large",
+            Invalid::ConfirmName => "err.confirm_name",
         }
     }
 }
@@ -381,6 +385,7 @@ mod tests {
             Invalid::SameOwner,
             Invalid::DisableSelf,
             Invalid::FormTooLarge,
+            Invalid::ConfirmName,
         ];
         let conflicts = [
             Conflict::NameTaken,

@@ -255,6 +255,62 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("notice.saved", "Saved.", "Gespeichert."),
     ("notice.deleted", "Host deleted.", "Host gelöscht."),
     ("notice.revoked", "Token revoked.", "Token widerrufen."),
+    (
+        "notice.shown_once",
+        "That result was shown once already and is not kept. Nothing was done again.",
+        "Dieses Ergebnis wurde bereits einmal angezeigt und wird nicht aufbewahrt. Es wurde nichts erneut ausgeführt.",
+    ),
+    (
+        "notice.tokens_created",
+        "update tokens were created. Download them now: the file is offered once.",
+        "Update-Tokens wurden erstellt. Jetzt herunterladen: Die Datei wird nur einmal angeboten.",
+    ),
+    (
+        "hosts.tokens_download",
+        "Download spdyn_update_token.csv",
+        "spdyn_update_token.csv herunterladen",
+    ),
+    ("confirm.cancel", "Cancel", "Abbrechen"),
+    (
+        "confirm.type_name",
+        "Type the host name to confirm",
+        "Zur Bestätigung den Hostnamen eingeben",
+    ),
+    (
+        "confirm.delete_title",
+        "Delete this host?",
+        "Diesen Host löschen?",
+    ),
+    (
+        "confirm.exchange_title",
+        "Exchange the update token?",
+        "Update-Token austauschen?",
+    ),
+    (
+        "confirm.revoke_title",
+        "Revoke the update token?",
+        "Update-Token widerrufen?",
+    ),
+    (
+        "confirm.revoke_consequence",
+        "Updates with the current token are refused at once; the host keeps its addresses until you create a new token.",
+        "Updates mit dem bisherigen Token werden sofort abgelehnt; der Host behält seine Adressen, bis Sie ein neues Token erstellen.",
+    ),
+    (
+        "confirm.disable_title",
+        "Disable this host?",
+        "Diesen Host deaktivieren?",
+    ),
+    (
+        "confirm.disable_consequence",
+        "The host stops resolving and its updates are refused until you enable it again.",
+        "Der Host wird nicht mehr aufgelöst und seine Updates werden abgelehnt, bis Sie ihn wieder aktivieren.",
+    ),
+    (
+        "err.confirm_name",
+        "The name typed is not the host's name. Nothing was deleted.",
+        "Der eingegebene Name ist nicht der Name des Hosts. Es wurde nichts gelöscht.",
+    ),
     ("notice.moved", "Host moved.", "Host verschoben."),
     (
         "notice.password_changed",

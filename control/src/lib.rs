@@ -19,6 +19,7 @@ pub mod ops;
 pub mod paths;
 pub mod pg;
 pub mod routes;
+pub mod shown_once;
 pub mod startup;
 pub mod state;
 

@@ -13,6 +13,7 @@ use crate::{
         names::Zone,
         two_factor::{self, Demand, Roles},
     },
+    shown_once::ShownOnce,
 };
 
 /// Today for licences, from the configuration (also for the jobs, which
@@ -38,6 +39,8 @@ pub struct AppState {
     pub totp_key: Arc<TotpKey>,
     /// Signs the CSRF tokens of forms before sign-in.
     pub form_key: Arc<FormKey>,
+    /// New secrets waiting for the page that shows them once.
+    pub shown_once: Arc<ShownOnce>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             mail_wake: Arc::new(Notify::new()),
             totp_key: Arc::new(totp_key),
             form_key: Arc::new(form_key),
+            shown_once: Arc::default(),
         }
     }
 

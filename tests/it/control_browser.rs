@@ -209,6 +209,20 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
         .unwrap();
     assert_eq!(token.split('-').count(), 7, "{token}");
     shots.take(&browser, "token-shown").await;
+    // A reload of the one-time page neither shows nor exchanges the token.
+    browser.refresh().await.unwrap();
+    let note = browser
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .expect("a notice after the reload")
+        .text()
+        .await
+        .unwrap();
+    assert!(note.contains("shown once already"), "{note}");
+    assert!(browser.find(Locator::Css("#new-token")).await.is_err());
+    assert!(!browser.source().await.unwrap().contains(&token));
+    shots.take(&browser, "token-reloaded").await;
 
     browser.goto(&control.url("/hosts")).await.unwrap();
     let table = browser
@@ -238,7 +252,7 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
     shots.take(&browser, "host-listed").await;
 
     browser.close().await.expect("close the session");
-    assert_eq!(shots.count, 6);
+    assert_eq!(shots.count, 7);
 }
 
 /// Types `text` into the element `css`.

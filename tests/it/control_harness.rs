@@ -487,17 +487,17 @@ impl Browser {
             .unwrap_or_else(|| panic!("host id in {location}"))
     }
 
-    /// Creates an update token for a host through the form; returns it.
+    /// Creates (or, confirmed, exchanges) a host's update token through the
+    /// form; returns it from the page the form redirects to.
     pub async fn create_token(&self, host: i64) -> String {
         let page = self
             .post_form(
                 &format!("/hosts/{host}"),
                 &format!("/hosts/{host}/token"),
-                &[],
+                &[("confirm", "yes")],
             )
             .await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        page.by_id("new-token").expect("token shown")
+        self.shown_once(page, "new-token").await
     }
 
     /// Creates a personal API token through the form; returns it.
@@ -505,8 +505,23 @@ impl Browser {
         let mut fields = vec![("name", name)];
         fields.extend(scopes.iter().map(|s| ("scope", *s)));
         let page = self.post_form("/api-tokens", "/api-tokens", &fields).await;
+        self.shown_once(page, "new-api-token").await
+    }
+
+    /// Follows a form's redirect to the page that shows a new secret once,
+    /// and checks that a reload shows it no more.
+    async fn shown_once(&self, posted: Page, id: &str) -> String {
+        assert_eq!(posted.status, 303, "{}", posted.body);
+        let location = posted.location().to_owned();
+        let page = self.get(&location).await;
         assert_eq!(page.status, 200, "{}", page.body);
-        page.by_id("new-api-token").expect("API token shown")
+        let secret = page.by_id(id).expect("secret shown");
+        let again = self.get(&location).await;
+        assert!(
+            !again.body.contains(&secret) && again.by_id(id).is_none(),
+            "a reload shows the secret again"
+        );
+        secret
     }
 }
 

@@ -402,10 +402,23 @@ async fn hosts_and_tokens_are_managed_in_the_web_ui() {
         .await;
     assert_eq!(dup.status, 409);
 
-    let shown = browser
+    let posted = browser
         .post_form(&format!("/hosts/{id}"), &format!("/hosts/{id}/token"), &[])
         .await;
+    assert_eq!(posted.status, 303, "POST → redirect → GET");
+    let shown = browser.get(posted.location()).await;
     let token = shown.by_id("new-token").expect("token shown");
+    // A reload neither shows the token again nor exchanges it.
+    let reload = browser.get(posted.location()).await;
+    assert_eq!(
+        (reload.status, reload.location()),
+        (303, format!("/hosts/{id}?done=shown_once").as_str())
+    );
+    let note = browser.get(reload.location()).await;
+    assert!(note.body.contains("shown once already"), "{}", note.body);
+    control
+        .assert_token_stored(&format!("garden.{ZONE}"), &token)
+        .await;
     assert_eq!(token.len(), 34);
     assert_eq!(
         shown.by_id("update-example").as_deref(),
@@ -420,6 +433,18 @@ async fn hosts_and_tokens_are_managed_in_the_web_ui() {
     let detail = browser.get(&format!("/hosts/{id}")).await;
     assert_eq!(detail.by_id("token-state").as_deref(), Some("never used"));
     assert!(!detail.body.contains(&token), "shown once only");
+    // Exchanging asks first; the token stays until confirmed.
+    let ask = browser
+        .post_form(&format!("/hosts/{id}"), &format!("/hosts/{id}/token"), &[])
+        .await;
+    assert_eq!(ask.status, 200);
+    assert_eq!(
+        ask.by_id("confirm-subject").as_deref(),
+        Some(format!("garden.{ZONE}").as_str())
+    );
+    control
+        .assert_token_stored(&format!("garden.{ZONE}"), &token)
+        .await;
     let exchanged = browser.create_token(id).await;
     assert_ne!(exchanged, token);
 
@@ -433,8 +458,18 @@ async fn hosts_and_tokens_are_managed_in_the_web_ui() {
     let bad_ttl = browser.post_form(&path, &path, &[("ttl", "5")]).await;
     assert_eq!(bad_ttl.status, 422);
 
-    let off = browser
+    let ask = browser
         .post_form(&path, &format!("{path}/enabled"), &[("enabled", "false")])
+        .await;
+    assert_eq!(ask.status, 200, "disabling asks first");
+    assert!(ask.by_id("confirm-subject").is_some());
+    assert!(!browser.get("/hosts").await.body.contains("disabled"));
+    let off = browser
+        .post_form(
+            &path,
+            &format!("{path}/enabled"),
+            &[("enabled", "false"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(off.status, 303);
     assert!(browser.get("/hosts").await.body.contains("disabled"));
@@ -442,8 +477,19 @@ async fn hosts_and_tokens_are_managed_in_the_web_ui() {
         .post_form(&path, &format!("{path}/enabled"), &[("enabled", "true")])
         .await;
 
-    let revoked = browser
+    let ask = browser
         .post_form(&path, &format!("{path}/token/revoke"), &[])
+        .await;
+    assert_eq!(ask.status, 200, "revoking asks first");
+    control
+        .assert_token_stored(&format!("garden.{ZONE}"), &exchanged)
+        .await;
+    let revoked = browser
+        .post_form(
+            &path,
+            &format!("{path}/token/revoke"),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(revoked.status, 303);
     assert_eq!(
@@ -451,8 +497,21 @@ async fn hosts_and_tokens_are_managed_in_the_web_ui() {
         Some("none")
     );
 
-    let deleted = browser
+    // Deleting wants the name typed: none asks, a wrong one is refused.
+    let ask = browser
         .post_form(&path, &format!("{path}/delete"), &[])
+        .await;
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("name=\"confirm\""), "{}", ask.body);
+    let wrong = browser
+        .post_form(&path, &format!("{path}/delete"), &[("confirm", "garden")])
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("aria-invalid=\"true\""));
+    assert_eq!(browser.get(&path).await.status, 200, "not deleted");
+    let name = format!("Garden.{ZONE}");
+    let deleted = browser
+        .post_form(&path, &format!("{path}/delete"), &[("confirm", &name)])
         .await;
     assert_eq!(
         (deleted.status, deleted.location()),
@@ -496,7 +555,21 @@ async fn the_bulk_action_downloads_the_token_csv() {
     browser.create_token(has).await;
     browser.create_host("one").await;
     browser.create_host("two").await;
-    let csv = browser.post_form("/hosts", "/tokens/missing", &[]).await;
+    let posted = browser.post_form("/hosts", "/tokens/missing", &[]).await;
+    assert_eq!(posted.status, 303);
+    // The hosts page says how many and shows the new states.
+    let list = browser.get(posted.location()).await;
+    assert_eq!(list.by_id("tokens-created-count").as_deref(), Some("2"));
+    assert!(!list.body.contains(">none<"), "{}", list.body);
+    let link = list
+        .body
+        .split("id=\"tokens-download\"")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .and_then(|rest| rest.split('"').next())
+        .expect("download link")
+        .replace("&amp;", "&");
+    let csv = browser.get(&link).await;
     assert_eq!(csv.status, 200);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     assert_eq!(
@@ -514,6 +587,12 @@ async fn the_bulk_action_downloads_the_token_csv() {
         );
         control.assert_token_stored(host, token).await;
     }
+    // The file is offered once.
+    let again = browser.get(&link).await;
+    assert_eq!(
+        (again.status, again.location()),
+        (303, "/hosts?done=shown_once")
+    );
     let none = browser.post_form("/hosts", "/tokens/missing", &[]).await;
     assert_eq!(
         (none.status, none.location()),

@@ -18,7 +18,10 @@ use std::{
 
 use hickory_proto::rr::RecordType;
 
-use crate::harness::{self, answer_ips, query, require};
+use crate::{
+    control_harness::Browser,
+    harness::{self, answer_ips, query, require},
+};
 
 const DEMO: &str = "demo.dyn.example.net";
 /// How long a start may take (the first one runs initdb).
@@ -149,6 +152,46 @@ impl Up {
             .trim_end_matches("/nic/update")
             .parse()
             .unwrap_or_else(|_| panic!("{line:?}"))
+    }
+
+    /// Asks the portal for a password reset of the first administrator and
+    /// returns the mail file that arrives in the directory the start
+    /// message names.
+    async fn reset_mail(&self) -> String {
+        let text = self.text();
+        let dir = text
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix("mail "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no mail directory named in:\n{text}"))
+            .to_owned();
+        let portal = self.address("portal");
+        let browser = Browser {
+            client: harness::client_builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: format!("http://{portal}"),
+        };
+        let sent = browser
+            .post_form("/reset", "/reset", &[("who", "admin")])
+            .await;
+        assert!(sent.status < 400, "{}", sent.body);
+        let started = Instant::now();
+        loop {
+            let mails: Vec<_> = std::fs::read_dir(&dir)
+                .map(|entries| entries.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            if let Some(mail) = mails.iter().find_map(|path| {
+                let text = std::fs::read_to_string(path).ok()?;
+                text.contains("/reset/").then_some(text)
+            }) {
+                return mail;
+            }
+            assert!(started.elapsed() < START, "no reset mail in {dir}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The demo host's token, printed on the first start only.
@@ -282,7 +325,12 @@ async fn ctrl_c_in_a_terminal_stops_everything_five_times_over() {
         let mut up = Up::start(&var);
         let ip = format!("192.0.2.{cycle}");
         // The first start creates the demo host and shows its token.
+        let first = token.is_none();
         let token = token.get_or_insert_with(|| up.demo_token()).clone();
+        if first {
+            let mail = up.reset_mail().await;
+            assert!(mail.contains("admin@localhost.localdomain"), "{mail}");
+        }
         up.update_demo(&token, &ip).await;
         assert_eq!(up.demo_address(), vec![ip.clone()], "cycle {cycle}");
         up.ctrl_c();

@@ -63,7 +63,7 @@ pub async fn create_demo_host(
 }
 
 /// Refuses a change to a host whose licence has ended (or not begun).
-fn changeable(host: &Host, licensing: Licensing) -> Result<(), Error> {
+pub fn changeable(host: &Host, licensing: Licensing) -> Result<(), Error> {
     match host.licence_state(licensing.today, licensing.rules) {
         Some(state) if !state.allows_changes() => Err(Error::LicenceExpired),
         _ => Ok(()),

@@ -2,11 +2,12 @@
 
 use axum::{
     body::Bytes,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
 
 use super::{
+    Show,
     pages::{ApiTokensPage, Chrome},
     render,
 };
@@ -17,6 +18,7 @@ use crate::{
     error::Error,
     html::HtmlError,
     ops,
+    shown_once::Shown,
     state::AppState,
 };
 
@@ -40,14 +42,23 @@ async fn page(
     })
 }
 
+/// The list, and after a creation the new token, once; a reload of that
+/// page says the token was shown already.
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
 pub async fn list_get(
     State(state): State<AppState>,
     user: CurrentUser,
+    Query(query): Query<Show>,
 ) -> Result<Response, HtmlError> {
-    Ok(render(
-        &page(&state, &user, Chrome::signed_in(&user), None).await?,
-    ))
+    let mut c = Chrome::signed_in(&user);
+    let mut created = None;
+    if let Some(key) = query.show {
+        match state.shown_once.take(&user.session.id_hash, &key) {
+            Some(Shown::ApiToken(token)) => created = Some(token),
+            _ => c = c.with_done(Some("shown_once")),
+        }
+    }
+    Ok(render(&page(&state, &user, c, created).await?))
 }
 
 /// Creates a token from a form with a name and repeated `scope` fields.
@@ -70,8 +81,10 @@ pub async fn create_post(
     let actor = user.actor(&client)?;
     match ops::api_tokens::create(&state.db, &actor, user.holder(), &name, &scopes).await {
         Ok((token, _)) => {
-            let page = page(&state, &user, Chrome::signed_in(&user), Some(token)).await?;
-            Ok(render(&page))
+            let key = state
+                .shown_once
+                .put(&user.session.id_hash, Shown::ApiToken(token));
+            Ok(Redirect::to(&format!("/api-tokens?show={key}")).into_response())
         }
         Err(error @ Error::Invalid(_)) => {
             let c = Chrome::signed_in(&user).with_error(&error);

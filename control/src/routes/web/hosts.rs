@@ -8,22 +8,26 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Done, chrome,
-    pages::{Chrome, HostPage, HostsPage, TokenPage},
+    Done, Show, chrome,
+    pages::{Chrome, ConfirmPage, HostPage, HostsPage, TokenPage},
     render,
 };
 use crate::{
     auth::{ClientAddr, CurrentUser},
     db::{
         self,
-        hosts::HostChanges,
+        hosts::{Host, HostChanges},
         scope::{Tenant, Tx},
     },
-    domain::{hosts::valid_ttl, names::HostName},
+    domain::{
+        hosts::{HostId, valid_ttl},
+        names::HostName,
+    },
     error::{Error, Invalid},
     html::HtmlError,
     ops,
     routes::{csv_download, host_id},
+    shown_once::Shown,
     state::AppState,
 };
 
@@ -51,6 +55,7 @@ async fn hosts_page(
     user: &CurrentUser,
     c: Chrome,
     label: String,
+    download: Option<(String, usize)>,
 ) -> Result<HostsPage, Error> {
     let tenant = user.tenant()?;
     let mut tx = Tx::begin(&state.db, tenant).await?;
@@ -64,17 +69,33 @@ async fn hosts_page(
         zones: state.zones.iter().map(|z| z.to_string()).collect(),
         default_ttl: state.config.hosts.default_ttl,
         label,
+        download,
     })
+}
+
+/// `?done=…`, and after the bulk action the key of its CSV file.
+#[derive(Debug, Default, Deserialize)]
+pub struct HostsQuery {
+    done: Option<String>,
+    download: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
 pub async fn hosts_get(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(done): Query<Done>,
+    Query(query): Query<HostsQuery>,
 ) -> Result<Response, HtmlError> {
-    let c = chrome(&state, &user).await?.with_done(done.done.as_deref());
-    Ok(render(&hosts_page(&state, &user, c, String::new()).await?))
+    let c = chrome(&state, &user)
+        .await?
+        .with_done(query.done.as_deref());
+    let download = query.download.and_then(|key| {
+        let count = state.shown_once.csv_count(&user.session.id_hash, &key)?;
+        Some((key, count))
+    });
+    Ok(render(
+        &hosts_page(&state, &user, c, String::new(), download).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,7 +149,7 @@ pub async fn host_create(
             let label = form.label.chars().take(63).collect();
             Ok((
                 error.status_code(),
-                render(&hosts_page(&state, &user, c, label).await?),
+                render(&hosts_page(&state, &user, c, label, None).await?),
             )
                 .into_response())
         }
@@ -230,9 +251,72 @@ pub async fn host_update(
     change_host(&state, &user, &client, &id, changes).await
 }
 
+/// A destructive form's confirmation: `confirm=yes`, or for deleting the
+/// host's name typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct Confirm {
+    confirm: Option<String>,
+}
+
+/// The confirmation page of a destructive host action (nothing is done).
+struct Confirmation {
+    title: &'static str,
+    consequence: &'static str,
+    submit: &'static str,
+    action: &'static str,
+    hidden: Vec<(&'static str, String)>,
+    type_subject: bool,
+}
+
+async fn confirmation(
+    state: &AppState,
+    user: &CurrentUser,
+    host: &Host,
+    ask: Confirmation,
+    error: Option<Error>,
+) -> Result<Response, HtmlError> {
+    let mut c = chrome(state, user).await?;
+    let status = match &error {
+        Some(error) => {
+            c = c.with_error(error);
+            error.status_code()
+        }
+        None => axum::http::StatusCode::OK,
+    };
+    let page = ConfirmPage {
+        c,
+        title: ask.title,
+        consequence: ask.consequence,
+        submit: ask.submit,
+        subject: host.name.clone(),
+        action: format!("/hosts/{}{}", host.id, ask.action),
+        hidden: ask.hidden,
+        type_subject: ask.type_subject,
+        back: format!("/hosts/{}", host.id),
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+/// A host about to be changed, for its confirmation page: the tenant's
+/// own, and only while it may be changed (no confirmation of what would be
+/// refused anyway).
+async fn host_of(state: &AppState, user: &CurrentUser, id: &str) -> Result<Host, Error> {
+    let mut tx = Tx::begin(&state.db, user.tenant_to_change()?).await?;
+    let host = db::hosts::get(&mut tx, host_id(id)?)
+        .await?
+        .ok_or(Error::NotFound)?;
+    ops::hosts::changeable(&host, state.licensing())?;
+    Ok(host)
+}
+
+fn confirmed(form: &Confirm) -> bool {
+    form.confirm.as_deref() == Some("yes")
+}
+
 #[derive(Debug, Deserialize)]
 pub struct EnabledForm {
     enabled: String,
+    confirm: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
@@ -243,8 +327,21 @@ pub async fn host_enabled(
     Path(id): Path<String>,
     Form(form): Form<EnabledForm>,
 ) -> Result<Response, HtmlError> {
+    let enable = form.enabled == "true";
+    if !enable && form.confirm.as_deref() != Some("yes") {
+        let host = host_of(&state, &user, &id).await?;
+        let ask = Confirmation {
+            title: "confirm.disable_title",
+            consequence: "confirm.disable_consequence",
+            submit: "host.disable",
+            action: "/enabled",
+            hidden: vec![("enabled", "false".into())],
+            type_subject: false,
+        };
+        return confirmation(&state, &user, &host, ask, None).await;
+    }
     let changes = HostChanges {
-        enabled: Some(form.enabled == "true"),
+        enabled: Some(enable),
         ..HostChanges::default()
     };
     change_host(&state, &user, &client, &id, Ok(changes)).await
@@ -256,28 +353,107 @@ pub async fn host_delete(
     user: CurrentUser,
     client: ClientAddr,
     Path(id): Path<String>,
+    Form(form): Form<Confirm>,
 ) -> Result<Response, HtmlError> {
+    let host = host_of(&state, &user, &id).await?;
+    let typed = form.confirm.as_deref().map(str::trim);
+    if !typed.is_some_and(|name| name.eq_ignore_ascii_case(&host.name)) {
+        let ask = Confirmation {
+            title: "confirm.delete_title",
+            consequence: "host.delete_hint",
+            submit: "host.delete",
+            action: "/delete",
+            hidden: Vec::new(),
+            type_subject: true,
+        };
+        let error = typed.map(|_| Error::Invalid(Invalid::ConfirmName));
+        return confirmation(&state, &user, &host, ask, error).await;
+    }
     let tenant = user.tenant_to_change()?;
     let actor = user.actor(&client)?;
-    ops::hosts::delete(&state.db, &actor, tenant, state.licensing(), host_id(&id)?).await?;
+    ops::hosts::delete(
+        &state.db,
+        &actor,
+        tenant,
+        state.licensing(),
+        HostId(host.id),
+    )
+    .await?;
     Ok(Redirect::to("/hosts?done=deleted").into_response())
 }
 
+/// Creates the host's first update token, or exchanges it once confirmed;
+/// the token is shown once on the page this redirects to.
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
 pub async fn token_set(
     State(state): State<AppState>,
     user: CurrentUser,
     client: ClientAddr,
     Path(id): Path<String>,
+    Form(form): Form<Confirm>,
 ) -> Result<Response, HtmlError> {
+    let host = host_of(&state, &user, &id).await?;
+    if host.has_token && !confirmed(&form) {
+        let ask = Confirmation {
+            title: "confirm.exchange_title",
+            consequence: "host.token_exchange_hint",
+            submit: "host.token_exchange",
+            action: "/token",
+            hidden: Vec::new(),
+            type_subject: false,
+        };
+        return confirmation(&state, &user, &host, ask, None).await;
+    }
     let tenant = user.tenant_to_change()?;
     let actor = user.actor(&client)?;
-    let (host, token) =
-        ops::hosts::set_token(&state.db, &actor, tenant, state.licensing(), host_id(&id)?).await?;
+    let (host, token) = ops::hosts::set_token(
+        &state.db,
+        &actor,
+        tenant,
+        state.licensing(),
+        HostId(host.id),
+    )
+    .await?;
+    let shown = Shown::UpdateToken {
+        host_id: host.id,
+        host: host.name,
+        token,
+    };
+    let key = state.shown_once.put(&user.session.id_hash, shown);
+    Ok(Redirect::to(&format!("/hosts/{}/token?show={key}", host.id)).into_response())
+}
+
+/// The new token, once; a reload (or a direct visit) goes back to the host
+/// with a note that it was shown already.
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn token_get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(query): Query<Show>,
+) -> Result<Response, HtmlError> {
+    let HostId(id) = host_id(&id)?;
+    // Another tenant's id is unknown here as everywhere.
+    let mut tx = Tx::begin(&state.db, user.tenant()?).await?;
+    db::hosts::get(&mut tx, HostId(id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    drop(tx);
+    let shown = query
+        .show
+        .and_then(|key| state.shown_once.take(&user.session.id_hash, &key));
+    let Some(Shown::UpdateToken {
+        host_id,
+        host,
+        token,
+    }) = shown.filter(|s| matches!(s, Shown::UpdateToken { host_id, .. } if *host_id == id))
+    else {
+        return Ok(Redirect::to(&format!("/hosts/{id}?done=shown_once")).into_response());
+    };
     let page = TokenPage {
         c: Chrome::signed_in(&user),
-        host: host.name,
-        host_id: host.id,
+        host,
+        host_id,
         token,
         update_url: state
             .config
@@ -295,7 +471,20 @@ pub async fn token_revoke(
     user: CurrentUser,
     client: ClientAddr,
     Path(id): Path<String>,
+    Form(form): Form<Confirm>,
 ) -> Result<Response, HtmlError> {
+    if !confirmed(&form) {
+        let host = host_of(&state, &user, &id).await?;
+        let ask = Confirmation {
+            title: "confirm.revoke_title",
+            consequence: "confirm.revoke_consequence",
+            submit: "host.token_revoke",
+            action: "/token/revoke",
+            hidden: Vec::new(),
+            type_subject: false,
+        };
+        return confirmation(&state, &user, &host, ask, None).await;
+    }
     let tenant = user.tenant_to_change()?;
     let actor = user.actor(&client)?;
     let host =
@@ -304,6 +493,8 @@ pub async fn token_revoke(
     Ok(Redirect::to(&format!("/hosts/{}?done=revoked", host.id)).into_response())
 }
 
+/// Creates a token for every host without one; the hosts page this
+/// redirects to says how many and offers their CSV file once.
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
 pub async fn tokens_missing(
     State(state): State<AppState>,
@@ -317,8 +508,26 @@ pub async fn tokens_missing(
     if tokens.is_empty() {
         return Ok(Redirect::to("/hosts?done=no_missing").into_response());
     }
-    Ok(csv_download(
-        "spdyn_update_token.csv",
-        ops::hosts::tokens_csv(&tokens),
-    ))
+    let shown = Shown::TokensCsv {
+        csv: ops::hosts::tokens_csv(&tokens),
+        count: tokens.len(),
+    };
+    let key = state.shown_once.put(&user.session.id_hash, shown);
+    Ok(Redirect::to(&format!("/hosts?download={key}")).into_response())
+}
+
+/// The bulk action's CSV file, once.
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn tokens_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<Show>,
+) -> Result<Response, HtmlError> {
+    let shown = query
+        .show
+        .and_then(|key| state.shown_once.take(&user.session.id_hash, &key));
+    match shown {
+        Some(Shown::TokensCsv { csv, .. }) => Ok(csv_download("spdyn_update_token.csv", csv)),
+        _ => Ok(Redirect::to("/hosts?done=shown_once").into_response()),
+    }
 }

@@ -100,9 +100,15 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/hosts/{id}", get(hosts::host_get).post(hosts::host_update)),
         ("/hosts/{id}/enabled", post(hosts::host_enabled)),
         ("/hosts/{id}/delete", post(hosts::host_delete)),
-        ("/hosts/{id}/token", post(hosts::token_set)),
+        (
+            "/hosts/{id}/token",
+            get(hosts::token_get).post(hosts::token_set),
+        ),
         ("/hosts/{id}/token/revoke", post(hosts::token_revoke)),
-        ("/tokens/missing", post(hosts::tokens_missing)),
+        (
+            "/tokens/missing",
+            get(hosts::tokens_download).post(hosts::tokens_missing),
+        ),
         ("/licences", get(reseller::tenant_licences_get)),
         ("/log", get(log::log_get)),
         ("/log.csv", get(log::log_csv)),
@@ -164,6 +170,12 @@ async fn root(session: MaybeSession) -> Redirect {
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct Done {
     pub done: Option<String>,
+}
+
+/// `?show=…`: the key of a result shown once (`crate::shown_once`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Show {
+    pub show: Option<String>,
 }
 
 /// A page with a status and, for a new anonymous session, its cookie.

@@ -114,6 +114,7 @@ impl Chrome {
             ("password_changed", "notice.password_changed"),
             ("reset_done", "notice.reset_done"),
             ("no_missing", "notice.no_missing"),
+            ("shown_once", "notice.shown_once"),
             ("2fa_disabled", "notice.2fa_disabled"),
             ("recovery_used", "notice.recovery_used"),
             ("customer_created", "notice.customer_created"),
@@ -287,6 +288,9 @@ pub struct HostsPage {
     pub zones: Vec<String>,
     pub default_ttl: u32,
     pub label: String,
+    /// The bulk action's CSV file waiting for its download: key and how
+    /// many tokens it holds.
+    pub download: Option<(String, usize)>,
 }
 
 #[derive(Template)]
@@ -306,6 +310,26 @@ pub struct TokenPage {
     pub token: String,
     /// dnsd's update URL (a placeholder when not configured).
     pub update_url: String,
+}
+
+/// "Really …?" before a destructive action: the same form again with
+/// `confirm` set (or, for deleting, the name typed), and a way back.
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub c: Chrome,
+    /// Text keys: heading, what happens, the button.
+    pub title: &'static str,
+    pub consequence: &'static str,
+    pub submit: &'static str,
+    /// What the action is done to (a host name).
+    pub subject: String,
+    pub action: String,
+    /// Fields the original form carried (e.g. `enabled=false`).
+    pub hidden: Vec<(&'static str, String)>,
+    /// The subject must be typed to confirm (deleting).
+    pub type_subject: bool,
+    pub back: String,
 }
 
 #[derive(Template)]
