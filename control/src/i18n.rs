@@ -271,6 +271,70 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "spdyn_update_token.csv herunterladen",
     ),
     ("confirm.cancel", "Cancel", "Abbrechen"),
+    ("guide.dns", "What DNS answers", "Was DNS antwortet"),
+    (
+        "guide.no_address",
+        "Nothing yet: the host has no address until its first update (the name exists, with no records).",
+        "Noch nichts: Der Host hat bis zum ersten Update keine Adresse (der Name existiert, ohne Einträge).",
+    ),
+    (
+        "guide.disabled",
+        "Nothing: the host is disabled and does not resolve.",
+        "Nichts: Der Host ist deaktiviert und wird nicht aufgelöst.",
+    ),
+    ("guide.title", "Set up your router", "Router einrichten"),
+    (
+        "guide.intro",
+        "Enter these settings in your router or client. Replace <token> with the host's update token (shown once when it was made; exchange it below if you no longer have it).",
+        "Tragen Sie diese Einstellungen in Ihren Router oder Client ein. Ersetzen Sie <token> durch das Update-Token des Hosts (einmal angezeigt, als es erstellt wurde; tauschen Sie es unten aus, wenn Sie es nicht mehr haben).",
+    ),
+    ("guide.copy", "Copy", "Kopieren"),
+    ("guide.copied", "Copied", "Kopiert"),
+    (
+        "guide.replies",
+        "What the replies mean",
+        "Was die Antworten bedeuten",
+    ),
+    (
+        "guide.reply_good",
+        "The change was accepted and is served.",
+        "Die Änderung wurde angenommen und wird ausgeliefert.",
+    ),
+    (
+        "guide.reply_nochg",
+        "Nothing changed: the addresses were already set. Do not repeat such updates often.",
+        "Keine Änderung: Die Adressen waren bereits gesetzt. Solche Updates nicht oft wiederholen.",
+    ),
+    (
+        "guide.reply_badauth",
+        "Wrong host name or token. Check both; after repeated failures the client is blocked for a while.",
+        "Falscher Hostname oder falsches Token. Beides prüfen; nach wiederholten Fehlern wird der Client eine Weile gesperrt.",
+    ),
+    (
+        "guide.reply_abuse",
+        "Too many updates or failures: the host or client is blocked; the Retry-After header says for how many seconds. Update only when the address changes.",
+        "Zu viele Updates oder Fehler: Host oder Client ist gesperrt; der Retry-After-Header nennt die Sekunden. Nur aktualisieren, wenn sich die Adresse ändert.",
+    ),
+    (
+        "guide.reply_fatal",
+        "The host is disabled.",
+        "Der Host ist deaktiviert.",
+    ),
+    (
+        "guide.reply_donator",
+        "The licence has ended: the host keeps resolving but takes no updates.",
+        "Die Lizenz ist abgelaufen: Der Host wird weiter aufgelöst, nimmt aber keine Updates an.",
+    ),
+    (
+        "guide.reply_badparam",
+        "A parameter is malformed (e.g. the address); nothing was changed.",
+        "Ein Parameter ist fehlerhaft (z. B. die Adresse); es wurde nichts geändert.",
+    ),
+    (
+        "guide.reply_911",
+        "The server takes no changes right now; try again later.",
+        "Der Server nimmt gerade keine Änderungen an; später erneut versuchen.",
+    ),
     (
         "confirm.type_name",
         "Type the host name to confirm",

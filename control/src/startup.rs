@@ -33,8 +33,9 @@ pub const DATABASE_URL_FILE: &str = "database-url";
 /// How often expired sessions, reset links, old mail records and old log
 /// entries are removed.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
-/// The portal's stylesheet, compiled in.
+/// The portal's stylesheet and its one script (copy buttons), compiled in.
 const STYLESHEET: &str = include_str!("../static/style.css");
+const COPY_SCRIPT: &str = include_str!("../static/copy.js");
 
 /// The whole HTTP application: web UI, JSON API, OpenAPI document, health.
 pub fn app(state: AppState) -> Router {
@@ -42,7 +43,11 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::web::router(state.clone()))
         .nest("/api/v1", routes::api::router())
         .route("/api/openapi.json", get(openapi))
-        .route("/static/style.css", get(stylesheet))
+        .route("/static/style.css", get(|| asset("text/css", STYLESHEET)))
+        .route(
+            "/static/copy.js",
+            get(|| asset("text/javascript", COPY_SCRIPT)),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(middleware::from_fn_with_state(
@@ -56,13 +61,13 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(routes::api::ApiDoc::openapi())
 }
 
-async fn stylesheet() -> Response {
+async fn asset(kind: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::CONTENT_TYPE, format!("{kind}; charset=utf-8")),
+            (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
         ],
-        STYLESHEET,
+        body,
     )
         .into_response()
 }
@@ -76,7 +81,8 @@ async fn readyz(State(state): State<AppState>) -> StatusCode {
 }
 
 /// Headers on every answer: no framing, no sniffing, no referrer (reset links
-/// are in URLs), a CSP that allows no script at all, no caching of pages
+/// are in URLs), a CSP that allows only the portal's own script file (no
+/// inline script, nothing from elsewhere), no caching of pages
 /// that may show a token once, and — when the portal is served over TLS —
 /// HSTS, so a browser never again asks for it over plain HTTP (where a
 /// network attacker could strip TLS before the first redirect).
@@ -86,8 +92,8 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     let set = [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -510,3 +510,88 @@ async fn an_operator_a_reseller_and_a_customers_admin_each_do_their_part_in_chro
     browser.close().await.expect("close the session");
     assert_eq!(shots.count, 6);
 }
+
+/// The page's width as laid out and the window's: a page that scrolls
+/// sideways is wider than its window.
+async fn widths(browser: &Client) -> (i64, i64) {
+    let value = browser
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    let number = |i: usize| value[i].as_i64().expect("a width");
+    (number(0), number(1))
+}
+
+/// Each page at 400 and 1280 px is no wider than the window; a screenshot
+/// of each.
+async fn fits(browser: &Client, control: &Control, shots: &mut Shots, pages: &[(&str, &str)]) {
+    for width in [400, 1280] {
+        browser.set_window_size(width, 900).await.expect("resize");
+        for (name, path) in pages {
+            browser.goto(&control.url(path)).await.expect("open");
+            let (page, window) = widths(browser).await;
+            shots.take(browser, &format!("{name}-{width}px")).await;
+            assert!(
+                page <= window,
+                "{path} is {page} px wide in a {window} px window ({width} px)"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_page_scrolls_sideways_at_400_or_1280_pixels_with_a_63_character_name() {
+    if !require("chromedriver") || !require("chromium") {
+        return;
+    }
+    let control = Control::start().await;
+    let http = control.signed_up("wide").await;
+    let label = "w".repeat(63);
+    let id = http.create_host(&label).await;
+    http.create_host("short").await;
+    http.create_token(id).await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let browser = chromium(&driver, profile.path()).await;
+    let mut shots = Shots::new("control-browser-widths");
+
+    let host = format!("/hosts/{id}");
+    let signed_out = [
+        ("login", "/login"),
+        ("signup", "/signup"),
+        ("reset", "/reset"),
+    ];
+    fits(&browser, &control, &mut shots, &signed_out).await;
+    sign_in(&browser, &control, "/login", "wide", PASSWORD).await;
+    wait_for_path(&browser, "/hosts").await;
+    let signed_in = [
+        ("hosts", "/hosts"),
+        ("host", host.as_str()),
+        ("api-tokens", "/api-tokens"),
+        ("log", "/log"),
+        ("profile", "/profile"),
+        ("2fa", "/2fa"),
+        ("dashboard", "/dashboard"),
+    ];
+    fits(&browser, &control, &mut shots, &signed_in).await;
+
+    // The setup guide: the script added a copy button to every block, and
+    // the curl line is the host's.
+    browser.goto(&control.url(&host)).await.expect("open");
+    let curl = text(&browser, "#setup-curl").await;
+    assert_eq!(
+        curl,
+        format!(
+            "curl -u '{label}.{ZONE}:<token>' 'http://update.{ZONE}/nic/update?hostname={label}.{ZONE}'"
+        )
+    );
+    let buttons = browser
+        .find_all(Locator::Css("pre.copy + button.copy-button"))
+        .await
+        .expect("copy buttons");
+    assert_eq!(buttons.len(), 6, "one copy button per client");
+    browser.close().await.expect("close the session");
+}

@@ -750,7 +750,9 @@ async fn pages_carry_security_headers_and_follow_the_language() {
     let login = client.get(control.url("/login")).send().await.unwrap();
     let headers = login.headers();
     let csp = headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    // Scripts only from the portal itself (the copy buttons), never inline.
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self';"));
+    assert!(!csp.contains("unsafe-inline"));
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "no-referrer");

@@ -543,3 +543,66 @@ async fn insert_hosts(control: &Control, account: &str, prefix: &str, count: usi
 async fn metric(dnsd: &Dnsd, name: &str) -> u64 {
     harness::metric(&harness::metrics_text(dnsd).await, name)
 }
+
+/// Undoes askama's HTML escaping of a text.
+fn unescape(html: &str) -> String {
+    [
+        ("&lt;", "<"),
+        ("&#60;", "<"),
+        ("&gt;", ">"),
+        ("&#62;", ">"),
+        ("&quot;", "\""),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+        ("&#x27;", "'"),
+        ("&amp;", "&"),
+        ("&#38;", "&"),
+    ]
+    .iter()
+    .fold(html.to_owned(), |text, (from, to)| text.replace(from, to))
+}
+
+#[tokio::test]
+async fn the_setup_guides_curl_line_with_the_token_pasted_in_answers_good() {
+    if !harness::require("curl") {
+        return;
+    }
+    let control = Control::start().await;
+    let browser = control.signed_up("guided").await;
+    let id = browser.create_host("guided").await;
+    let token = browser.create_token(id).await;
+    let host = format!("guided.{ZONE}");
+    let dnsd = node(control.database_url.as_deref().expect("database"));
+    eventually("the host on dnsd", || exists(&dnsd, &host)).await;
+
+    let page = browser.get(&format!("/hosts/{id}")).await;
+    assert!(
+        page.by_id("dns-records")
+            .is_some_and(|text| text.contains("no address")),
+        "{}",
+        page.body
+    );
+    let line = unescape(&page.by_id("setup-curl").expect("the curl line"));
+    // The test's control names a placeholder update server (`hosts.update_url`);
+    // the node listens on a port of its own.
+    let line = line.replace("<token>", &token).replace(
+        &format!("http://update.{ZONE}/nic/update"),
+        &dnsd.update_url(),
+    );
+    let out = harness::run(std::process::Command::new("sh").args(["-c", &format!("{line} -sS")]));
+    assert_eq!(out, "good 127.0.0.1", "{line}");
+    assert_eq!(resolve(&dnsd, &host, RecordType::A), vec!["127.0.0.1"]);
+
+    // The host page says what DNS answers now (once the update flowed back
+    // to control).
+    let started = Instant::now();
+    loop {
+        let page = browser.get(&format!("/hosts/{id}")).await;
+        let records = page.by_id("dns-records").unwrap_or_default();
+        if records.contains(&format!("{host}. 60 IN A 127.0.0.1")) {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "{records}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

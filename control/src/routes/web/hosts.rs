@@ -8,7 +8,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Done, Show, chrome,
+    Done, Show, chrome, guide,
     pages::{Chrome, ConfirmPage, HostPage, HostsPage, TokenPage},
     render,
 };
@@ -157,6 +157,16 @@ pub async fn host_create(
     }
 }
 
+/// dnsd's update URL as configured, or a placeholder to replace.
+fn update_url(state: &AppState) -> String {
+    state
+        .config
+        .hosts
+        .update_url
+        .clone()
+        .unwrap_or_else(|| "https://<update-server>/nic/update".into())
+}
+
 /// Errors a form page shows above itself (the rest get the error page or
 /// a redirect).
 fn shown_on_page(error: &Error) -> bool {
@@ -182,6 +192,8 @@ async fn host_page(
         .ok_or(Error::NotFound)?;
     Ok(HostPage {
         c,
+        clients: guide::clients(&host.name, &update_url(state)),
+        records: guide::records(&host),
         host,
         licensing: state.licensing(),
     })
@@ -455,12 +467,7 @@ pub async fn token_get(
         host,
         host_id,
         token,
-        update_url: state
-            .config
-            .hosts
-            .update_url
-            .clone()
-            .unwrap_or_else(|| "https://<update-server>/nic/update".into()),
+        update_url: update_url(&state),
     };
     Ok(render(&page))
 }

@@ -1,4 +1,5 @@
-//! The web UI: server-rendered HTML (askama), English and German, no script.
+//! The web UI: server-rendered HTML (askama), English and German; every
+//! page works without script (one small script only adds copy buttons).
 //! Every route here runs behind the session middleware, which also enforces
 //! CSRF tokens on every form and confines an account that must enrol in 2FA
 //! first to the enrolment.
@@ -9,6 +10,7 @@ mod account;
 mod admin;
 mod api_tokens;
 mod dashboard;
+mod guide;
 mod hosts;
 mod log;
 mod reseller;

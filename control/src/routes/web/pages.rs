@@ -145,6 +145,15 @@ impl Chrome {
         day.to_string()
     }
 
+    /// Why DNS answers no record for a host.
+    pub fn no_records_key(&self, host: &Host) -> &'static str {
+        if host.enabled {
+            "guide.no_address"
+        } else {
+            "guide.disabled"
+        }
+    }
+
     /// The text key of a licence state.
     pub fn state_key(&self, state: &LicenceState) -> &'static str {
         state_key(*state)
@@ -299,6 +308,9 @@ pub struct HostPage {
     pub c: Chrome,
     pub host: Host,
     pub licensing: Licensing,
+    /// The setup guide: each client's settings, and what DNS answers.
+    pub clients: Vec<super::guide::ClientSetup>,
+    pub records: Vec<String>,
 }
 
 #[derive(Template)]
