@@ -270,7 +270,186 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Download spdyn_update_token.csv",
         "spdyn_update_token.csv herunterladen",
     ),
+    ("action.signin.success", "Signed in", "Angemeldet"),
+    (
+        "action.signin.failure",
+        "Sign-in failed",
+        "Anmeldung fehlgeschlagen",
+    ),
+    (
+        "action.signin.throttled",
+        "Sign-in refused (too many failures)",
+        "Anmeldung abgewiesen (zu viele Fehlversuche)",
+    ),
+    ("action.signin.attempt", "Sign-in attempt", "Anmeldeversuch"),
+    ("action.signout", "Signed out", "Abgemeldet"),
+    (
+        "action.signup",
+        "Account created (sign-up)",
+        "Konto angelegt (Registrierung)",
+    ),
+    (
+        "action.password.change",
+        "Password changed",
+        "Passwort geändert",
+    ),
+    (
+        "action.password.reset_request",
+        "Password reset requested",
+        "Passwort-Zurücksetzung angefordert",
+    ),
+    (
+        "action.password.reset_refused",
+        "Password reset refused (limit)",
+        "Passwort-Zurücksetzung abgewiesen (Grenze)",
+    ),
+    (
+        "action.password.reset_throttled",
+        "Password reset refused (too many requests)",
+        "Passwort-Zurücksetzung abgewiesen (zu viele Anfragen)",
+    ),
+    (
+        "action.password.reset",
+        "Password reset",
+        "Passwort zurückgesetzt",
+    ),
+    (
+        "action.profile.change",
+        "Profile changed",
+        "Profil geändert",
+    ),
+    ("action.host.create", "Host created", "Host angelegt"),
+    (
+        "action.host.update",
+        "Host settings changed",
+        "Host-Einstellungen geändert",
+    ),
+    ("action.host.enable", "Host enabled", "Host aktiviert"),
+    ("action.host.disable", "Host disabled", "Host deaktiviert"),
+    ("action.host.delete", "Host deleted", "Host gelöscht"),
+    (
+        "action.host.move_out",
+        "Host moved away",
+        "Host wegverschoben",
+    ),
+    (
+        "action.host.move_in",
+        "Host moved here",
+        "Host hierher verschoben",
+    ),
+    (
+        "action.token.create",
+        "Update token created",
+        "Update-Token erstellt",
+    ),
+    (
+        "action.token.exchange",
+        "Update token exchanged",
+        "Update-Token ausgetauscht",
+    ),
+    (
+        "action.token.revoke",
+        "Update token revoked",
+        "Update-Token widerrufen",
+    ),
+    (
+        "action.api_token.create",
+        "API token created",
+        "API-Token erstellt",
+    ),
+    (
+        "action.api_token.revoke",
+        "API token revoked",
+        "API-Token widerrufen",
+    ),
+    (
+        "action.account.enable",
+        "Account enabled",
+        "Konto aktiviert",
+    ),
+    (
+        "action.account.disable",
+        "Account disabled",
+        "Konto deaktiviert",
+    ),
+    (
+        "action.account.quota",
+        "Host quota changed",
+        "Host-Kontingent geändert",
+    ),
+    ("action.account.create", "Account created", "Konto angelegt"),
+    (
+        "action.signin.password",
+        "Password accepted, code next",
+        "Passwort angenommen, Code folgt",
+    ),
+    (
+        "action.2fa.enable",
+        "Two-factor sign-in switched on",
+        "Zwei-Faktor-Anmeldung eingeschaltet",
+    ),
+    (
+        "action.2fa.disable",
+        "Two-factor sign-in switched off",
+        "Zwei-Faktor-Anmeldung ausgeschaltet",
+    ),
+    (
+        "action.2fa.failure",
+        "Wrong two-factor code",
+        "Falscher Zwei-Faktor-Code",
+    ),
+    (
+        "action.2fa.throttled",
+        "Two-factor code refused (too many failures)",
+        "Zwei-Faktor-Code abgewiesen (zu viele Fehlversuche)",
+    ),
+    (
+        "action.2fa.recovery_code",
+        "Recovery code used",
+        "Wiederherstellungscode benutzt",
+    ),
+    (
+        "action.reseller.create",
+        "Reseller created",
+        "Reseller angelegt",
+    ),
+    ("action.user.create", "User created", "Benutzer angelegt"),
+    (
+        "action.customer.create",
+        "Customer created",
+        "Kunde angelegt",
+    ),
+    (
+        "action.customer.update",
+        "Customer changed",
+        "Kunde geändert",
+    ),
+    (
+        "action.customer.open",
+        "Customer portal opened by the reseller",
+        "Kundenportal vom Reseller geöffnet",
+    ),
+    (
+        "action.licence.create",
+        "Licence created",
+        "Lizenz angelegt",
+    ),
+    (
+        "action.licence.update",
+        "Licence changed",
+        "Lizenz geändert",
+    ),
+    (
+        "action.licence.grace",
+        "Licence grace period ended or renewed",
+        "Lizenz-Kulanzzeit beendet oder erneuert",
+    ),
     ("confirm.cancel", "Cancel", "Abbrechen"),
+    (
+        "hosts.quota_full",
+        "Every host you may have exists: delete one, or ask for more (licence or quota), to add another.",
+        "Alle Hosts, die Sie haben dürfen, existieren: Löschen Sie einen oder fragen Sie nach mehr (Lizenz oder Kontingent), um einen weiteren anzulegen.",
+    ),
     ("guide.dns", "What DNS answers", "Was DNS antwortet"),
     (
         "guide.no_address",
@@ -914,6 +1093,16 @@ impl Tr {
     pub fn code(&self) -> &'static str {
         self.0.code()
     }
+
+    /// An action-log code for people (`token.exchange` → "Update token
+    /// exchanged"); the code itself if the table has none.
+    pub fn action<'a>(&self, code: &'a str) -> &'a str {
+        let key = format!("action.{code}");
+        match self.t(&key) {
+            "?" => code,
+            text => text,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -938,6 +1127,19 @@ mod tests {
             }
         }
         assert!(used > 50, "templates use the texts");
+    }
+
+    #[test]
+    fn every_action_of_the_log_has_a_text() {
+        for action in crate::db::log::Action::ALL {
+            let code = action.as_str();
+            assert_ne!(Tr(Language::De).action(code), code, "no text for {code}");
+        }
+        assert_eq!(
+            Tr(Language::De).action("token.exchange"),
+            "Update-Token ausgetauscht"
+        );
+        assert_eq!(Tr(Language::En).action("no.such"), "no.such");
     }
 
     #[test]

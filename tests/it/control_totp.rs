@@ -232,6 +232,14 @@ async fn enrolment_and_the_code_step_of_sign_in_work_with_oathtool_codes() {
     );
     assert_eq!(browser.get("/api-tokens").await.location(), "/login");
     assert_eq!(browser.get("/login").await.location(), "/login/code");
+    // Between password and code the page offers neither sign-in nor sign-up.
+    let code_page = browser.get("/login/code").await;
+    assert_eq!(code_page.status, 200);
+    assert!(
+        !code_page.body.contains("href=\"/signup\"") && !code_page.body.contains("href=\"/login\""),
+        "{}",
+        code_page.body
+    );
     let pending_rows: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sessions WHERE second_factor_pending AND expires_at < now() + interval '6 minutes'")
             .fetch_one(&db)

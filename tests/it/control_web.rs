@@ -612,10 +612,18 @@ async fn the_action_log_shows_changes_and_sign_ins_and_exports_csv() {
     browser.create_token(id).await;
     let log = browser.get("/log").await;
     assert_eq!(log.status, 200);
-    for action in ["signup", "signin.failure", "host.create", "token.create"] {
+    // Each entry says what happened in words, its code in the title.
+    for (action, text) in [
+        ("signup", "Account created (sign-up)"),
+        ("signin.failure", "Sign-in failed"),
+        ("host.create", "Host created"),
+        ("token.create", "Update token created"),
+    ] {
         assert!(
-            log.body.contains(&format!("<code>{action}</code>")),
-            "{action}"
+            log.body
+                .contains(&format!("title=\"{action}\">{text}</td>")),
+            "{action}: {}",
+            log.body
         );
     }
     assert!(log.body.contains("127.0.0.1"));
@@ -774,6 +782,28 @@ async fn pages_carry_security_headers_and_follow_the_language() {
         .await
         .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+
+    // Signed out, the language can be chosen on every page; the choice
+    // outlives the browser's Accept-Language.
+    let chooser = control.browser();
+    let login = chooser.get("/login").await;
+    assert!(
+        login.body.contains("href=\"/language/de\""),
+        "{}",
+        login.body
+    );
+    let chosen = chooser.get("/language/de").await;
+    assert_eq!((chosen.status, chosen.location()), (303, "/"));
+    let page = chooser
+        .send(
+            chooser
+                .client
+                .get(control.url("/signup"))
+                .header("accept-language", "en"),
+        )
+        .await;
+    assert!(page.body.contains("<html lang=\"de\">"), "{}", page.body);
+    assert_eq!(chooser.get("/language/xx").await.status, 404);
 
     let browser = control.signed_up("sprache").await;
     let saved = browser
@@ -1009,4 +1039,22 @@ async fn in_development_mails_are_written_to_a_directory() {
     assert!(mail.contains("To: devmail@example.net"));
     assert!(mail.contains("Subject: Reset your spdyn password"));
     assert!(control.mail.mails().is_empty(), "nothing went over SMTP");
+}
+
+#[tokio::test]
+async fn at_a_full_quota_the_form_for_a_new_host_is_not_offered() {
+    let control = Control::start().await;
+    let browser = control.signed_up("full").await;
+    let page = browser.get("/hosts").await;
+    assert!(page.body.contains("id=\"create-host\""));
+    let quota: usize = page
+        .by_id("quota")
+        .and_then(|text| text.rsplit(' ').next()?.parse().ok())
+        .expect("the quota");
+    for i in 0..quota {
+        browser.create_host(&format!("h{i}")).await;
+    }
+    let page = browser.get("/hosts").await;
+    assert!(page.body.contains("id=\"quota-full\""), "{}", page.body);
+    assert!(!page.body.contains("id=\"create-host\""));
 }

@@ -265,6 +265,8 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("customers", w.c2.id.to_string()),
             ("licences", w.c2_licence.to_string()),
             ("reset", "no-such-link".into()),
+            // Not an id: an unknown language is refused alike.
+            ("language", "xx".into()),
             ("t", w.c2.domain.clone()),
         ]),
         markers: vec![w.bob.3.clone(), "bob@example.net".into(), w.c2.name.clone()],
@@ -284,6 +286,8 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("customers", w.c2.id.to_string()),
             ("licences", w.c2_licence.to_string()),
             ("reset", "no-such-link".into()),
+            // Not an id: an unknown language is refused alike.
+            ("language", "xx".into()),
             ("t", w.c2.domain.clone()),
         ]),
         markers: vec![

@@ -132,7 +132,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
                 .map(Language::negotiate)
                 .unwrap_or_default()
         };
-        Ok(Self(from_session.unwrap_or_else(negotiated)))
+        let chosen = || super::session::read_language(&parts.headers);
+        Ok(Self(
+            from_session.or_else(chosen).unwrap_or_else(negotiated),
+        ))
     }
 }
 

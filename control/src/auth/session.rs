@@ -25,7 +25,7 @@ use crate::{
         scope::{System, Tx},
     },
     domain::{
-        accounts::AccountId,
+        accounts::{AccountId, Language},
         tenants::TenantId,
         tokens::{self, SecretHash},
         two_factor::Demand,
@@ -46,6 +46,10 @@ pub const SECURE_COOKIE: &str = "__Host-spdyn_session";
 /// plain HTTP, over TLS).
 pub const FORM_COOKIE: &str = "spdyn_form";
 pub const SECURE_FORM_COOKIE: &str = "__Host-spdyn_form";
+/// Names of the cookie holding the language chosen before sign-in.
+const LANGUAGE_COOKIE: (&str, &str) = ("spdyn_lang", "__Host-spdyn_lang");
+/// A chosen language is kept for a year.
+const LANGUAGE_LIFETIME_SECS: i64 = 365 * 24 * 3600;
 /// Name of the hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 /// Lifetime of the form cookie (renewed with every form shown).
@@ -117,6 +121,25 @@ fn form_cookie(nonce: &str, secure: bool) -> HeaderValue {
         secure,
         FORM_LIFETIME_SECS,
     )
+}
+
+/// The cookie that keeps a language chosen before sign-in.
+pub fn language_cookie(language: Language, secure: bool) -> HeaderValue {
+    make_cookie(
+        LANGUAGE_COOKIE,
+        Some(language.code()),
+        secure,
+        LANGUAGE_LIFETIME_SECS,
+    )
+}
+
+/// The language chosen before sign-in, if any. Either name is read: a
+/// planted cookie could only change the language of the pages.
+pub fn read_language(headers: &HeaderMap) -> Option<Language> {
+    [true, false]
+        .into_iter()
+        .find_map(|secure| read_named(headers, LANGUAGE_COOKIE, secure))
+        .and_then(|code| Language::from_code(&code))
 }
 
 /// A cookie's value from the request headers: the `__Host-` one when

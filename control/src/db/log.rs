@@ -68,6 +68,52 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action (the translation table has a text for each).
+    pub const ALL: [Action; 42] = [
+        Action::SigninSuccess,
+        Action::SigninFailure,
+        Action::SigninThrottled,
+        Action::SigninAttempt,
+        Action::Signout,
+        Action::Signup,
+        Action::PasswordChange,
+        Action::PasswordResetRequest,
+        Action::PasswordResetRefused,
+        Action::PasswordResetThrottled,
+        Action::PasswordReset,
+        Action::ProfileChange,
+        Action::HostCreate,
+        Action::HostUpdate,
+        Action::HostEnable,
+        Action::HostDisable,
+        Action::HostDelete,
+        Action::HostMoveOut,
+        Action::HostMoveIn,
+        Action::TokenCreate,
+        Action::TokenExchange,
+        Action::TokenRevoke,
+        Action::ApiTokenCreate,
+        Action::ApiTokenRevoke,
+        Action::AccountEnable,
+        Action::AccountDisable,
+        Action::AccountQuota,
+        Action::AccountCreate,
+        Action::SigninPassword,
+        Action::TwoFactorEnable,
+        Action::TwoFactorDisable,
+        Action::TwoFactorFailure,
+        Action::TwoFactorThrottled,
+        Action::RecoveryCodeUse,
+        Action::ResellerCreate,
+        Action::UserCreate,
+        Action::CustomerCreate,
+        Action::CustomerUpdate,
+        Action::CustomerOpen,
+        Action::LicenceCreate,
+        Action::LicenceUpdate,
+        Action::LicenceGrace,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::SigninSuccess => "signin.success",

@@ -693,3 +693,19 @@ pub async fn password_post(
     .await;
     profile_outcome(&state, &user, result, "/profile?done=password_changed").await
 }
+
+/// Chooses the language of the pages before sign-in (signed in, the
+/// profile's language applies): a cookie, then back to the start.
+#[tracing::instrument(skip_all)]
+pub async fn language_get(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, HtmlError> {
+    let language = Language::from_code(&code).ok_or(Error::NotFound)?;
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        session::language_cookie(language, state.config.http.is_https()),
+    );
+    Ok(response)
+}

@@ -74,6 +74,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(two_factor::code_get).post(two_factor::code_post),
         ),
         (paths::LOGOUT, post(account::logout_post)),
+        ("/language/{code}", get(account::language_get)),
         (
             "/signup",
             get(account::signup_get).post(account::signup_post),

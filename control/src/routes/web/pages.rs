@@ -43,6 +43,8 @@ pub struct Chrome {
     pub two_factor_banner: bool,
     /// Only the enrolment is reachable: the navigation offers sign-out only.
     pub confined: bool,
+    /// Between password and code: no "Sign in" or "Create account" links.
+    pub mid_sign_in: bool,
     pub csrf: String,
     /// The notifications panel: the dashboard's items, when there are any.
     pub panel: Option<Items>,
@@ -66,6 +68,7 @@ impl Chrome {
             read_only: user.role == crate::domain::accounts::Role::ReadOnly,
             two_factor_banner: user.demand == Demand::Banner,
             confined: user.demand == Demand::Enrol,
+            mid_sign_in: false,
             csrf: user.csrf.clone(),
             panel: None,
             notice: None,
@@ -83,11 +86,18 @@ impl Chrome {
             read_only: false,
             two_factor_banner: false,
             confined: false,
+            mid_sign_in: false,
             csrf,
             panel: None,
             notice: None,
             error: None,
         }
+    }
+
+    /// The page between password and code.
+    pub fn mid_sign_in(mut self) -> Self {
+        self.mid_sign_in = true;
+        self
     }
 
     /// Shows the notifications panel (when there is something in it).
@@ -300,6 +310,13 @@ pub struct HostsPage {
     /// The bulk action's CSV file waiting for its download: key and how
     /// many tokens it holds.
     pub download: Option<(String, usize)>,
+}
+
+impl HostsPage {
+    /// No room for another host: the form to make one is not offered.
+    pub fn full(&self) -> bool {
+        i64::try_from(self.hosts.len()).unwrap_or(i64::MAX) >= self.quota
+    }
 }
 
 #[derive(Template)]

@@ -53,7 +53,7 @@ pub async fn code_get(
 ) -> Result<Response, HtmlError> {
     match current.filter(|c| c.pending_second_factor().is_some()) {
         Some(context) => Ok(render(&LoginCodePage {
-            c: Chrome::anonymous(lang, context.session.csrf_token),
+            c: Chrome::anonymous(lang, context.session.csrf_token).mid_sign_in(),
         })),
         None => Ok(Redirect::to("/login").into_response()),
     }
@@ -104,7 +104,9 @@ pub async fn code_post(
         Err(CodeCheckError::Wrong) => (StatusCode::UNAUTHORIZED, "err.code"),
     };
     let page = LoginCodePage {
-        c: Chrome::anonymous(lang, context.session.csrf_token.clone()).with_error_key(key),
+        c: Chrome::anonymous(lang, context.session.csrf_token.clone())
+            .mid_sign_in()
+            .with_error_key(key),
     };
     Ok(page_with(status, &page, None))
 }
