@@ -226,6 +226,13 @@ impl From<LicenceError> for Error {
 }
 
 impl Error {
+    /// The form field an invalid input error is about.
+    pub fn invalid_field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid(invalid) => Some(invalid.field()),
+            _ => None,
+        }
+    }
     pub fn status_code(&self) -> StatusCode {
         match self {
             Error::NotFound => StatusCode::NOT_FOUND,

@@ -62,6 +62,21 @@ async fn sign_up_sign_out_and_sign_in_again() {
         .await;
     assert_eq!(weak.status, 422);
     assert!(weak.body.contains("10 to 1024 characters"));
+    // The error stands next to its field and describes it.
+    assert_eq!(
+        weak.by_id("password-error")
+            .as_deref()
+            .map(|t| t.contains("10 to 1024")),
+        Some(true)
+    );
+    assert!(
+        weak.body
+            .contains("aria-invalid=\"true\" aria-describedby=\"password-error pw-hint\"")
+    );
+    assert!(
+        !weak.body.contains("class=\"error\""),
+        "not above the page as well"
+    );
 
     let out = browser.post_form("/hosts", "/logout", &[]).await;
     assert_eq!((out.status, out.location()), (303, "/login"));
@@ -392,6 +407,11 @@ async fn hosts_and_tokens_are_managed_in_the_web_ui() {
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("1 to 63 letters"));
+    assert!(
+        bad.by_id("label-error")
+            .is_some_and(|t| t.contains("1 to 63 letters"))
+    );
+    assert!(bad.body.contains("aria-describedby=\"label-error\""));
     let id = browser.create_host("Garden").await;
     let page = browser.get(&format!("/hosts/{id}?done=created")).await;
     assert!(page.body.contains(&format!("garden.{ZONE}")));

@@ -443,7 +443,8 @@ pub async fn signup_post(
         }
         Err(error) if !error.status_code().is_server_error() => {
             let page = SignupPage {
-                c: Chrome::anonymous(lang, csrf.token).with_error(&error),
+                c: Chrome::anonymous(lang, csrf.token)
+                    .with_field_error(&error, &["name", "email", "password"]),
                 open: true,
                 name: form.name.chars().take(64).collect(),
                 email: form.email.chars().take(254).collect(),

@@ -50,6 +50,9 @@ pub struct Chrome {
     pub panel: Option<Items>,
     pub notice: Option<&'static str>,
     pub error: Option<String>,
+    /// The form field the error is about, when the page shows it next to
+    /// that field (instead of above the page).
+    pub error_field: Option<&'static str>,
 }
 
 impl Chrome {
@@ -73,6 +76,7 @@ impl Chrome {
             panel: None,
             notice: None,
             error: None,
+            error_field: None,
         }
     }
 
@@ -91,6 +95,7 @@ impl Chrome {
             panel: None,
             notice: None,
             error: None,
+            error_field: None,
         }
     }
 
@@ -142,6 +147,24 @@ impl Chrome {
     pub fn with_error(mut self, error: &Error) -> Self {
         self.error = Some(error.message(self.tr.0));
         self
+    }
+
+    /// Shows an error next to the field it is about (`aria-invalid`, the
+    /// message as the field's description) when it is one of `placed`, the
+    /// fields whose errors the page's template shows; any other error stays
+    /// above the page.
+    pub fn with_field_error(mut self, error: &Error, placed: &[&'static str]) -> Self {
+        self.error_field = error
+            .invalid_field()
+            .and_then(|field| placed.iter().find(|p| **p == field).copied());
+        self.with_error(error)
+    }
+
+    /// The error to show next to `field`, if it is about that field.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_deref()
+            .filter(|_| self.error_field == Some(field))
     }
 
     /// Shows a text of the table as the error.
