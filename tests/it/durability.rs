@@ -141,7 +141,11 @@ async fn a_full_disk_answers_dnserr_then_911_and_recovers_after_restart() {
         break;
     }
     let (failed_ip, body) = failed_with.expect("a full disk must make an update fail");
-    assert_eq!(body, "dnserr");
+    // Usually the update that needs more space fails (`dnserr`); sometimes
+    // sled's background flush meets the full disk first, between two
+    // updates, and the store has failed before the next one (`911`). Either
+    // way the update is refused and nothing of it is applied.
+    assert!(body == "dnserr" || body == "911", "a refusal, not {body:?}");
     assert_eq!(
         resolve(&dnsd, &host, RecordType::A),
         vec![last_good.clone()],

@@ -594,7 +594,19 @@ mod tests {
             db.insert(META_FEED_SEQ, &42u64.to_be_bytes()).unwrap();
             db.flush().unwrap();
         }
-        let store = Store::open(dir.path(), 8, zones(), true).unwrap();
+        // sled lets go of its file lock only when its flusher thread has
+        // ended, a moment after the last handle is dropped.
+        let started = std::time::Instant::now();
+        let store = loop {
+            match Store::open(dir.path(), 8, zones(), true) {
+                Ok(store) => break store,
+                Err(error) if started.elapsed() < std::time::Duration::from_secs(10) => {
+                    assert!(error.to_string().contains("lock"), "{error}");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(error) => panic!("{error}"),
+            }
+        };
         let alice = store.account("alice").unwrap().expect("kept");
         assert_eq!(alice.created, 7);
         assert!(!alice.two_factor);
