@@ -446,6 +446,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("confirm.cancel", "Cancel", "Abbrechen"),
     (
+        "recovery.download",
+        "Download as a text file",
+        "Als Textdatei herunterladen",
+    ),
+    (
         "hosts.quota_full",
         "Every host you may have exists: delete one, or ask for more (licence or quota), to add another.",
         "Alle Hosts, die Sie haben dürfen, existieren: Löschen Sie einen oder fragen Sie nach mehr (Lizenz oder Kontingent), um einen weiteren anzulegen.",

@@ -1,15 +1,15 @@
-// A copy button after every <pre class="copy">. Without script the text
-// stays what it is: selectable.
+// A copy button after every element of class "copy" (its data-text, or
+// its text). Without script the text stays what it is: selectable.
 "use strict";
-for (const pre of document.querySelectorAll("pre.copy")) {
+for (const block of document.querySelectorAll(".copy")) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "copy-button";
-  button.textContent = pre.dataset.copy;
+  button.textContent = block.dataset.copy;
   button.addEventListener("click", () => {
-    navigator.clipboard.writeText(pre.textContent).then(() => {
-      button.textContent = pre.dataset.copied;
+    navigator.clipboard.writeText(block.dataset.text ?? block.textContent).then(() => {
+      button.textContent = block.dataset.copied;
     });
   });
-  pre.after(button);
+  block.after(button);
 }

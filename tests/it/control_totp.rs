@@ -87,7 +87,15 @@ pub async fn enrol_with_password(browser: &Browser, password: &str) -> (String, 
         )
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    (secret, recovery_codes(&done))
+    let codes = recovery_codes(&done);
+    // The same codes to download as a text file, one per line.
+    let download = format!("data:text/plain;charset=utf-8,{}%0A", codes.join("%0A"));
+    assert!(
+        done.body.contains(&format!("href=\"{download}\"")),
+        "{}",
+        done.body
+    );
+    (secret, codes)
 }
 
 pub fn recovery_codes(page: &Page) -> Vec<String> {

@@ -537,3 +537,24 @@ pub struct RecoveryCodesPage {
     pub c: Chrome,
     pub codes: Vec<String>,
 }
+
+impl RecoveryCodesPage {
+    /// The codes one per line, to copy.
+    pub fn text(&self) -> String {
+        self.codes.join("\n")
+    }
+
+    /// The codes as a text file to download: a `data:` URL, so it works
+    /// without script and the codes are never stored or sent again.
+    pub fn data_url(&self) -> String {
+        let body: String = self.text().bytes().fold(String::new(), |mut out, byte| {
+            if byte.is_ascii_alphanumeric() || byte == b'-' {
+                out.push(char::from(byte));
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+            out
+        });
+        format!("data:text/plain;charset=utf-8,{body}%0A")
+    }
+}
