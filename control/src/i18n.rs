@@ -17,6 +17,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.signin", "Sign in", "Anmelden"),
     ("nav.signup", "Create account", "Konto anlegen"),
     ("nav.main", "Main navigation", "Hauptnavigation"),
+    ("nav.skip", "Skip to the content", "Zum Inhalt springen"),
     ("login.title", "Sign in", "Anmelden"),
     ("login.name", "Account name", "Kontoname"),
     ("login.password", "Password", "Passwort"),

@@ -1078,3 +1078,37 @@ async fn at_a_full_quota_the_form_for_a_new_host_is_not_offered() {
     assert!(page.body.contains("id=\"quota-full\""), "{}", page.body);
     assert!(!page.body.contains("id=\"create-host\""));
 }
+
+#[tokio::test]
+async fn the_navigation_marks_the_current_page_and_offers_a_skip_link() {
+    let control = Control::start().await;
+    let browser = control.signed_up("navigator").await;
+    let id = browser.create_host("marked").await;
+    for (path, current) in [
+        ("/hosts".to_owned(), "/hosts"),
+        (format!("/hosts/{id}"), "/hosts"),
+        ("/api-tokens".to_owned(), "/api-tokens"),
+        ("/log".to_owned(), "/log"),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(
+            page.body.matches("aria-current=\"page\"").count(),
+            1,
+            "{path}"
+        );
+        assert!(
+            page.body
+                .contains(&format!("<a href=\"{current}\" aria-current=\"page\">")),
+            "{path}: {}",
+            page.body
+        );
+        assert!(page.body.contains("<a class=\"skip\" href=\"#main\">"));
+        assert!(page.body.contains("<main id=\"main\""));
+    }
+    // The state is a badge.
+    let list = browser.get("/hosts").await;
+    assert!(
+        list.body
+            .contains("<span class=\"badge on\">enabled</span>")
+    );
+}

@@ -40,6 +40,8 @@ pub struct CurrentUser {
     /// What 2FA asks of this account now (banner, enrolment).
     pub demand: Demand,
     pub session: SessionContext,
+    /// The request's path: the navigation marks the page it is on.
+    pub path: String,
 }
 
 impl std::ops::Deref for CurrentUser {
@@ -78,6 +80,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             csrf: s.csrf_token.clone(),
             demand: context.demand,
             session: context,
+            path: parts.uri.path().to_owned(),
         })
     }
 }

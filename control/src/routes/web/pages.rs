@@ -45,6 +45,8 @@ pub struct Chrome {
     pub confined: bool,
     /// Between password and code: no "Sign in" or "Create account" links.
     pub mid_sign_in: bool,
+    /// The path of the page, for the navigation's current-page marker.
+    pub path: String,
     pub csrf: String,
     /// The notifications panel: the dashboard's items, when there are any.
     pub panel: Option<Items>,
@@ -72,6 +74,7 @@ impl Chrome {
             two_factor_banner: user.demand == Demand::Banner,
             confined: user.demand == Demand::Enrol,
             mid_sign_in: false,
+            path: user.path.clone(),
             csrf: user.csrf.clone(),
             panel: None,
             notice: None,
@@ -91,12 +94,23 @@ impl Chrome {
             two_factor_banner: false,
             confined: false,
             mid_sign_in: false,
+            path: String::new(),
             csrf,
             panel: None,
             notice: None,
             error: None,
             error_field: None,
         }
+    }
+
+    /// `aria-current="page"` for the navigation link to `href` when the page
+    /// is that one or below it (a host page under "Hosts").
+    pub fn page_marker(&self, href: &str) -> &'static str {
+        let below = self
+            .path
+            .strip_prefix(href)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if below { " aria-current=\"page\"" } else { "" }
     }
 
     /// The page between password and code.
