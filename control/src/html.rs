@@ -21,8 +21,15 @@ pub fn render<T: Template>(template: &T) -> Response {
     }
 }
 
-/// The error page: English and German side by side (it has no session to
-/// choose one by).
+/// Which error a page is about, on the response: the web routes' error
+/// layer renders it again in the page frame of the request (its language,
+/// its navigation). Without that layer (e.g. outside the web routes) the
+/// plain page below stands.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorKey(pub &'static str);
+
+/// The error page without a frame: English and German side by side (it has
+/// no session to choose one by).
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
@@ -58,6 +65,12 @@ impl IntoResponse for HtmlError {
             en: self.0.message(Language::En),
             de: Tr(Language::De).t(self.0.text_key()).to_owned(),
         };
-        (status, render(&page)).into_response()
+        let mut response = (status, render(&page)).into_response();
+        if !matches!(self.0, Error::BadRequest(_)) && !status.is_server_error() {
+            response
+                .extensions_mut()
+                .insert(ErrorKey(self.0.text_key()));
+        }
+        response
     }
 }

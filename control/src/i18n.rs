@@ -18,6 +18,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.signup", "Create account", "Konto anlegen"),
     ("nav.main", "Main navigation", "Hauptnavigation"),
     ("nav.skip", "Skip to the content", "Zum Inhalt springen"),
+    ("error.home", "Back to the start", "Zurück zum Anfang"),
     ("login.title", "Sign in", "Anmelden"),
     ("login.name", "Account name", "Kontoname"),
     ("login.password", "Password", "Passwort"),

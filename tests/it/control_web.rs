@@ -1112,3 +1112,55 @@ async fn the_navigation_marks_the_current_page_and_offers_a_skip_link() {
             .contains("<span class=\"badge on\">enabled</span>")
     );
 }
+
+#[tokio::test]
+async fn error_pages_speak_the_pages_language_inside_the_page_frame() {
+    let control = Control::start().await;
+    let browser = control.signed_up("lost").await;
+    let missing = browser.get("/hosts/999999").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.by_id("error-message").as_deref(),
+        Some("Not found.")
+    );
+    assert!(
+        !missing.body.contains("Nicht gefunden"),
+        "one language only"
+    );
+    assert!(
+        missing.body.contains("href=\"/hosts\""),
+        "with the navigation"
+    );
+    // A German page for a German profile.
+    let saved = browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[
+                ("email", "lost@example.net"),
+                ("language", "de"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let missing = browser.get("/hosts/999999").await;
+    assert_eq!(
+        missing.by_id("error-message").as_deref(),
+        Some("Nicht gefunden.")
+    );
+    assert!(missing.body.contains("<html lang=\"de\">"));
+    // Signed out: the frame without the signed-in navigation.
+    let anonymous = control.browser().get("/language/xx").await;
+    assert_eq!(anonymous.status, 404);
+    assert_eq!(
+        anonymous.by_id("error-message").as_deref(),
+        Some("Not found.")
+    );
+    assert!(
+        anonymous.body.contains("href=\"/login\""),
+        "{}",
+        anonymous.body
+    );
+    assert!(!anonymous.body.contains("href=\"/hosts\""));
+}

@@ -19,16 +19,22 @@ mod two_factor;
 use askama::Template;
 use axum::{
     Router,
+    extract::{FromRequestParts, Request},
     http::{HeaderValue, StatusCode, header},
-    middleware,
+    middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
     routing::{MethodRouter, get, post},
 };
 
 pub(crate) use crate::html::render;
 use crate::{
-    auth::{CurrentUser, extractors::MaybeSession, session},
+    auth::{
+        CurrentUser,
+        extractors::{Lang, MaybeSession},
+        session,
+    },
     db::accounts::Kind,
+    html::ErrorKey,
     paths,
     state::AppState,
 };
@@ -40,7 +46,30 @@ pub fn router(state: AppState) -> Router<AppState> {
         .fold(Router::new(), |router, (path, handler)| {
             router.route(path, handler)
         })
+        .route_layer(middleware::from_fn(framed_errors))
         .route_layer(middleware::from_fn_with_state(state, session::middleware))
+}
+
+/// An error page in the frame of the request: its language, its navigation
+/// (signed in or not), one language only.
+async fn framed_errors(request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let user = CurrentUser::from_request_parts(&mut parts, &()).await.ok();
+    let Ok(Lang(language)) = Lang::from_request_parts(&mut parts, &()).await;
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let Some(ErrorKey(key)) = response.extensions().get::<ErrorKey>().copied() else {
+        return response;
+    };
+    let c = match &user {
+        Some(user) => pages::Chrome::signed_in(user),
+        None => pages::Chrome::anonymous(language, String::new()),
+    };
+    let page = pages::ErrorFramePage {
+        c,
+        status: response.status().as_u16(),
+        message: key,
+    };
+    (response.status(), render(&page)).into_response()
 }
 
 /// The path of every route of the web UI, for tests that walk them all

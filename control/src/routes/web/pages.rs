@@ -378,6 +378,16 @@ pub struct TokenPage {
     pub update_url: String,
 }
 
+/// An error in the page frame (`routes::web::framed_errors`).
+#[derive(Template)]
+#[template(path = "error_framed.html")]
+pub struct ErrorFramePage {
+    pub c: Chrome,
+    pub status: u16,
+    /// Text key of the error.
+    pub message: &'static str,
+}
+
 /// "Really …?" before a destructive action: the same form again with
 /// `confirm` set (or, for deleting, the name typed), and a way back.
 #[derive(Template)]
