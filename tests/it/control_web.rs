@@ -886,6 +886,18 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_elsewhere() {
         )
         .await;
     assert_eq!(wrong.status, 422);
+    // Next to the password form's input, not the e-mail form's one.
+    assert!(
+        wrong.by_id("current_password-error").is_some(),
+        "{}",
+        wrong.body
+    );
+    assert!(wrong.by_id("profile_password-error").is_none());
+    assert!(
+        wrong
+            .body
+            .contains("aria-describedby=\"current_password-error\"")
+    );
     let ok = here
         .post_form(
             "/profile",

@@ -443,8 +443,14 @@ pub async fn signup_post(
         }
         Err(error) if !error.status_code().is_server_error() => {
             let page = SignupPage {
-                c: Chrome::anonymous(lang, csrf.token)
-                    .with_field_error(&error, &["name", "email", "password"]),
+                c: Chrome::anonymous(lang, csrf.token).with_field_error(
+                    &error,
+                    &[
+                        ("name", "name"),
+                        ("email", "email"),
+                        ("password", "password"),
+                    ],
+                ),
                 open: true,
                 name: form.name.chars().take(64).collect(),
                 email: form.email.chars().take(254).collect(),
@@ -573,7 +579,8 @@ pub async fn reset_post(
         }
         Err(error @ Error::Invalid(_)) => {
             let page = ResetFormPage {
-                c: Chrome::anonymous(lang, csrf.token).with_error(&error),
+                c: Chrome::anonymous(lang, csrf.token)
+                    .with_field_error(&error, &[("password", "password")]),
                 token,
                 valid: true,
             };
@@ -648,20 +655,24 @@ pub async fn profile_post(
         // A changed address is told at the old one.
         state.mail_wake.notify_one();
     }
-    profile_outcome(&state, &user, result, "/profile?done=saved").await
+    let placed = [("email", "email"), ("current_password", "profile_password")];
+    profile_outcome(&state, &user, result, "/profile?done=saved", &placed).await
 }
 
 /// Back to the profile with a notice, or the profile with the error.
+/// The outcome of one of the profile page's forms; `placed` names its
+/// inputs that show their errors.
 async fn profile_outcome(
     state: &AppState,
     user: &CurrentUser,
     result: Result<(), Error>,
     done: &str,
+    placed: &[(&'static str, &'static str)],
 ) -> Result<Response, HtmlError> {
     match result {
         Ok(()) => Ok(Redirect::to(done).into_response()),
         Err(error @ (Error::Invalid(_) | Error::TooManyRequests)) => {
-            let c = Chrome::signed_in(user).with_error(&error);
+            let c = Chrome::signed_in(user).with_field_error(&error, placed);
             let page = profile_page(state, user, c).await?;
             Ok((error.status_code(), render(&page)).into_response())
         }
@@ -692,7 +703,18 @@ pub async fn password_post(
         &form.new_password,
     )
     .await;
-    profile_outcome(&state, &user, result, "/profile?done=password_changed").await
+    let placed = [
+        ("current_password", "current_password"),
+        ("new_password", "new_password"),
+    ];
+    profile_outcome(
+        &state,
+        &user,
+        result,
+        "/profile?done=password_changed",
+        &placed,
+    )
+    .await
 }
 
 /// Chooses the language of the pages before sign-in (signed in, the

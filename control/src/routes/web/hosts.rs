@@ -145,10 +145,9 @@ pub async fn host_create(
     match result {
         Ok(host) => Ok(Redirect::to(&format!("/hosts/{}?done=created", host.id)).into_response()),
         Err(error) if shown_on_page(&error) => {
-            // The label's errors are about the host's name.
             let c = chrome(&state, &user)
                 .await?
-                .with_field_error(&error, &["name", "ttl"]);
+                .with_field_error(&error, &[("name", "label"), ("ttl", "ttl")]);
             let label = form.label.chars().take(63).collect();
             Ok((
                 error.status_code(),

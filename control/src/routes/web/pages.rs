@@ -163,22 +163,29 @@ impl Chrome {
         self
     }
 
-    /// Shows an error next to the field it is about (`aria-invalid`, the
-    /// message as the field's description) when it is one of `placed`, the
-    /// fields whose errors the page's template shows; any other error stays
-    /// above the page.
-    pub fn with_field_error(mut self, error: &Error, placed: &[&'static str]) -> Self {
-        self.error_field = error
-            .invalid_field()
-            .and_then(|field| placed.iter().find(|p| **p == field).copied());
+    /// Shows an error next to the input it is about (`aria-invalid`, the
+    /// message as the input's description) when its field is one of
+    /// `placed`: (error field, id of the input that shows it) for the inputs
+    /// of the form that was sent. Any other error stays above the page.
+    pub fn with_field_error(
+        mut self,
+        error: &Error,
+        placed: &[(&'static str, &'static str)],
+    ) -> Self {
+        self.error_field = error.invalid_field().and_then(|field| {
+            placed
+                .iter()
+                .find(|(name, _)| *name == field)
+                .map(|(_, input)| *input)
+        });
         self.with_error(error)
     }
 
-    /// The error to show next to `field`, if it is about that field.
-    pub fn error_for(&self, field: &str) -> Option<&str> {
+    /// The error to show next to the input `input`, if it is about it.
+    pub fn error_for(&self, input: &str) -> Option<&str> {
         self.error
             .as_deref()
-            .filter(|_| self.error_field == Some(field))
+            .filter(|_| self.error_field == Some(input))
     }
 
     /// Shows a text of the table as the error.
