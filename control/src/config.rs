@@ -220,6 +220,10 @@ pub struct HostsConfig {
     /// the first zone) with a token, printed once, so a new installation can
     /// be tried at once. Leave unset in production.
     pub demo_host: Option<String>,
+    /// The update limits the setup guide states: keep them as dnsd's
+    /// `[update.abuse]` (both default to the same values).
+    #[serde(default)]
+    pub update_limits: spdyn_common::update_limits::UpdateLimits,
 }
 
 fn default_ttl() -> u32 {
@@ -528,6 +532,11 @@ mod tests {
         assert!(!config.zones().is_empty());
         assert_eq!(config.zones().len(), config.hosts.zones.len());
         assert!(config.database.url().unwrap().is_none(), "private cluster");
+        // The example states the limits dnsd enforces by default.
+        assert_eq!(
+            config.hosts.update_limits,
+            spdyn_common::update_limits::UpdateLimits::default()
+        );
     }
 
     #[test]

@@ -475,6 +475,32 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Tragen Sie diese Einstellungen in Ihren Router oder Client ein. Ersetzen Sie <token> durch das Update-Token des Hosts (einmal angezeigt, als es erstellt wurde; tauschen Sie es unten aus, wenn Sie es nicht mehr haben).",
     ),
     ("guide.copy", "Copy", "Kopieren"),
+    (
+        "guide.limits",
+        "Limits (an update beyond them answers abuse)",
+        "Grenzen (ein Update darüber hinaus wird mit abuse beantwortet)",
+    ),
+    (
+        "guide.limit_interval",
+        "Least time between two changes of an address",
+        "Mindestabstand zwischen zwei Änderungen einer Adresse",
+    ),
+    (
+        "guide.limit_nochg",
+        "Updates that change nothing (nochg)",
+        "Updates ohne Änderung (nochg)",
+    ),
+    (
+        "guide.limit_auth",
+        "Failed authentications from one address",
+        "Fehlgeschlagene Anmeldungen von einer Adresse",
+    ),
+    ("guide.locked_for", "host locked for", "Host gesperrt für"),
+    (
+        "guide.blocked_for",
+        "address blocked for",
+        "Adresse gesperrt für",
+    ),
     ("guide.copied", "Copied", "Kopiert"),
     (
         "guide.replies",

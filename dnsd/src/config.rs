@@ -351,14 +351,16 @@ pub struct AbuseConfig {
 
 impl Default for AbuseConfig {
     fn default() -> Self {
+        // The limits control's setup guide states by default.
+        let shown = spdyn_common::update_limits::UpdateLimits::default();
         Self {
-            min_change_interval_secs: 10,
-            nochg_limit: 10,
-            nochg_window_secs: 600,
-            lock_secs: 900,
-            auth_fail_limit: 10,
-            auth_fail_window_secs: 300,
-            auth_fail_block_secs: 900,
+            min_change_interval_secs: shown.min_change_interval_secs,
+            nochg_limit: shown.nochg_limit,
+            nochg_window_secs: shown.nochg_window_secs,
+            lock_secs: shown.lock_secs,
+            auth_fail_limit: shown.auth_fail_limit,
+            auth_fail_window_secs: shown.auth_fail_window_secs,
+            auth_fail_block_secs: shown.auth_fail_block_secs,
             host_auth_fail_limit: 50,
             account_auth_fail_limit: 10,
             checkip_per_minute: 60,

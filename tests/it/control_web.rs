@@ -1176,3 +1176,24 @@ async fn error_pages_speak_the_pages_language_inside_the_page_frame() {
     );
     assert!(!anonymous.body.contains("href=\"/hosts\""));
 }
+
+#[tokio::test]
+async fn the_setup_guide_states_the_configured_update_limits() {
+    let control = Control::start_with(Options {
+        env: vec![(
+            "CONTROL__HOSTS__UPDATE_LIMITS__MIN_CHANGE_INTERVAL_SECS".into(),
+            "30".into(),
+        )],
+        ..Options::default()
+    })
+    .await;
+    let browser = control.signed_up("limited").await;
+    let id = browser.create_host("limited").await;
+    let page = browser.get(&format!("/hosts/{id}")).await;
+    assert_eq!(page.by_id("limit-interval").as_deref(), Some("30 s"));
+    // The rest as dnsd's defaults.
+    assert_eq!(
+        page.by_id("limit-nochg").as_deref(),
+        Some("10 / 600 s → host locked for 900 s")
+    );
+}

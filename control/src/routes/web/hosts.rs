@@ -196,6 +196,7 @@ async fn host_page(
         c,
         clients: guide::clients(&host.name, &update_url(state)),
         records: guide::records(&host),
+        limits: state.config.hosts.update_limits,
         host,
         licensing: state.licensing(),
     })

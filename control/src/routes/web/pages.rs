@@ -372,6 +372,8 @@ pub struct HostPage {
     /// The setup guide: each client's settings, and what DNS answers.
     pub clients: Vec<super::guide::ClientSetup>,
     pub records: Vec<String>,
+    /// The update limits dnsd enforces, as configured.
+    pub limits: spdyn_common::update_limits::UpdateLimits,
 }
 
 #[derive(Template)]
