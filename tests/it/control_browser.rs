@@ -457,6 +457,7 @@ async fn an_operator_a_reseller_and_a_customers_admin_each_do_their_part_in_chro
         .unwrap();
     assert!(resellers.contains("Chromium Reseller"), "{resellers}");
     shots.take(&browser, "operator-created-reseller").await;
+    fits(&browser, &control, &mut shots, &[("operator", "/admin")]).await;
     click(&browser, "header form button[type=submit]").await;
     wait_for_path(&browser, "/login").await;
 
@@ -481,6 +482,13 @@ async fn an_operator_a_reseller_and_a_customers_admin_each_do_their_part_in_chro
     wait_for_path(&browser, &own).await;
     assert!(text(&browser, "#users").await.contains("boss"));
     shots.take(&browser, "customer-with-user").await;
+    let reseller_pages = [
+        ("reseller-customers", "/reseller/customers"),
+        ("reseller-customer", own.as_str()),
+        ("reseller-licences", "/reseller/licences"),
+        ("reseller-select", "/reseller/select"),
+    ];
+    fits(&browser, &control, &mut shots, &reseller_pages).await;
     click(&browser, "header form button[type=submit]").await;
     wait_for_path(&browser, "/reseller/login").await;
 
@@ -508,7 +516,8 @@ async fn an_operator_a_reseller_and_a_customers_admin_each_do_their_part_in_chro
     assert!(browser.find(Locator::Css("#acting-marker")).await.is_err());
     shots.take(&browser, "tenant-admin-hosts").await;
     browser.close().await.expect("close the session");
-    assert_eq!(shots.count, 6);
+    // Six steps, the operator's page and four reseller pages at two widths.
+    assert_eq!(shots.count, 6 + 2 + 8);
 }
 
 /// The page's width as laid out and the window's: a page that scrolls
