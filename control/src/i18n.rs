@@ -446,6 +446,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Licence grace period ended or renewed",
         "Lizenz-Kulanzzeit beendet oder erneuert",
     ),
+    ("detail.bulk", "bulk action", "Sammelaktion"),
+    (
+        "detail.first_admin",
+        "first administrator",
+        "erster Administrator",
+    ),
     ("confirm.cancel", "Cancel", "Abbrechen"),
     (
         "recovery.download",
@@ -1127,6 +1133,18 @@ impl Tr {
         self.0.code()
     }
 
+    /// An action-log detail for people: a code (`@bulk`) in this language,
+    /// anything else (values, names) as it is.
+    pub fn detail<'a>(&self, detail: &'a str) -> &'a str {
+        match detail.strip_prefix('@') {
+            Some(code) => match self.t(&format!("detail.{code}")) {
+                "?" => detail,
+                text => text,
+            },
+            None => detail,
+        }
+    }
+
     /// An action-log code for people (`token.exchange` → "Update token
     /// exchanged"); the code itself if the table has none.
     pub fn action<'a>(&self, code: &'a str) -> &'a str {
@@ -1173,6 +1191,14 @@ mod tests {
             "Update-Token ausgetauscht"
         );
         assert_eq!(Tr(Language::En).action("no.such"), "no.such");
+        for code in [
+            crate::db::log::detail::BULK,
+            crate::db::log::detail::FIRST_ADMIN,
+        ] {
+            assert_ne!(Tr(Language::De).detail(code), code, "no text for {code}");
+        }
+        assert_eq!(Tr(Language::De).detail("@bulk"), "Sammelaktion");
+        assert_eq!(Tr(Language::De).detail("ttl=60"), "ttl=60");
     }
 
     #[test]

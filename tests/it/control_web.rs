@@ -607,6 +607,9 @@ async fn the_bulk_action_downloads_the_token_csv() {
         );
         control.assert_token_stored(host, token).await;
     }
+    // The log says in words how the tokens were made.
+    let log = browser.get("/log").await;
+    assert!(log.body.contains("<td>bulk action</td>"), "{}", log.body);
     // The file is offered once.
     let again = browser.get(&link).await;
     assert_eq!(

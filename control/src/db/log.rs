@@ -162,6 +162,13 @@ impl Action {
     }
 }
 
+/// Details that are words, not values, are stored as codes (`@…`) and shown
+/// in the reader's language (`i18n::Tr::detail`).
+pub mod detail {
+    pub const BULK: &str = "@bulk";
+    pub const FIRST_ADMIN: &str = "@first_admin";
+}
+
 /// A new entry.
 #[derive(Debug, Clone)]
 pub struct NewEntry<'a> {

@@ -759,7 +759,7 @@ pub async fn ensure_first_admin(
             actor: "system",
             action: Action::AccountCreate,
             target: &account.name,
-            detail: "first administrator",
+            detail: db::log::detail::FIRST_ADMIN,
             source: None,
         };
         db::log::add(&mut tx, &entry).await?;

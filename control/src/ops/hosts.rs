@@ -276,7 +276,7 @@ pub async fn create_missing_tokens(
             db::update_tokens::set(&mut tx, HostId(id), &tokens::hash(&token)).await?;
             db::log::add(
                 &mut tx,
-                &actor.entry_in(tenant.0, Action::TokenCreate, &name, "bulk"),
+                &actor.entry_in(tenant.0, Action::TokenCreate, &name, db::log::detail::BULK),
             )
             .await?;
             created.push(NewToken {
@@ -324,8 +324,9 @@ pub async fn move_host(pool: &PgPool, operator: &Actor, host: &str, to: &str) ->
             .await?
             .map(|t| t.name)
             .unwrap_or_default();
-        let out_detail = format!("to {}", target.name);
-        let in_detail = format!("from {from_name}");
+        // Arrows instead of words: a detail is shown in any language.
+        let out_detail = format!("→ {}", target.name);
+        let in_detail = format!("← {from_name}");
         for (tenant, action, detail) in [
             (from, Action::HostMoveOut, &out_detail),
             (target_tenant, Action::HostMoveIn, &in_detail),
