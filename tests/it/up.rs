@@ -20,6 +20,7 @@ use hickory_proto::rr::RecordType;
 
 use crate::{
     control_harness::Browser,
+    control_totp::enrol_with_password,
     harness::{self, answer_ips, query, require},
 };
 
@@ -154,30 +155,31 @@ impl Up {
             .unwrap_or_else(|_| panic!("{line:?}"))
     }
 
-    /// Asks the portal for a password reset of the first administrator and
-    /// returns the mail file that arrives in the directory the start
-    /// message names.
-    async fn reset_mail(&self) -> String {
+    /// The directory the start message names for the run's mails.
+    fn mail_dir(&self) -> String {
         let text = self.text();
-        let dir = text
-            .lines()
+        text.lines()
             .find_map(|line| line.trim_start().strip_prefix("mail "))
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("no mail directory named in:\n{text}"))
-            .to_owned();
-        let portal = self.address("portal");
-        let browser = Browser {
+            .to_owned()
+    }
+
+    /// A cookie-keeping client of the portal.
+    fn portal(&self) -> Browser {
+        Browser {
             client: harness::client_builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            base: format!("http://{portal}"),
-        };
-        let sent = browser
-            .post_form("/reset", "/reset", &[("who", "admin")])
-            .await;
-        assert!(sent.status < 400, "{}", sent.body);
+            base: format!("http://{}", self.address("portal")),
+        }
+    }
+
+    /// Waits for a mail containing `marker` in the named mail directory.
+    async fn mail_with(&self, marker: &str) -> String {
+        let dir = self.mail_dir();
         let started = Instant::now();
         loop {
             let mails: Vec<_> = std::fs::read_dir(&dir)
@@ -185,13 +187,40 @@ impl Up {
                 .unwrap_or_default();
             if let Some(mail) = mails.iter().find_map(|path| {
                 let text = std::fs::read_to_string(path).ok()?;
-                text.contains("/reset/").then_some(text)
+                text.contains(marker).then_some(text)
             }) {
                 return mail;
             }
-            assert!(started.elapsed() < START, "no reset mail in {dir}");
+            assert!(
+                started.elapsed() < START,
+                "no mail with {marker:?} in {dir}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The mails a new user meets, from the first start's administrator:
+    /// a password reset, and the notice of switching on two-factor sign-in.
+    async fn first_mails(&self) {
+        let portal = self.portal();
+        let sent = portal
+            .post_form("/reset", "/reset", &[("who", "admin")])
+            .await;
+        assert!(sent.status < 400, "{}", sent.body);
+        let reset = self.mail_with("/reset/").await;
+        assert!(reset.contains("admin@localhost.localdomain"), "{reset}");
+
+        let text = self.text();
+        let password = text
+            .split("name=admin password=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no first admin password in:\n{text}"))
+            .to_owned();
+        let signed_in = portal.sign_in("admin", &password).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        enrol_with_password(&portal, &password).await;
+        self.mail_with("Two-factor sign-in is on").await;
     }
 
     /// The demo host's token, printed on the first start only.
@@ -328,8 +357,7 @@ async fn ctrl_c_in_a_terminal_stops_everything_five_times_over() {
         let first = token.is_none();
         let token = token.get_or_insert_with(|| up.demo_token()).clone();
         if first {
-            let mail = up.reset_mail().await;
-            assert!(mail.contains("admin@localhost.localdomain"), "{mail}");
+            up.first_mails().await;
         }
         up.update_demo(&token, &ip).await;
         assert_eq!(up.demo_address(), vec![ip.clone()], "cycle {cycle}");
