@@ -33,6 +33,8 @@ pub enum Shown {
     ApiToken(String),
     /// The CSV file of update tokens the bulk action made.
     TokensCsv { csv: String, count: usize },
+    /// The recovery codes of a 2FA enrolment.
+    RecoveryCodes(Vec<String>),
 }
 
 struct Entry {

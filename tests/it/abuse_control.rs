@@ -236,7 +236,7 @@ async fn enrolling_2fa_needs_the_password_except_right_after_a_reset() {
             ],
         )
         .await;
-    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.status, 303, "{}", done.body);
     assert!(two_factor_on(&control, "enroller").await);
 
     // Right after a reset the new password is not asked again…
@@ -281,7 +281,7 @@ async fn enrolling_2fa_needs_the_password_except_right_after_a_reset() {
             &[("code", &oathtool(&secret, None)), ("from", "reset")],
         )
         .await;
-    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.status, 303, "{}", ok.body);
     assert!(two_factor_on(&control, "resetter").await);
 }
 

@@ -86,7 +86,21 @@ pub async fn enrol_with_password(browser: &Browser, password: &str) -> (String, 
             ],
         )
         .await;
+    // The codes are shown once, on the page after the redirect.
+    assert_eq!(done.status, 303, "{}", done.body);
+    let location = done.location().to_owned();
+    assert!(
+        location.starts_with("/2fa/recovery-codes?show="),
+        "{location}"
+    );
+    let done = browser.get(&location).await;
     assert_eq!(done.status, 200, "{}", done.body);
+    let again = browser.get(&location).await;
+    assert_eq!(
+        (again.status, again.location()),
+        (303, "/2fa?done=shown_once"),
+        "a reload shows them no more"
+    );
     let codes = recovery_codes(&done);
     // The same codes to download as a text file, one per line.
     let download = format!("data:text/plain;charset=utf-8,{}%0A", codes.join("%0A"));
@@ -191,18 +205,32 @@ async fn enrolment_and_the_code_step_of_sign_in_work_with_oathtool_codes() {
     );
     let before = session_cookie(&browser.get("/hosts").await);
     let code = oathtool(&secret, None);
-    let done = browser
+    let posted = browser
         .post_form(
             "/2fa/enrol",
             "/2fa/enrol",
             &[("code", &code), ("current_password", PASSWORD)],
         )
         .await;
+    // The codes are shown once, on the page after the redirect.
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let location = posted.location().to_owned();
+    assert!(
+        location.starts_with("/2fa/recovery-codes?show="),
+        "{location}"
+    );
+    let done = browser.get(&location).await;
     assert_eq!(done.status, 200, "{}", done.body);
+    let again = browser.get(&location).await;
+    assert_eq!(
+        (again.status, again.location()),
+        (303, "/2fa?done=shown_once"),
+        "a reload shows them no more"
+    );
     let codes = recovery_codes(&done);
     assert_eq!(codes.len(), 10);
     assert!(codes.iter().all(|c| c.len() == 19), "{codes:?}");
-    assert_ne!(session_cookie(&done), before, "a new session id");
+    assert_ne!(session_cookie(&posted), before, "a new session id");
     assert_eq!(
         elsewhere.get("/hosts").await.location(),
         "/login",
@@ -716,7 +744,8 @@ async fn a_password_reset_leads_on_to_the_qr_code_and_the_first_code() {
             &[("code", &oathtool(&secret, None)), ("from", "reset")],
         )
         .await;
-    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.status, 303, "{}", done.body);
+    let done = browser.get(done.location()).await;
     assert_eq!(recovery_codes(&done).len(), 10);
     assert_eq!(browser.get("/hosts").await.status, 200, "signed in");
     // From now on sign-in asks for the code, and a reset does not skip it.

@@ -343,11 +343,15 @@ pub enum Stage {
 }
 
 /// Creates a session and returns its CSRF token and the cookie that carries it.
-pub async fn open(
-    state: &AppState,
-    stage: Stage,
-    origin: Origin<'_>,
-) -> Result<(String, HeaderValue), Error> {
+/// A session just opened: its CSRF token, the cookie that carries it, and
+/// its id's hash (what results shown once are kept under).
+pub struct Opened {
+    pub csrf: String,
+    pub cookie: HeaderValue,
+    pub id_hash: SecretHash,
+}
+
+pub async fn open(state: &AppState, stage: Stage, origin: Origin<'_>) -> Result<Opened, Error> {
     let id = tokens::random_secret();
     let csrf = tokens::random_secret();
     let (account, lifetime) = match stage {
@@ -373,10 +377,11 @@ pub async fn open(
     )
     .await?;
     tx.commit().await?;
-    Ok((
+    Ok(Opened {
         csrf,
-        cookie(Some(&id), state.config.http.is_https(), lifetime),
-    ))
+        cookie: cookie(Some(&id), state.config.http.is_https(), lifetime),
+        id_hash: tokens::hash(&id),
+    })
 }
 
 /// Ends the current session (sign-out, or rotation at sign-in).
@@ -397,7 +402,7 @@ pub async fn rotate(
     current: Option<&SessionContext>,
     stage: Stage,
     origin: Origin<'_>,
-) -> Result<(String, HeaderValue), Error> {
+) -> Result<Opened, Error> {
     close(state, current).await?;
     open(state, stage, origin).await
 }

@@ -295,8 +295,9 @@ async fn sign_in(
             // Step one of two: a short-lived session that reaches only the
             // code prompt (and a new id again once the code is right).
             let stage = Stage::SecondFactor(ok.account.account_id());
-            let (_, cookie) =
-                session::rotate(state, current.as_ref(), stage, client.origin()).await?;
+            let cookie = session::rotate(state, current.as_ref(), stage, client.origin())
+                .await?
+                .cookie;
             let mut response = Redirect::to(paths::CODE_PAGE).into_response();
             response.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(response)
@@ -339,8 +340,9 @@ pub(super) async fn signed_in(
     client: &ClientAddr,
     to: &str,
 ) -> Result<Response, HtmlError> {
-    let (_, cookie) =
-        session::rotate(state, current, Stage::SignedIn(account), client.origin()).await?;
+    let cookie = session::rotate(state, current, Stage::SignedIn(account), client.origin())
+        .await?
+        .cookie;
     let mut response = Redirect::to(to).into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
@@ -563,8 +565,9 @@ pub async fn reset_post(
         Ok(done) => {
             let to = format!("{}?from=reset", paths::ENROLMENT_PAGE);
             let stage = Stage::SignedInByReset(done.account.account_id());
-            let (_, cookie) =
-                session::rotate(&state, current.as_ref(), stage, client.origin()).await?;
+            let cookie = session::rotate(&state, current.as_ref(), stage, client.origin())
+                .await?
+                .cookie;
             let mut response = Redirect::to(&to).into_response();
             response.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(response)

@@ -127,6 +127,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(two_factor::enrol_get).post(two_factor::enrol_post),
         ),
         ("/2fa/disable", post(two_factor::disable_post)),
+        (
+            two_factor::RECOVERY_CODES_PAGE,
+            get(two_factor::recovery_codes_get),
+        ),
         (paths::DASHBOARD, get(dashboard::dashboard_get)),
         (paths::HOSTS, get(hosts::hosts_get).post(hosts::host_create)),
         ("/hosts/{id}", get(hosts::host_get).post(hosts::host_update)),

@@ -12,12 +12,13 @@ use qrcode::{QrCode, render::svg};
 use serde::Deserialize;
 
 use super::{
-    Done,
+    Done, Show,
     account::signed_in,
     page_with,
     pages::{Chrome, EnrolPage, LoginCodePage, RecoveryCodesPage, TwoFactorPage},
     render,
 };
+use crate::shown_once::Shown;
 use crate::{
     auth::{
         ClientAddr, CurrentUser,
@@ -232,24 +233,22 @@ pub async fn enrol_post(
     match result {
         Ok(codes) => {
             state.mail_wake.notify_one();
-            let (csrf, cookie) = session::rotate(
+            let opened = session::rotate(
                 &state,
                 Some(&user.session),
                 Stage::SignedIn(user.account),
                 client.origin(),
             )
             .await?;
-            let page = RecoveryCodesPage {
-                c: Chrome {
-                    csrf,
-                    two_factor_banner: false,
-                    confined: false,
-                    ..Chrome::signed_in(&user)
-                },
-                codes,
-            };
-            let mut response = render(&page);
-            response.headers_mut().append(header::SET_COOKIE, cookie);
+            // Shown once, on the page after the redirect, to the new session.
+            let key = state
+                .shown_once
+                .put(&opened.id_hash, Shown::RecoveryCodes(codes));
+            let mut response =
+                Redirect::to(&format!("{RECOVERY_CODES_PAGE}?show={key}")).into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, opened.cookie);
             Ok(response)
         }
         Err(Error::Conflict(_)) => Ok(Redirect::to("/2fa").into_response()),
@@ -301,4 +300,28 @@ pub async fn disable_post(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The page the new recovery codes are shown on, once.
+pub const RECOVERY_CODES_PAGE: &str = "/2fa/recovery-codes";
+
+/// The recovery codes of the enrolment just done, once; a reload (or a
+/// direct visit) goes to the 2FA settings with a note.
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn recovery_codes_get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<Show>,
+) -> Result<Response, HtmlError> {
+    let shown = query
+        .show
+        .and_then(|key| state.shown_once.take(&user.session.id_hash, &key));
+    let Some(Shown::RecoveryCodes(codes)) = shown else {
+        return Ok(Redirect::to("/2fa?done=shown_once").into_response());
+    };
+    let page = RecoveryCodesPage {
+        c: Chrome::signed_in(&user),
+        codes,
+    };
+    Ok(render(&page))
 }
