@@ -52,8 +52,8 @@ pub async fn list_get(
 ) -> Result<Response, HtmlError> {
     let mut c = Chrome::signed_in(&user);
     let mut created = None;
-    if let Some(key) = query.show {
-        match state.shown_once.take(&user.session.id_hash, &key) {
+    if query.show.is_some() {
+        match query.take(&state, &user) {
             Some(Shown::ApiToken(token)) => created = Some(token),
             _ => c = c.with_done(Some("shown_once")),
         }

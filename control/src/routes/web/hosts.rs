@@ -454,9 +454,7 @@ pub async fn token_get(
         .await?
         .ok_or(Error::NotFound)?;
     drop(tx);
-    let shown = query
-        .show
-        .and_then(|key| state.shown_once.take(&user.session.id_hash, &key));
+    let shown = query.take(&state, &user);
     let Some(Shown::UpdateToken {
         host_id,
         host,
@@ -533,9 +531,7 @@ pub async fn tokens_download(
     user: CurrentUser,
     Query(query): Query<Show>,
 ) -> Result<Response, HtmlError> {
-    let shown = query
-        .show
-        .and_then(|key| state.shown_once.take(&user.session.id_hash, &key));
+    let shown = query.take(&state, &user);
     match shown {
         Some(Shown::TokensCsv { csv, .. }) => Ok(csv_download("spdyn_update_token.csv", csv)),
         _ => Ok(Redirect::to("/hosts?done=shown_once").into_response()),

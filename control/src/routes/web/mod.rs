@@ -214,6 +214,14 @@ pub(crate) struct Show {
     pub show: Option<String>,
 }
 
+impl Show {
+    /// The result the key names, if it waits for this user's session; taken.
+    pub fn take(self, state: &AppState, user: &CurrentUser) -> Option<crate::shown_once::Shown> {
+        let key = self.show?;
+        state.shown_once.take(&user.session.id_hash, &key)
+    }
+}
+
 /// A page with a status and, for a new anonymous session, its cookie.
 pub(crate) fn page_with<T: Template>(
     status: StatusCode,

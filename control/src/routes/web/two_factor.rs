@@ -313,9 +313,7 @@ pub async fn recovery_codes_get(
     user: CurrentUser,
     Query(query): Query<Show>,
 ) -> Result<Response, HtmlError> {
-    let shown = query
-        .show
-        .and_then(|key| state.shown_once.take(&user.session.id_hash, &key));
+    let shown = query.take(&state, &user);
     let Some(Shown::RecoveryCodes(codes)) = shown else {
         return Ok(Redirect::to("/2fa?done=shown_once").into_response());
     };
