@@ -251,8 +251,53 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
     );
     shots.take(&browser, "host-listed").await;
 
+    // Exchanging asks first; confirmed, the new token is shown once.
+    browser.goto(&control.url(&path)).await.unwrap();
+    click(&browser, "#token-set").await;
+    assert_eq!(shown(&browser, "#confirm-subject").await, host);
+    shots.take(&browser, "exchange-asks").await;
+    click(&browser, "#confirm-submit").await;
+    let exchanged = shown(&browser, "#new-token").await;
+    assert_ne!(exchanged, token);
+    browser.refresh().await.unwrap();
+    assert!(
+        shown(&browser, "p.notice")
+            .await
+            .contains("shown once already")
+    );
+    assert!(!browser.source().await.unwrap().contains(&exchanged));
+
+    // A new API token: shown once; a reload shows it no more.
+    browser.goto(&control.url("/api-tokens")).await.unwrap();
+    fill(&browser, "#name", "from chromium").await;
+    click(&browser, "main input[name=scope]").await;
+    click(&browser, "main form.stack button[type=submit]").await;
+    let api_token = shown(&browser, "#new-api-token").await;
+    assert!(api_token.starts_with("spdyn_"), "{api_token}");
+    browser.refresh().await.unwrap();
+    assert!(
+        shown(&browser, "p.notice")
+            .await
+            .contains("shown once already")
+    );
+    assert!(!browser.source().await.unwrap().contains(&api_token));
+
+    // Deleting wants the host's name typed; a wrong one deletes nothing.
+    browser.goto(&control.url(&path)).await.unwrap();
+    click(&browser, "form[action$='/delete'] button").await;
+    fill(&browser, "#confirm", "not-the-name").await;
+    click(&browser, "#confirm-submit").await;
+    let refused = shown(&browser, "#confirm-error").await;
+    assert!(refused.contains("Nothing was deleted"), "{refused}");
+    shots.take(&browser, "delete-refused").await;
+    fill(&browser, "#confirm", &host).await;
+    click(&browser, "#confirm-submit").await;
+    wait_for_path(&browser, "/hosts").await;
+    assert!(shown(&browser, "p.notice").await.contains("deleted"));
+    assert!(!browser.source().await.unwrap().contains(&host));
+
     browser.close().await.expect("close the session");
-    assert_eq!(shots.count, 7);
+    assert_eq!(shots.count, 9);
 }
 
 /// Types `text` into the element `css`.
@@ -385,6 +430,19 @@ async fn first_sign_in(browser: &Client, control: &Control, email: &str, passwor
     click(browser, "main form button[type=submit]").await;
     wait_for_path(browser, "/2fa/enrol").await;
     enrol_here(browser, None).await.0
+}
+
+/// The text of `css` once the page shows it (after a click that loads a
+/// page).
+async fn shown(browser: &Client, css: &str) -> String {
+    browser
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn text(browser: &Client, css: &str) -> String {

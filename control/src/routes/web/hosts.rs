@@ -293,7 +293,7 @@ async fn confirmation(
     let mut c = chrome(state, user).await?;
     let status = match &error {
         Some(error) => {
-            c = c.with_error(error);
+            c = c.with_field_error(error, &[("confirm", "confirm")]);
             error.status_code()
         }
         None => axum::http::StatusCode::OK,
