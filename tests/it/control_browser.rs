@@ -285,6 +285,8 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
     // Deleting wants the host's name typed; a wrong one deletes nothing.
     browser.goto(&control.url(&path)).await.unwrap();
     click(&browser, "form[action$='/delete'] button").await;
+    // The confirmation page has loaded once it names the host.
+    assert_eq!(shown(&browser, "#confirm-subject").await, host);
     fill(&browser, "#confirm", "not-the-name").await;
     click(&browser, "#confirm-submit").await;
     let refused = shown(&browser, "#confirm-error").await;
