@@ -254,14 +254,14 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
     // Exchanging asks first; confirmed, the new token is shown once.
     browser.goto(&control.url(&path)).await.unwrap();
     click(&browser, "#token-set").await;
-    assert_eq!(shown(&browser, "#confirm-subject").await, host);
+    assert_eq!(text(&browser, "#confirm-subject").await, host);
     shots.take(&browser, "exchange-asks").await;
     click(&browser, "#confirm-submit").await;
-    let exchanged = shown(&browser, "#new-token").await;
+    let exchanged = text(&browser, "#new-token").await;
     assert_ne!(exchanged, token);
     browser.refresh().await.unwrap();
     assert!(
-        shown(&browser, "p.notice")
+        text(&browser, "p.notice")
             .await
             .contains("shown once already")
     );
@@ -272,11 +272,11 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
     fill(&browser, "#name", "from chromium").await;
     click(&browser, "main input[name=scope]").await;
     click(&browser, "main form.stack button[type=submit]").await;
-    let api_token = shown(&browser, "#new-api-token").await;
+    let api_token = text(&browser, "#new-api-token").await;
     assert!(api_token.starts_with("spdyn_"), "{api_token}");
     browser.refresh().await.unwrap();
     assert!(
-        shown(&browser, "p.notice")
+        text(&browser, "p.notice")
             .await
             .contains("shown once already")
     );
@@ -286,16 +286,16 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
     browser.goto(&control.url(&path)).await.unwrap();
     click(&browser, "form[action$='/delete'] button").await;
     // The confirmation page has loaded once it names the host.
-    assert_eq!(shown(&browser, "#confirm-subject").await, host);
+    assert_eq!(text(&browser, "#confirm-subject").await, host);
     fill(&browser, "#confirm", "not-the-name").await;
     click(&browser, "#confirm-submit").await;
-    let refused = shown(&browser, "#confirm-error").await;
+    let refused = text(&browser, "#confirm-error").await;
     assert!(refused.contains("Nothing was deleted"), "{refused}");
     shots.take(&browser, "delete-refused").await;
     fill(&browser, "#confirm", &host).await;
     click(&browser, "#confirm-submit").await;
     wait_for_path(&browser, "/hosts").await;
-    assert!(shown(&browser, "p.notice").await.contains("deleted"));
+    assert!(text(&browser, "p.notice").await.contains("deleted"));
     assert!(!browser.source().await.unwrap().contains(&host));
 
     browser.close().await.expect("close the session");
@@ -304,23 +304,15 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
 
 /// Types `text` into the element `css`.
 async fn fill(browser: &Client, css: &str, text: &str) {
-    browser
-        .find(Locator::Css(css))
+    element(browser, css)
         .await
-        .unwrap_or_else(|_| panic!("no {css}"))
         .send_keys(text)
         .await
         .expect("type");
 }
 
 async fn click(browser: &Client, css: &str) {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("no {css}"))
-        .click()
-        .await
-        .expect("click");
+    element(browser, css).await.click().await.expect("click");
 }
 
 #[tokio::test]
@@ -434,27 +426,18 @@ async fn first_sign_in(browser: &Client, control: &Control, email: &str, passwor
     enrol_here(browser, None).await.0
 }
 
-/// The text of `css` once the page shows it (after a click that loads a
-/// page).
-async fn shown(browser: &Client, css: &str) -> String {
+/// The element `css` once the page shows it: a click that loads a page may
+/// return before the page has loaded.
+async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
     browser
         .wait()
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|_| panic!("no {css}"))
-        .text()
-        .await
-        .unwrap()
 }
 
 async fn text(browser: &Client, css: &str) -> String {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("no {css}"))
-        .text()
-        .await
-        .unwrap()
+    element(browser, css).await.text().await.unwrap()
 }
 
 /// As the reseller: a customer with a licence (the form's defaults: ten
