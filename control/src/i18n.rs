@@ -579,6 +579,26 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Updates mit dem bisherigen Token werden sofort abgelehnt; der Host behält seine Adressen, bis Sie ein neues Token erstellen.",
     ),
     (
+        "confirm.api_revoke_title",
+        "Revoke this API token?",
+        "Dieses API-Token widerrufen?",
+    ),
+    (
+        "confirm.api_revoke_consequence",
+        "Every request with this token is refused at once. Scripts that use it stop working until they get a new token.",
+        "Jede Anfrage mit diesem Token wird sofort abgelehnt. Skripte, die es verwenden, funktionieren erst mit einem neuen Token wieder.",
+    ),
+    (
+        "confirm.account_disable_title",
+        "Disable this account?",
+        "Dieses Konto deaktivieren?",
+    ),
+    (
+        "confirm.account_disable_consequence",
+        "Its users can no longer sign in, its hosts stop resolving and their updates are refused until an operator enables it again.",
+        "Seine Benutzer können sich nicht mehr anmelden, seine Hosts werden nicht mehr aufgelöst und ihre Updates abgelehnt, bis ein Operator es wieder aktiviert.",
+    ),
+    (
         "confirm.disable_title",
         "Disable this host?",
         "Diesen Host deaktivieren?",
@@ -902,6 +922,14 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Die Anfrage hat zu lange gedauert.",
     ),
     ("acting.as", "Acting as reseller", "Handelnd als Reseller"),
+    ("log.of_reseller", "reseller", "Reseller"),
+    (
+        "hosts.stale",
+        "no update for a long time",
+        "lange kein Update",
+    ),
+    ("log.via_api_token", "API token", "API-Token"),
+    ("log.via_cli", "command line", "Kommandozeile"),
     ("acting.in", "in the portal of", "im Portal von"),
     (
         "acting.leave",
@@ -1145,6 +1173,25 @@ impl Tr {
         }
     }
 
+    /// Who acted, for people: the name, the reseller a reseller user acted
+    /// for, and what it came through (`api:<token name>`, `cli`).
+    pub fn actor(&self, name: &str, reseller: Option<&str>, via: Option<&str>) -> String {
+        let mut out = name.to_owned();
+        if let Some(reseller) = reseller {
+            out.push_str(&format!(" ({} {reseller})", self.t("log.of_reseller")));
+        }
+        match via.map(|v| v.split_once(':').unwrap_or((v, ""))) {
+            Some(("api", token)) => out.push_str(&format!(
+                " ({} \u{201c}{token}\u{201d})",
+                self.t("log.via_api_token")
+            )),
+            Some(("cli", _)) => out.push_str(&format!(" ({})", self.t("log.via_cli"))),
+            Some((other, _)) => out.push_str(&format!(" ({other})")),
+            None => {}
+        }
+        out
+    }
+
     /// An action-log code for people (`token.exchange` → "Update token
     /// exchanged"); the code itself if the table has none.
     pub fn action<'a>(&self, code: &'a str) -> &'a str {
@@ -1199,6 +1246,19 @@ mod tests {
         }
         assert_eq!(Tr(Language::De).detail("@bulk"), "Sammelaktion");
         assert_eq!(Tr(Language::De).detail("ttl=60"), "ttl=60");
+    }
+
+    #[test]
+    fn actors_are_worded_in_the_readers_language() {
+        let (en, de) = (Tr(Language::En), Tr(Language::De));
+        assert_eq!(en.actor("u", None, None), "u");
+        assert_eq!(en.actor("u", Some("R"), None), "u (reseller R)");
+        assert_eq!(
+            de.actor("u", Some("R"), Some("api:ci")),
+            "u (Reseller R) (API-Token \u{201c}ci\u{201d})"
+        );
+        assert_eq!(en.actor("root", None, Some("cli")), "root (command line)");
+        assert_eq!(de.actor("root", None, Some("cli")), "root (Kommandozeile)");
     }
 
     #[test]

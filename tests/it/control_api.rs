@@ -420,11 +420,18 @@ async fn revoked_api_tokens_stop_at_once() {
     );
     let id =
         crate::control_harness::between(&page.body, "action=\"/api-tokens/", "/revoke\"").unwrap();
+    let revoke = format!("/api-tokens/{id}/revoke");
+    let ask = browser.post_form("/api-tokens", &revoke, &[]).await;
+    assert_eq!(ask.status, 200, "revoking asks first");
+    assert_eq!(ask.by_id("confirm-subject").as_deref(), Some("ci"));
+    assert_eq!(call().await.unwrap().status(), 200, "nothing revoked yet");
     let revoked = browser
-        .post_form("/api-tokens", &format!("/api-tokens/{id}/revoke"), &[])
+        .post_form("/api-tokens", &revoke, &[("confirm", "yes")])
         .await;
     assert_eq!(revoked.status, 303);
     assert_eq!(call().await.unwrap().status(), 401);
+    let list = browser.get(revoked.location()).await;
+    assert!(list.body.contains("Token revoked.") && !list.body.contains("id=\"api-tokens\""));
 }
 
 #[tokio::test]
@@ -461,7 +468,9 @@ async fn account_and_log_endpoints_show_the_callers_data() {
     assert!(actions.contains(&"signup") && actions.contains(&"api_token.create"));
     let entry = &log.body[0];
     assert_eq!(entry["target"], format!("logged.{ZONE}"));
-    assert_eq!(entry["actor"], "frank (API token \"test\")");
+    assert_eq!(entry["actor"], "frank");
+    assert_eq!(entry["actor_via"], "api:test");
+    assert!(entry["actor_reseller"].is_null());
     assert_eq!(entry["source_addr"], "127.0.0.1");
     assert!(entry["at"].as_str().unwrap().ends_with('Z'));
 

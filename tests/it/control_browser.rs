@@ -281,6 +281,29 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
             .contains("shown once already")
     );
     assert!(!browser.source().await.unwrap().contains(&api_token));
+    // Revoking it asks first; cancelled, it stays; confirmed, it is gone.
+    click(&browser, "#api-tokens form button").await;
+    assert_eq!(text(&browser, "#confirm-subject").await, "from chromium");
+    click(&browser, "#confirm-cancel").await;
+    wait_for_text(&browser, "#api-tokens", "from chromium").await;
+    click(&browser, "#api-tokens form button").await;
+    shots.take(&browser, "api-token-revoke-asks").await;
+    click(&browser, "#confirm-submit").await;
+    wait_for_text(&browser, "p.notice", "Token revoked").await;
+    assert!(!browser.source().await.unwrap().contains("from chromium"));
+
+    // Revoking the update token and disabling the host ask first too.
+    browser.goto(&control.url(&path)).await.unwrap();
+    click(&browser, "#token-revoke").await;
+    assert_eq!(text(&browser, "#confirm-subject").await, host);
+    click(&browser, "#confirm-submit").await;
+    wait_for_text(&browser, "p.notice", "revoked").await;
+    assert_eq!(text(&browser, "#token-state").await, "none");
+    click(&browser, "#host-disable").await;
+    assert_eq!(text(&browser, "#confirm-subject").await, host);
+    shots.take(&browser, "disable-asks").await;
+    click(&browser, "#confirm-submit").await;
+    wait_for_text(&browser, "#host-state", "disabled").await;
 
     // Deleting wants the host's name typed; a wrong one deletes nothing.
     browser.goto(&control.url(&path)).await.unwrap();
@@ -299,7 +322,7 @@ async fn a_person_signs_in_creates_a_host_and_a_token_in_chromium() {
     assert!(!browser.source().await.unwrap().contains(&host));
 
     browser.close().await.expect("close the session");
-    assert_eq!(shots.count, 9);
+    assert_eq!(shots.count, 11);
 }
 
 /// Types `text` into the element `css`.
@@ -347,6 +370,11 @@ async fn a_person_enrols_in_2fa_and_signs_in_with_password_and_code_in_chromium(
     assert_eq!(secret.len(), 32, "{secret}");
     assert_eq!(codes.lines().count(), 10, "{codes}");
     shots.take(&browser, "recovery-codes").await;
+    // A reload shows the codes no more.
+    let first = codes.lines().next().unwrap().trim().to_owned();
+    browser.refresh().await.unwrap();
+    wait_for_text(&browser, "p.notice", "shown once already").await;
+    assert!(!browser.source().await.unwrap().contains(&first));
 
     click(&browser, "header form button[type=submit]").await;
     wait_for_path(&browser, "/login").await;
@@ -438,6 +466,21 @@ async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
 
 async fn text(browser: &Client, css: &str) -> String {
     element(browser, css).await.text().await.unwrap()
+}
+
+/// Waits until the element `css` contains `needle` (the page a click loads
+/// may replace one that has the element too).
+async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(found) = browser.find(Locator::Css(css)).await
+            && found.text().await.is_ok_and(|t| t.contains(needle))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {needle:?} in {css}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// As the reseller: a customer with a licence (the form's defaults: ten

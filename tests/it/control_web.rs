@@ -657,7 +657,10 @@ async fn the_action_log_shows_changes_and_sign_ins_and_exports_csv() {
         Some("attachment; filename=\"spdyn_action_log.csv\"")
     );
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(lines[0], "time,actor,action,target,detail,source");
+    assert_eq!(
+        lines[0],
+        "time,actor,actor_reseller,actor_via,action,target,detail,source"
+    );
     assert!(lines[1].contains(",token.create,") && lines[1].contains(&format!("watched.{ZONE}")));
     assert!(
         lines
@@ -750,15 +753,42 @@ async fn operators_disable_accounts_which_ends_their_sessions() {
             .fetch_one(&db)
             .await
             .unwrap();
+    let enabled = format!("/admin/accounts/{id}/enabled");
+    let ask = admin
+        .post_form("/admin", &enabled, &[("enabled", "false")])
+        .await;
+    assert_eq!(ask.status, 200, "disabling asks first");
+    assert_eq!(ask.by_id("confirm-subject").as_deref(), Some("disabled"));
+    assert_eq!(user.get("/hosts").await.status, 200, "still signed in");
     let done = admin
         .post_form(
             "/admin",
-            &format!("/admin/accounts/{id}/enabled"),
-            &[("enabled", "false")],
+            &enabled,
+            &[("enabled", "false"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(done.status, 200);
     assert_eq!(user.get("/hosts").await.location(), "/login");
+    // One's own row is refused at once, without asking.
+    let (name, _) = control.admin.clone().unwrap();
+    let me: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
+        .bind(&name)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let own = admin
+        .post_form(
+            "/admin",
+            &format!("/admin/accounts/{me}/enabled"),
+            &[("enabled", "false")],
+        )
+        .await;
+    assert_eq!(own.status, 422);
+    assert!(
+        own.body
+            .contains("Operators cannot disable their own account.")
+    );
+    assert_eq!(admin.get("/admin").await.status, 200, "still signed in");
     assert_eq!(
         control.browser().sign_in("disabled", PASSWORD).await.status,
         401

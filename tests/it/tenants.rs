@@ -693,6 +693,17 @@ async fn the_dashboard_lists_each_kind_of_item_when_it_exists_and_not_when_it_do
     }
     assert!(full.contains("ben") && full.contains(&w.c1_host.1));
     assert!(full.contains("id=\"notifications\""), "the side panel");
+    // The host list marks the stale host and the expiring licence.
+    let hosts = w.u1.browser.get("/hosts").await.body;
+    assert_eq!(
+        hosts.matches("class=\"badge warn stale\"").count(),
+        1,
+        "{hosts}"
+    );
+    assert!(
+        hosts.contains("class=\"badge warn licence-expiring\""),
+        "{hosts}"
+    );
     // The reseller's dashboard has them too (with the customer), the other
     // reseller's none of them; the API says the same.
     let r1 = w.r1.user.browser.get("/dashboard").await.body;

@@ -107,16 +107,15 @@ impl Principal {
     /// The principal as the actor of a change, named as the log shows it:
     /// a reseller user with its reseller, plus `via` (e.g. an API token).
     pub fn actor(&self, source: Option<IpAddr>, via: Option<&str>) -> Result<Actor, Error> {
-        let mut name = match (&self.kind, &self.reseller_name) {
-            (Kind::ResellerUser, Some(reseller)) => format!("{} (reseller {reseller})", self.name),
-            _ => self.name.clone(),
+        let reseller = match self.kind {
+            Kind::ResellerUser => self.reseller_name.clone(),
+            Kind::Standalone | Kind::TenantUser => None,
         };
-        if let Some(via) = via {
-            name.push_str(&format!(" (API token \"{via}\")"));
-        }
         Ok(Actor {
             account: self.account,
-            name,
+            name: self.name.clone(),
+            reseller,
+            via: via.map(|token| format!("api:{token}")),
             source,
             home: self.home()?,
         })
@@ -206,10 +205,15 @@ mod tests {
         });
         assert_eq!(reseller.tenant_to_change().unwrap(), Tenant(TenantId(9)));
         assert!(reseller.roles().reseller_user);
+        let actor = reseller.actor(None, Some("ci")).unwrap();
         assert_eq!(
-            reseller.actor(None, None).unwrap().name,
-            "u (reseller R)",
-            "the log names the reseller"
+            (
+                actor.name.as_str(),
+                actor.reseller.as_deref(),
+                actor.via.as_deref()
+            ),
+            ("u", Some("R"), Some("api:ci")),
+            "the log names the reseller and the token"
         );
     }
 }

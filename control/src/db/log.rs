@@ -169,6 +169,26 @@ pub mod detail {
     pub const FIRST_ADMIN: &str = "@first_admin";
 }
 
+/// Who acted: an account's name, the reseller a reseller user acted for,
+/// the API token it came through. The portal words the parts in the
+/// reader's language.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Who<'a> {
+    pub name: &'a str,
+    pub reseller: Option<&'a str>,
+    pub via: Option<&'a str>,
+}
+
+impl<'a> Who<'a> {
+    /// Only a name (an account acting for itself, "system").
+    pub fn named(name: &'a str) -> Self {
+        Who {
+            name,
+            ..Who::default()
+        }
+    }
+}
+
 /// A new entry.
 #[derive(Debug, Clone)]
 pub struct NewEntry<'a> {
@@ -179,7 +199,7 @@ pub struct NewEntry<'a> {
     /// only.
     pub tenant: Option<TenantId>,
     pub reseller: Option<ResellerId>,
-    pub actor: &'a str,
+    pub actor: Who<'a>,
     pub action: Action,
     pub target: &'a str,
     pub detail: &'a str,
@@ -194,16 +214,18 @@ pub async fn add(tx: &mut Tx<impl Scope>, entry: &NewEntry<'_>) -> sqlx::Result<
 /// Adds an entry and returns its id.
 pub async fn add_returning(tx: &mut Tx<impl Scope>, entry: &NewEntry<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO action_log (account_id, tenant_id, reseller_id, actor, action, target,
-                                 detail, source_addr)
+        "INSERT INTO action_log (account_id, tenant_id, reseller_id, actor, actor_reseller,
+                                 actor_via, action, target, detail, source_addr)
          VALUES ($1, $2, coalesce($3, (SELECT reseller_id FROM tenants WHERE id = $2)),
-                 $4, $5, $6, $7, $8)
+                 $4, $5, $6, $7, $8, $9, $10)
          RETURNING id",
     )
     .bind(entry.account.map(|a| a.0))
     .bind(entry.tenant.map(|t| t.0))
     .bind(entry.reseller.map(|r| r.0))
-    .bind(entry.actor)
+    .bind(entry.actor.name)
+    .bind(entry.actor.reseller)
+    .bind(entry.actor.via)
     .bind(entry.action.as_str())
     .bind(entry.target)
     .bind(entry.detail)
@@ -258,6 +280,8 @@ pub struct Entry {
     pub id: i64,
     pub at: OffsetDateTime,
     pub actor: String,
+    pub actor_reseller: Option<String>,
+    pub actor_via: Option<String>,
     pub action: String,
     pub target: String,
     pub detail: String,
@@ -272,7 +296,8 @@ pub async fn list(
 ) -> sqlx::Result<Vec<Entry>> {
     let tenant = tx.tenant();
     sqlx::query_as(
-        "SELECT id, at, actor, action, target, detail, source_addr FROM action_log
+        "SELECT id, at, actor, actor_reseller, actor_via, action, target, detail, source_addr
+         FROM action_log
          WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2)
          ORDER BY id DESC LIMIT $3",
     )
@@ -384,7 +409,7 @@ mod tests {
             account: None,
             tenant: None,
             reseller: None,
-            actor: target,
+            actor: Who::named(target),
             action,
             target,
             detail: "",

@@ -162,7 +162,7 @@ mod tests {
     use crate::{
         db::{
             api_tokens, hosts, licences,
-            log::{self, Action, NewEntry},
+            log::{self, Action, NewEntry, Who},
             resellers, resets, sessions, tenants,
             testing::TestDb,
             two_factor, update_tokens,
@@ -208,7 +208,7 @@ mod tests {
             account: Some(id),
             tenant: Some(tenant.0),
             reseller: None,
-            actor: "alice",
+            actor: Who::named("alice"),
             action: Action::HostCreate,
             target: "home.dyn.example",
             detail: "",

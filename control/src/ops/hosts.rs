@@ -39,6 +39,8 @@ pub async fn create_demo_host(
     let actor = Actor {
         account: admin.account_id(),
         name: "system".into(),
+        reseller: None,
+        via: None,
         source: None,
         home: super::Home::Tenant(tenant.0),
     };
@@ -389,6 +391,8 @@ mod tests {
         let actor = Actor {
             account: account.account_id(),
             name: "alice".into(),
+            reseller: None,
+            via: None,
             source: None,
             home: Home::Tenant(tenant.0),
         };

@@ -9,7 +9,7 @@ use super::retrying;
 use crate::{
     db::{
         self,
-        log::{Action, NewEntry},
+        log::{Action, NewEntry, Who},
         scope::{FeedTx, System, Tx},
     },
     domain::{
@@ -48,7 +48,7 @@ pub async fn sweep(pool: &PgPool, licensing: Licensing) -> Result<usize, Error> 
                 account: None,
                 tenant: Some(TenantId(licence.tenant_id)),
                 reseller: None,
-                actor: "system",
+                actor: Who::named("system"),
                 action: Action::LicenceGrace,
                 target: &licence.customer_name,
                 detail: &detail,

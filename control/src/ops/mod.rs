@@ -16,7 +16,7 @@ use std::{net::IpAddr, time::Duration};
 use crate::{
     db::{
         self,
-        log::{Action, NewEntry},
+        log::{Action, NewEntry, Who},
         scope::{Scope, Tx},
     },
     domain::{
@@ -82,9 +82,12 @@ impl Scope for Home {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub account: AccountId,
-    /// How the log names the actor (account name, the API token's name, the
-    /// reseller a reseller user acts for).
+    /// The account's name, as the log names the actor.
     pub name: String,
+    /// The reseller a reseller user acts for.
+    pub reseller: Option<String>,
+    /// The API token the action came through.
+    pub via: Option<String>,
     pub source: Option<IpAddr>,
     pub home: Home,
 }
@@ -97,7 +100,11 @@ impl Actor {
             account: Some(self.account),
             tenant,
             reseller,
-            actor: &self.name,
+            actor: Who {
+                name: &self.name,
+                reseller: self.reseller.as_deref(),
+                via: self.via.as_deref(),
+            },
             action,
             target,
             detail,

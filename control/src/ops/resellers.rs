@@ -70,7 +70,9 @@ pub async fn create_as_first_operator(
     drop(tx);
     let actor = Actor {
         account: operator.account_id(),
-        name: format!("{} (command line)", operator.name),
+        name: operator.name.clone(),
+        reseller: None,
+        via: Some("cli".into()),
         source: None,
         home: super::accounts::home_of(&operator).ok_or(Error::NotFound)?,
     };

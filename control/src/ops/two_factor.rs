@@ -14,7 +14,7 @@ use crate::{
     config::Config,
     db::{
         self,
-        log::{Action, NewEntry},
+        log::{Action, NewEntry, Who},
         scope::{FeedTx, Scope, System, Tx},
         two_factor::Credential,
     },
@@ -207,7 +207,7 @@ impl Subject<'_> {
             account: Some(self.account),
             tenant,
             reseller,
-            actor: self.name,
+            actor: Who::named(self.name),
             action,
             target: self.name,
             detail,

@@ -82,7 +82,12 @@ pub struct LogEntryView {
     pub id: i64,
     /// RFC 3339, UTC.
     pub at: String,
+    /// The account that acted.
     pub actor: String,
+    /// The reseller a reseller user acted for.
+    pub actor_reseller: Option<String>,
+    /// What the action came through: `api:<token name>`, `cli`.
+    pub actor_via: Option<String>,
     /// e.g. `host.create`, `token.exchange`, `signin.failure`.
     pub action: String,
     pub target: String,
@@ -127,6 +132,8 @@ pub async fn get_log(
                 id: e.id,
                 at: rfc3339(e.at),
                 actor: e.actor,
+                actor_reseller: e.actor_reseller,
+                actor_via: e.actor_via,
                 action: e.action,
                 target: e.target,
                 detail: e.detail,

@@ -25,7 +25,7 @@ use crate::{
     db::{
         self,
         accounts::Kind,
-        log::{Action, NewEntry},
+        log::{Action, NewEntry, Who},
         scope::{System, Tx},
     },
     domain::{
@@ -363,7 +363,7 @@ pub async fn logout_post(
             account: Some(AccountId(id)),
             tenant: s.tenant_id.map(TenantId),
             reseller: s.reseller_id.map(ResellerId),
-            actor: name,
+            actor: Who::named(name),
             action: Action::Signout,
             target: name,
             detail: "",

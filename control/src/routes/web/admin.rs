@@ -9,6 +9,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
+    confirm::{self, Ask, Confirm, Subject},
     pages::{AdminPage, Chrome},
     render,
 };
@@ -114,7 +115,16 @@ pub async fn move_post(
 #[derive(Debug, Deserialize)]
 pub struct EnabledForm {
     enabled: String,
+    #[serde(flatten)]
+    confirm: Confirm,
 }
+
+const DISABLE: Ask = Ask {
+    title: "confirm.account_disable_title",
+    consequence: "confirm.account_disable_consequence",
+    submit: "admin.disable",
+    type_subject: false,
+};
 
 /// An id from a path segment; anything unparseable is simply not found.
 fn id(raw: &str) -> Result<i64, Error> {
@@ -130,9 +140,29 @@ pub async fn enabled_post(
     Form(form): Form<EnabledForm>,
 ) -> Result<Response, HtmlError> {
     let account = AccountId(id(&raw)?);
+    let enable = form.enabled == "true";
+    // Disabling asks first, unless it would be refused anyway (oneself).
+    if !enable && !form.confirm.yes() && account != user.account {
+        let mut tx = Tx::begin(&state.db, user.operator()?).await?;
+        let name = db::accounts::by_id(&mut tx, account)
+            .await?
+            .ok_or(Error::NotFound)?
+            .name;
+        let subject = Subject {
+            name,
+            action: format!("/admin/accounts/{raw}/enabled"),
+            back: "/admin".into(),
+            hidden: vec![("enabled", "false".into())],
+        };
+        return Ok(confirm::page(
+            Chrome::signed_in(&user),
+            &DISABLE,
+            subject,
+            None,
+        ));
+    }
     let actor = user.actor(&client)?;
-    let result =
-        ops::accounts::set_enabled(&state.db, &actor, account, form.enabled == "true").await;
+    let result = ops::accounts::set_enabled(&state.db, &actor, account, enable).await;
     outcome(&state, &user, result, "saved").await
 }
 

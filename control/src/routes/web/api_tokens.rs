@@ -1,13 +1,15 @@
 //! Personal API tokens: list, create (shown once), revoke.
 
 use axum::{
+    Form,
     body::Bytes,
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
 
 use super::{
-    Show,
+    Done, Show,
+    confirm::{self, Ask, Confirm, Subject},
     pages::{ApiTokensPage, Chrome},
     render,
 };
@@ -49,8 +51,9 @@ pub async fn list_get(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<Show>,
+    Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
-    let mut c = Chrome::signed_in(&user);
+    let mut c = Chrome::signed_in(&user).with_done(done.done.as_deref());
     let mut created = None;
     if query.show.is_some() {
         match query.take(&state, &user) {
@@ -95,14 +98,43 @@ pub async fn create_post(
     }
 }
 
+const REVOKE: Ask = Ask {
+    title: "confirm.api_revoke_title",
+    consequence: "confirm.api_revoke_consequence",
+    submit: "api.revoke",
+    type_subject: false,
+};
+
+/// Revokes one of the user's tokens once confirmed.
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
 pub async fn revoke_post(
     State(state): State<AppState>,
     user: CurrentUser,
     client: ClientAddr,
-    Path(id): Path<String>,
+    Path(raw): Path<String>,
+    Form(form): Form<Confirm>,
 ) -> Result<Response, HtmlError> {
-    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let id: i64 = raw.parse().map_err(|_| Error::NotFound)?;
+    if !form.yes() {
+        let mut tx = Tx::begin(&state.db, user.home()?).await?;
+        let token = db::api_tokens::list(&mut tx, user.account)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or(Error::NotFound)?;
+        let subject = Subject {
+            name: token.name,
+            action: format!("/api-tokens/{id}/revoke"),
+            back: "/api-tokens".into(),
+            hidden: Vec::new(),
+        };
+        return Ok(confirm::page(
+            Chrome::signed_in(&user),
+            &REVOKE,
+            subject,
+            None,
+        ));
+    }
     ops::api_tokens::revoke(&state.db, &user.actor(&client)?, id).await?;
-    Ok(Redirect::to("/api-tokens").into_response())
+    Ok(Redirect::to("/api-tokens?done=revoked").into_response())
 }

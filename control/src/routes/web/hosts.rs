@@ -8,8 +8,10 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Done, Show, chrome, guide,
-    pages::{Chrome, ConfirmPage, HostPage, HostsPage, TokenPage},
+    Done, Show, chrome,
+    confirm::{self, Ask, Confirm, Subject},
+    guide,
+    pages::{Chrome, HostPage, HostsPage, TokenPage},
     render,
 };
 use crate::{
@@ -70,6 +72,7 @@ async fn hosts_page(
         default_ttl: state.config.hosts.default_ttl,
         label,
         download,
+        stale_days: state.config.dashboard.stale_days,
     })
 }
 
@@ -188,10 +191,7 @@ async fn host_page(
     id: &str,
     c: Chrome,
 ) -> Result<HostPage, Error> {
-    let mut tx = Tx::begin(&state.db, user.tenant()?).await?;
-    let host = db::hosts::get(&mut tx, host_id(id)?)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let host = host_in(state, user.tenant()?, id).await?;
     Ok(HostPage {
         c,
         clients: guide::clients(&host.name, &update_url(state)),
@@ -266,72 +266,79 @@ pub async fn host_update(
     change_host(&state, &user, &client, &id, changes).await
 }
 
-/// A destructive form's confirmation: `confirm=yes`, or for deleting the
-/// host's name typed.
-#[derive(Debug, Default, Deserialize)]
-pub struct Confirm {
-    confirm: Option<String>,
-}
+/// What each destructive host action asks before it acts.
+const DISABLE: Ask = Ask {
+    title: "confirm.disable_title",
+    consequence: "confirm.disable_consequence",
+    submit: "host.disable",
+    type_subject: false,
+};
+const DELETE: Ask = Ask {
+    title: "confirm.delete_title",
+    consequence: "host.delete_hint",
+    submit: "host.delete",
+    type_subject: true,
+};
+const EXCHANGE: Ask = Ask {
+    title: "confirm.exchange_title",
+    consequence: "host.token_exchange_hint",
+    submit: "host.token_exchange",
+    type_subject: false,
+};
+const REVOKE: Ask = Ask {
+    title: "confirm.revoke_title",
+    consequence: "confirm.revoke_consequence",
+    submit: "host.token_revoke",
+    type_subject: false,
+};
 
-/// The confirmation page of a destructive host action (nothing is done).
-struct Confirmation {
-    title: &'static str,
-    consequence: &'static str,
-    submit: &'static str,
-    action: &'static str,
-    hidden: Vec<(&'static str, String)>,
-    type_subject: bool,
-}
-
-async fn confirmation(
+/// The confirmation page of `ask` for the host (`path` under `/hosts/N`).
+async fn ask_about(
     state: &AppState,
     user: &CurrentUser,
     host: &Host,
-    ask: Confirmation,
+    ask: &Ask,
+    path: &str,
+    hidden: Vec<(&'static str, String)>,
     error: Option<Error>,
 ) -> Result<Response, HtmlError> {
-    let mut c = chrome(state, user).await?;
-    let status = match &error {
-        Some(error) => {
-            c = c.with_field_error(error, &[("confirm", "confirm")]);
-            error.status_code()
-        }
-        None => axum::http::StatusCode::OK,
-    };
-    let page = ConfirmPage {
-        c,
-        title: ask.title,
-        consequence: ask.consequence,
-        submit: ask.submit,
-        subject: host.name.clone(),
-        action: format!("/hosts/{}{}", host.id, ask.action),
-        hidden: ask.hidden,
-        type_subject: ask.type_subject,
+    let subject = Subject {
+        name: host.name.clone(),
+        action: format!("/hosts/{}{path}", host.id),
         back: format!("/hosts/{}", host.id),
+        hidden,
     };
-    Ok((status, render(&page)).into_response())
+    Ok(confirm::page(
+        chrome(state, user).await?,
+        ask,
+        subject,
+        error,
+    ))
 }
 
 /// A host about to be changed, for its confirmation page: the tenant's
 /// own, and only while it may be changed (no confirmation of what would be
 /// refused anyway).
 async fn host_of(state: &AppState, user: &CurrentUser, id: &str) -> Result<Host, Error> {
-    let mut tx = Tx::begin(&state.db, user.tenant_to_change()?).await?;
-    let host = db::hosts::get(&mut tx, host_id(id)?)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let host = host_in(state, user.tenant_to_change()?, id).await?;
     ops::hosts::changeable(&host, state.licensing())?;
     Ok(host)
 }
 
-fn confirmed(form: &Confirm) -> bool {
-    form.confirm.as_deref() == Some("yes")
+/// The tenant's host `id`; another tenant's id is unknown here as
+/// everywhere.
+async fn host_in(state: &AppState, tenant: Tenant, id: &str) -> Result<Host, Error> {
+    let mut tx = Tx::begin(&state.db, tenant).await?;
+    db::hosts::get(&mut tx, host_id(id)?)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 #[derive(Debug, Deserialize)]
 pub struct EnabledForm {
     enabled: String,
-    confirm: Option<String>,
+    #[serde(flatten)]
+    confirm: Confirm,
 }
 
 #[tracing::instrument(skip_all, fields(account = user.account.0))]
@@ -343,17 +350,10 @@ pub async fn host_enabled(
     Form(form): Form<EnabledForm>,
 ) -> Result<Response, HtmlError> {
     let enable = form.enabled == "true";
-    if !enable && form.confirm.as_deref() != Some("yes") {
+    if !enable && !form.confirm.yes() {
         let host = host_of(&state, &user, &id).await?;
-        let ask = Confirmation {
-            title: "confirm.disable_title",
-            consequence: "confirm.disable_consequence",
-            submit: "host.disable",
-            action: "/enabled",
-            hidden: vec![("enabled", "false".into())],
-            type_subject: false,
-        };
-        return confirmation(&state, &user, &host, ask, None).await;
+        let hidden = vec![("enabled", "false".into())];
+        return ask_about(&state, &user, &host, &DISABLE, "/enabled", hidden, None).await;
     }
     let changes = HostChanges {
         enabled: Some(enable),
@@ -371,18 +371,10 @@ pub async fn host_delete(
     Form(form): Form<Confirm>,
 ) -> Result<Response, HtmlError> {
     let host = host_of(&state, &user, &id).await?;
-    let typed = form.confirm.as_deref().map(str::trim);
+    let typed = form.typed();
     if !typed.is_some_and(|name| name.eq_ignore_ascii_case(&host.name)) {
-        let ask = Confirmation {
-            title: "confirm.delete_title",
-            consequence: "host.delete_hint",
-            submit: "host.delete",
-            action: "/delete",
-            hidden: Vec::new(),
-            type_subject: true,
-        };
         let error = typed.map(|_| Error::Invalid(Invalid::ConfirmName));
-        return confirmation(&state, &user, &host, ask, error).await;
+        return ask_about(&state, &user, &host, &DELETE, "/delete", Vec::new(), error).await;
     }
     let tenant = user.tenant_to_change()?;
     let actor = user.actor(&client)?;
@@ -408,16 +400,8 @@ pub async fn token_set(
     Form(form): Form<Confirm>,
 ) -> Result<Response, HtmlError> {
     let host = host_of(&state, &user, &id).await?;
-    if host.has_token && !confirmed(&form) {
-        let ask = Confirmation {
-            title: "confirm.exchange_title",
-            consequence: "host.token_exchange_hint",
-            submit: "host.token_exchange",
-            action: "/token",
-            hidden: Vec::new(),
-            type_subject: false,
-        };
-        return confirmation(&state, &user, &host, ask, None).await;
+    if host.has_token && !form.yes() {
+        return ask_about(&state, &user, &host, &EXCHANGE, "/token", Vec::new(), None).await;
     }
     let tenant = user.tenant_to_change()?;
     let actor = user.actor(&client)?;
@@ -447,13 +431,7 @@ pub async fn token_get(
     Path(id): Path<String>,
     Query(query): Query<Show>,
 ) -> Result<Response, HtmlError> {
-    let HostId(id) = host_id(&id)?;
-    // Another tenant's id is unknown here as everywhere.
-    let mut tx = Tx::begin(&state.db, user.tenant()?).await?;
-    db::hosts::get(&mut tx, HostId(id))
-        .await?
-        .ok_or(Error::NotFound)?;
-    drop(tx);
+    let id = host_in(&state, user.tenant()?, &id).await?.id;
     let shown = query.take(&state, &user);
     let Some(Shown::UpdateToken {
         host_id,
@@ -481,17 +459,10 @@ pub async fn token_revoke(
     Path(id): Path<String>,
     Form(form): Form<Confirm>,
 ) -> Result<Response, HtmlError> {
-    if !confirmed(&form) {
+    if !form.yes() {
         let host = host_of(&state, &user, &id).await?;
-        let ask = Confirmation {
-            title: "confirm.revoke_title",
-            consequence: "confirm.revoke_consequence",
-            submit: "host.token_revoke",
-            action: "/token/revoke",
-            hidden: Vec::new(),
-            type_subject: false,
-        };
-        return confirmation(&state, &user, &host, ask, None).await;
+        let path = "/token/revoke";
+        return ask_about(&state, &user, &host, &REVOKE, path, Vec::new(), None).await;
     }
     let tenant = user.tenant_to_change()?;
     let actor = user.actor(&client)?;

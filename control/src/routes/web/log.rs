@@ -59,11 +59,22 @@ pub async fn log_csv(
 
 /// The export: one line per entry, newest first, times in RFC 3339 (UTC).
 pub(crate) fn log_csv_text(entries: &[db::log::Entry]) -> String {
-    let mut out = csv::line(&["time", "actor", "action", "target", "detail", "source"]);
+    let mut out = csv::line(&[
+        "time",
+        "actor",
+        "actor_reseller",
+        "actor_via",
+        "action",
+        "target",
+        "detail",
+        "source",
+    ]);
     for e in entries {
         out.push_str(&csv::line(&[
             crate::routes::rfc3339(e.at),
             e.actor.clone(),
+            e.actor_reseller.clone().unwrap_or_default(),
+            e.actor_via.clone().unwrap_or_default(),
             e.action.clone(),
             e.target.clone(),
             e.detail.clone(),

@@ -9,6 +9,7 @@ pub mod pages;
 mod account;
 mod admin;
 mod api_tokens;
+mod confirm;
 mod dashboard;
 mod guide;
 mod hosts;

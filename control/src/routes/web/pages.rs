@@ -215,7 +215,16 @@ impl Chrome {
 
     /// The text key of a licence's state.
     pub fn licence_key(&self, licence: &Licence, licensing: &Licensing) -> &'static str {
-        state_key(licensing.state(licence.validity()))
+        state_key(self.licence_state(licence, licensing))
+    }
+
+    /// The badge class of a licence's state.
+    pub fn licence_badge(&self, licence: &Licence, licensing: &Licensing) -> &'static str {
+        self.badge(&self.licence_state(licence, licensing))
+    }
+
+    fn licence_state(&self, licence: &Licence, licensing: &Licensing) -> LicenceState {
+        licensing.state(licence.validity())
     }
 
     /// The state of a host's licence, as a state (for the class) and text key.
@@ -246,8 +255,14 @@ impl Chrome {
     }
 
     /// Whether a licence state is shown as a warning (ended, or not begun).
-    pub fn ended(&self, state: &LicenceState) -> bool {
-        !state.allows_changes()
+    /// The badge class of a licence state: running, about to end (or not
+    /// begun), ended.
+    pub fn badge(&self, state: &LicenceState) -> &'static str {
+        match state {
+            LicenceState::Valid => "on",
+            LicenceState::Pending | LicenceState::Expiring => "warn",
+            LicenceState::Expired | LicenceState::PastGrace => "off",
+        }
     }
 
     /// A time for people, `2026-11-25 14:03 UTC`, or "never".
@@ -354,9 +369,18 @@ pub struct HostsPage {
     /// The bulk action's CSV file waiting for its download: key and how
     /// many tokens it holds.
     pub download: Option<(String, usize)>,
+    pub stale_days: u32,
 }
 
 impl HostsPage {
+    /// An enabled host without an update for `stale_days` (the dashboard's
+    /// rule): its router may have lost its settings.
+    pub fn stale(&self, host: &Host) -> bool {
+        let since = host.updated_at.unwrap_or(host.created_at);
+        host.enabled
+            && since < OffsetDateTime::now_utc() - time::Duration::days(self.stale_days.into())
+    }
+
     /// No room for another host: the form to make one is not offered.
     pub fn full(&self) -> bool {
         i64::try_from(self.hosts.len()).unwrap_or(i64::MAX) >= self.quota
