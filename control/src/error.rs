@@ -50,8 +50,10 @@ pub enum Invalid {
     UnknownHost,
     UnknownAccount,
     SameOwner,
-    /// An operator may not disable their own account.
+    /// Nobody may disable their own account (operators, tenant admins).
     DisableSelf,
+    /// Not a role: `admin` or `read_only`.
+    Role,
     /// The name typed to confirm deleting a host is not its name.
     ConfirmName,
     /// The form body is larger than any form of the portal.
@@ -80,6 +82,7 @@ impl Invalid {
             Invalid::Product => "product",
             Invalid::UnknownHost => "host",
             Invalid::UnknownAccount | Invalid::SameOwner | Invalid::DisableSelf => "account",
+            Invalid::Role => "role",
             Invalid::FormTooLarge => "body",
             Invalid::ConfirmName => "confirm",
         }
@@ -107,6 +110,7 @@ impl Invalid {
             Invalid::UnknownAccount => "err.unknown_account",
             Invalid::SameOwner => "err.same_owner",
             Invalid::DisableSelf => "err.disable_self",
+            Invalid::Role => "err.role",
             Invalid::FormTooLarge => "err.form_too_large",
             Invalid::ConfirmName => "err.confirm_name",
         }
@@ -124,6 +128,8 @@ pub enum Conflict {
     NoEnrolment,
     /// `accounts.first_admin` names an account that is no operator.
     FirstAdminNotOperator,
+    /// The change would leave a tenant without an active admin.
+    LastAdmin,
 }
 
 impl Conflict {
@@ -134,6 +140,7 @@ impl Conflict {
             Conflict::TwoFactorOn => "err.two_factor_on",
             Conflict::NoEnrolment => "err.no_enrolment",
             Conflict::FirstAdminNotOperator => "err.first_admin",
+            Conflict::LastAdmin => "err.last_admin",
         }
     }
 }
@@ -391,6 +398,7 @@ mod tests {
             Invalid::UnknownAccount,
             Invalid::SameOwner,
             Invalid::DisableSelf,
+            Invalid::Role,
             Invalid::FormTooLarge,
             Invalid::ConfirmName,
         ];
@@ -400,6 +408,7 @@ mod tests {
             Conflict::TwoFactorOn,
             Conflict::NoEnrolment,
             Conflict::FirstAdminNotOperator,
+            Conflict::LastAdmin,
         ];
         let errors = [
             Error::NotFound,

@@ -416,6 +416,17 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Reseller angelegt",
     ),
     ("action.user.create", "User created", "Benutzer angelegt"),
+    ("action.user.role", "Role changed", "Rolle geändert"),
+    (
+        "action.user.deactivate",
+        "User deactivated",
+        "Benutzer deaktiviert",
+    ),
+    (
+        "action.user.reactivate",
+        "User reactivated",
+        "Benutzer reaktiviert",
+    ),
     (
         "action.customer.create",
         "Customer created",
@@ -846,8 +857,18 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "err.disable_self",
-        "Operators cannot disable their own account.",
-        "Betreiber können ihr eigenes Konto nicht deaktivieren.",
+        "You cannot disable your own account; another admin can.",
+        "Sie können Ihr eigenes Konto nicht deaktivieren; das kann ein anderer Administrator.",
+    ),
+    (
+        "err.role",
+        "Choose a role: admin or read-only.",
+        "Wählen Sie eine Rolle: Administrator oder nur lesend.",
+    ),
+    (
+        "err.last_admin",
+        "This is the tenant's last active admin: make another user an admin first.",
+        "Dies ist der letzte aktive Administrator: machen Sie zuerst einen anderen Benutzer zum Administrator.",
     ),
     (
         "err.form_too_large",
@@ -1122,6 +1143,26 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Kein Kunde hat eine laufende Lizenz.",
     ),
     ("users.title", "Users", "Benutzer"),
+    ("users.active", "active", "aktiv"),
+    ("users.inactive", "deactivated", "deaktiviert"),
+    ("users.deactivate", "Deactivate", "Deaktivieren"),
+    ("users.reactivate", "Reactivate", "Reaktivieren"),
+    ("users.invite", "Invite a user", "Benutzer einladen"),
+    (
+        "notice.user_invited",
+        "Invitation sent.",
+        "Einladung verschickt.",
+    ),
+    (
+        "confirm.user_deactivate_title",
+        "Deactivate this user?",
+        "Diesen Benutzer deaktivieren?",
+    ),
+    (
+        "confirm.user_deactivate_consequence",
+        "The user is signed out at once and cannot sign in until an admin reactivates it; its API tokens stop working.",
+        "Der Benutzer wird sofort abgemeldet und kann sich erst wieder anmelden, wenn ein Administrator ihn reaktiviert; seine API-Tokens funktionieren nicht mehr.",
+    ),
     ("users.none", "No users yet.", "Noch keine Benutzer."),
     ("users.role", "Role", "Rolle"),
     ("users.admin", "Admin", "Admin"),

@@ -22,3 +22,4 @@ mod tenancy;
 mod tenants;
 mod up;
 mod update;
+mod users;

@@ -230,6 +230,24 @@ pub fn day(days: i64) -> String {
 
 /// A user of the customer's tenant, created by the reseller in its portal,
 /// signed in after the welcome mail (with 2FA) and holding an API token.
+/// A user invited into `customer` (by its admin or its reseller) accepts:
+/// reads the mail, chooses a password, enrols, takes an API token.
+pub async fn accept_invitation(control: &Control, customer: &Customer, name: &str) -> Person {
+    welcome(
+        control,
+        name,
+        &invited_email(customer, name),
+        json!({"tenant_domain": customer.domain}),
+        TENANT_SCOPES,
+    )
+    .await
+}
+
+/// The address the tests invite `name` of `customer` at.
+pub fn invited_email(customer: &Customer, name: &str) -> String {
+    format!("{name}@{}.example.net", customer.number)
+}
+
 pub async fn tenant_user(
     control: &Control,
     reseller: &Reseller,
@@ -237,7 +255,7 @@ pub async fn tenant_user(
     name: &str,
     role: &str,
 ) -> Person {
-    let email = format!("{name}@{}.example.net", customer.number);
+    let email = invited_email(customer, name);
     let page = format!("/reseller/customers/{}", customer.id);
     let created = reseller
         .user
@@ -249,14 +267,7 @@ pub async fn tenant_user(
         )
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
-    welcome(
-        control,
-        name,
-        &email,
-        json!({"tenant_domain": customer.domain}),
-        TENANT_SCOPES,
-    )
-    .await
+    accept_invitation(control, customer, name).await
 }
 
 /// A host made over `api` under the test zone (in the token's tenant, or

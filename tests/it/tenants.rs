@@ -71,6 +71,7 @@ fn assert_no_markers(foreign: &Foreign, who: &str, what: &str, body: &str) {
 /// as far as the ownership check instead of failing on a missing field.
 const FORM_FIELDS: &[(&str, &str)] = &[
     ("enabled", "false"),
+    ("active", "false"),
     ("ttl", "120"),
     ("wildcard", "on"),
     ("name", "intruder"),
@@ -261,6 +262,7 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("hosts", w.bob.2.to_string()),
             ("api-tokens", bob_token.to_string()),
             ("accounts", bob_account.to_string()),
+            ("users", bob_account.to_string()),
             ("tenants", bob_tenant.to_string()),
             ("customers", w.c2.id.to_string()),
             ("licences", w.c2_licence.to_string()),
@@ -282,6 +284,7 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("hosts", w.c2_host.0.to_string()),
             ("api-tokens", r2_token.to_string()),
             ("accounts", r2_account.to_string()),
+            ("users", r2_account.to_string()),
             ("tenants", bob_tenant.to_string()),
             ("customers", w.c2.id.to_string()),
             ("licences", w.c2_licence.to_string()),

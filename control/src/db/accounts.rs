@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use super::{
     feed::{self, Kind as FeedKind},
-    scope::{FeedTx, Operator, Reseller, Scope, System, Tx},
+    scope::{FeedTx, Operator, Scope, System, Tenant, Tx},
 };
 use crate::domain::{
     accounts::{AccountId, AccountName, Email, Language, Role},
@@ -167,13 +167,14 @@ pub struct NewUser<'a> {
 /// The password hash of an account whose password is yet to be set.
 const NO_PASSWORD: &str = "!";
 
-/// Creates a user of the tenant (a customer's) in the reseller's scope.
+/// Creates a user of a customer's tenant (in the tenant's scope: its
+/// admins, or its reseller acting in it).
 pub async fn create_tenant_user(
-    tx: &mut Tx<Reseller>,
-    tenant: TenantId,
+    tx: &mut Tx<Tenant>,
+    reseller: ResellerId,
     new: &NewUser<'_>,
 ) -> Result<Account, CreateAccountError> {
-    let reseller = tx.reseller();
+    let tenant = tx.tenant();
     insert_user(tx, Kind::TenantUser, Some(tenant), reseller, new).await
 }
 
@@ -330,6 +331,34 @@ pub async fn set_password(
     .fetch_one(tx.conn())
     .await?;
     publish(tx, &account).await
+}
+
+/// Changes a tenant user's role.
+pub async fn set_role(tx: &mut Tx<Tenant>, id: AccountId, role: Role) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET role = $3, updated_at = now()
+         WHERE id = $1 AND tenant_id = $2 AND kind = 'tenant_user'",
+    )
+    .bind(id.0)
+    .bind(tx.tenant().0)
+    .bind(role.code())
+    .execute(tx.conn())
+    .await
+    .map(drop)
+}
+
+/// The tenant's active admins, locked until the transaction ends (so two
+/// concurrent changes cannot each leave the other as the last admin).
+pub async fn lock_active_admins(tx: &mut Tx<Tenant>) -> sqlx::Result<Vec<AccountId>> {
+    sqlx::query_scalar(
+        "SELECT id FROM accounts
+         WHERE tenant_id = $1 AND role = 'admin' AND enabled
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(tx.tenant().0)
+    .fetch_all(tx.conn())
+    .await
+    .map(|ids| ids.into_iter().map(AccountId).collect())
 }
 
 /// Enables or disables an account and publishes it.

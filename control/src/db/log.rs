@@ -57,6 +57,9 @@ pub enum Action {
     ResellerCreate,
     /// A user was added to a reseller or to a customer's tenant.
     UserCreate,
+    UserRole,
+    UserDeactivate,
+    UserReactivate,
     CustomerCreate,
     CustomerUpdate,
     /// A reseller user opened a customer's tenant portal.
@@ -69,7 +72,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the translation table has a text for each).
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 45] = [
         Action::SigninSuccess,
         Action::SigninFailure,
         Action::SigninThrottled,
@@ -106,6 +109,9 @@ impl Action {
         Action::RecoveryCodeUse,
         Action::ResellerCreate,
         Action::UserCreate,
+        Action::UserRole,
+        Action::UserDeactivate,
+        Action::UserReactivate,
         Action::CustomerCreate,
         Action::CustomerUpdate,
         Action::CustomerOpen,
@@ -152,6 +158,9 @@ impl Action {
             Action::RecoveryCodeUse => "2fa.recovery_code",
             Action::ResellerCreate => "reseller.create",
             Action::UserCreate => "user.create",
+            Action::UserRole => "user.role",
+            Action::UserDeactivate => "user.deactivate",
+            Action::UserReactivate => "user.reactivate",
             Action::CustomerCreate => "customer.create",
             Action::CustomerUpdate => "customer.update",
             Action::CustomerOpen => "customer.open",

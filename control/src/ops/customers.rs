@@ -5,24 +5,25 @@
 
 use sqlx::PgPool;
 
-use super::{Actor, accounts::send_welcome, retrying};
+use super::{
+    Actor, retrying,
+    users::{self, Invitation},
+};
 use crate::{
     config::Config,
     db::{
         self,
-        accounts::{Account, CreateAccountError, NewUser},
+        accounts::Account,
         licences::Licence,
         log::Action,
         scope::{FeedTx, Reseller, Tenant, Tx},
         tenants::{CustomerSummary, TenantRow},
     },
     domain::{
-        accounts::{AccountName, Email, Language, Role},
         licences::{LicenceId, Licensing, Product, Validity, check_quantity},
         tenants::{self, TenantId},
     },
-    error::{Conflict, Error, Invalid},
-    paths,
+    error::{Error, Invalid},
 };
 
 /// The reseller's customers; `search` matches name or customer number.
@@ -229,65 +230,23 @@ pub async fn tenant_licences(pool: &PgPool, tenant: Tenant) -> Result<Vec<Licenc
     Ok(db::licences::of_tenant(&mut tx).await?)
 }
 
-/// A user to add to a customer's tenant.
-#[derive(Debug, Clone, Copy)]
-pub struct NewTenantUser<'a> {
-    pub name: &'a str,
-    pub email: &'a str,
-    pub language: Language,
-    pub role: Role,
-}
-
-/// Adds a user to one of the reseller's customers; the user gets a mail
-/// with a link to choose a password, after which (admins) the portal goes on
-/// to two-factor enrolment.
+/// Adds a user to one of the reseller's customers (from the customer's
+/// page): the same invitation as the tenant's admins send, once the
+/// customer is known to be the reseller's.
 pub async fn add_user(
     pool: &PgPool,
     config: &Config,
     actor: &Actor,
     reseller: Reseller,
     customer: TenantId,
-    user: NewTenantUser<'_>,
+    user: Invitation<'_>,
 ) -> Result<Account, Error> {
-    let name = AccountName::parse(user.name)?;
-    let email = Email::parse(user.email)?;
     let mut tx = Tx::begin(pool, reseller).await?;
-    let tenant = db::tenants::customer(&mut tx, customer)
+    db::tenants::customer(&mut tx, customer)
         .await?
         .ok_or(Error::NotFound)?;
-    let new = NewUser {
-        name: &name,
-        email: &email,
-        language: user.language,
-        role: user.role,
-    };
-    let account = db::accounts::create_tenant_user(&mut tx, customer, &new)
-        .await
-        .map_err(|e| match e {
-            CreateAccountError::NameTaken => Error::Conflict(Conflict::NameTaken),
-            CreateAccountError::Db(e) => Error::Db(e),
-        })?;
-    let domain = tenants::domain(
-        tenant.customer_number.as_deref().unwrap_or_default(),
-        &config.tenants.domain_suffix,
-    );
-    send_welcome(
-        &mut tx,
-        config,
-        &account,
-        &tenant.name,
-        &paths::tenant_login_at(&domain),
-    )
-    .await?;
-    let entry = actor.entry_in(
-        customer,
-        Action::UserCreate,
-        &account.name,
-        user.role.code(),
-    );
-    db::log::add(&mut tx, &entry).await?;
-    tx.commit().await?;
-    Ok(account)
+    drop(tx);
+    users::invite(pool, config, actor, Tenant(customer), user).await
 }
 
 /// Checks that a reseller may open a customer's portal now (its customer,

@@ -10,6 +10,7 @@ pub mod hosts;
 pub mod licences;
 pub mod resellers;
 pub mod two_factor;
+pub mod users;
 
 use std::{net::IpAddr, time::Duration};
 

@@ -16,6 +16,7 @@ mod hosts;
 mod log;
 mod reseller;
 mod two_factor;
+mod users;
 
 use askama::Template;
 use axum::{
@@ -147,6 +148,9 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(hosts::tokens_download).post(hosts::tokens_missing),
         ),
         ("/licences", get(reseller::tenant_licences_get)),
+        ("/users", get(users::users_get).post(users::invite_post)),
+        ("/users/{id}/role", post(users::role_post)),
+        ("/users/{id}/active", post(users::active_post)),
         ("/log", get(log::log_get)),
         ("/log.csv", get(log::log_csv)),
         (

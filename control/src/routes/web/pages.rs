@@ -37,6 +37,8 @@ pub struct Chrome {
     pub reseller_user: bool,
     /// … who opened a customer's portal: the marker "acting as reseller …".
     pub acting: Option<(String, Acting)>,
+    /// A user of a customer's tenant.
+    pub customer_user: bool,
     /// A read-only user: the forms that change things are not offered.
     pub read_only: bool,
     /// 2FA will be mandatory: show the banner with its "Enable 2FA" button.
@@ -70,6 +72,7 @@ impl Chrome {
                 .clone()
                 .filter(|_| reseller_user)
                 .map(|a| (user.reseller_name.clone().unwrap_or_default(), a)),
+            customer_user: user.kind == Kind::TenantUser,
             read_only: user.role == crate::domain::accounts::Role::ReadOnly,
             two_factor_banner: user.demand == Demand::Banner,
             confined: user.demand == Demand::Enrol,
@@ -89,6 +92,7 @@ impl Chrome {
             user: None,
             is_admin: false,
             reseller_user: false,
+            customer_user: false,
             acting: None,
             read_only: false,
             two_factor_banner: false,
@@ -131,6 +135,12 @@ impl Chrome {
         !self.reseller_user || self.acting.is_some()
     }
 
+    /// A customer's portal (its users, or its reseller acting in it): the
+    /// one with several users.
+    pub fn customer_portal(&self) -> bool {
+        self.customer_user || self.acting.is_some()
+    }
+
     /// Shows the notice named by a `?done=` parameter (known names only).
     pub fn with_done(mut self, done: Option<&str>) -> Self {
         const NOTICES: &[(&str, &str)] = &[
@@ -149,6 +159,7 @@ impl Chrome {
             ("customer_created", "notice.customer_created"),
             ("licence_created", "notice.licence_created"),
             ("user_created", "notice.user_created"),
+            ("user_invited", "notice.user_invited"),
             ("reseller_created", "notice.reseller_created"),
         ];
         self.notice = done
@@ -423,6 +434,15 @@ pub struct ErrorFramePage {
 
 /// "Really …?" before a destructive action: the same form again with
 /// `confirm` set (or, for deleting, the name typed), and a way back.
+#[derive(Template)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    pub c: Chrome,
+    pub users: Vec<Account>,
+    /// The account viewing (no "deactivate" on one's own row).
+    pub me: i64,
+}
+
 #[derive(Template)]
 #[template(path = "confirm.html")]
 pub struct ConfirmPage {

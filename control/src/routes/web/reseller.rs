@@ -23,10 +23,7 @@ use crate::{
     },
     error::Error,
     html::HtmlError,
-    ops::{
-        self,
-        customers::{LicenceInput, NewTenantUser},
-    },
+    ops::{self, customers::LicenceInput, users::Invitation},
     paths,
     state::AppState,
 };
@@ -240,7 +237,7 @@ pub async fn user_create(
 ) -> Result<Response, HtmlError> {
     let (reseller, customer) = (user.reseller()?, TenantId(id(&raw)?));
     let actor = user.actor(&client)?;
-    let new = NewTenantUser {
+    let new = Invitation {
         name: &form.name,
         email: &form.email,
         language: user.language,

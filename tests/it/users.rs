@@ -1,0 +1,475 @@
+//! Users and roles of a customer's tenant: invitations by the tenant's
+//! admin, role changes, deactivation, the last-admin rule (also under a
+//! race), and the role matrix generated from the route lists: a read-only
+//! user is refused on every changing route, web and API, and changes
+//! nothing; an admin is not refused.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::{
+    control_harness::{Browser, Control, Page, ZONE},
+    harness::require,
+    tenancy::{self, Customer, Person, Reseller, day},
+};
+
+/// A reseller's customer with a licence, a host and its first admin, anna.
+struct Tenant {
+    control: Control,
+    reseller: Reseller,
+    customer: Customer,
+    anna: Person,
+}
+
+async fn tenant() -> Tenant {
+    let control = Control::start().await;
+    let operator = tenancy::operator_api(&control).await;
+    let reseller = tenancy::reseller(&control, &operator, "User Reseller").await;
+    let customer = tenancy::customer(&reseller, "Users GmbH").await;
+    tenancy::licence(&reseller, &customer, 5, &day(-1), &day(300)).await;
+    tenancy::host(&reseller.user.api, Some(customer.id), "users-office").await;
+    let anna = tenancy::tenant_user(&control, &reseller, &customer, "anna", "admin").await;
+    Tenant {
+        control,
+        reseller,
+        customer,
+        anna,
+    }
+}
+
+/// The id of the tenant user `name`.
+async fn user_id(control: &Control, name: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1 AND kind = 'tenant_user'")
+        .bind(name)
+        .fetch_one(&control.db().await)
+        .await
+        .expect("user id")
+}
+
+async fn invite(admin: &Browser, name: &str, customer: &Customer, role: &str) -> Page {
+    let email = tenancy::invited_email(customer, name);
+    admin
+        .post_form(
+            "/users",
+            "/users",
+            &[("name", name), ("email", &email), ("role", role)],
+        )
+        .await
+}
+
+async fn set_role(admin: &Browser, id: i64, role: &str) -> Page {
+    admin
+        .post_form("/users", &format!("/users/{id}/role"), &[("role", role)])
+        .await
+}
+
+/// The tenant's log entries of `action`: (actor, target, detail).
+async fn logged(control: &Control, action: &str) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT actor, target, detail FROM action_log WHERE action = $1 ORDER BY id")
+        .bind(action)
+        .fetch_all(&control.db().await)
+        .await
+        .expect("log")
+}
+
+#[tokio::test]
+async fn a_tenant_admin_invites_users_changes_roles_and_keeps_one_active_admin() {
+    if !require("oathtool") {
+        return;
+    }
+    let t = tenant().await;
+    let anna = &t.anna;
+    let list = anna.browser.get("/users").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("id=\"invite-user\"") && list.body.contains(">anna<"));
+
+    // Bad input is refused next to its field and creates nobody.
+    let bad = invite(&anna.browser, "Not A Name!", &t.customer, "read_only").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("id=\"name-error\""), "{}", bad.body);
+    let bad_role = invite(&anna.browser, "carl", &t.customer, "owner").await;
+    assert_eq!(bad_role.status, 422);
+    assert!(
+        logged(&t.control, "user.create").await.len() == 1,
+        "anna only"
+    );
+
+    // Anna invites ben (read-only); ben follows the mail.
+    let invited = invite(&anna.browser, "ben", &t.customer, "read_only").await;
+    assert_eq!(
+        (invited.status, invited.location()),
+        (303, "/users?done=user_invited")
+    );
+    let ben = tenancy::accept_invitation(&t.control, &t.customer, "ben").await;
+    let ben_id = user_id(&t.control, "ben").await;
+    let anna_id = user_id(&t.control, "anna").await;
+    let seen = ben.browser.get("/users").await;
+    assert!(seen.body.contains(">anna<") && seen.body.contains("id=\"read-only\""));
+    assert!(
+        !seen.body.contains("id=\"invite-user\""),
+        "no forms for read-only"
+    );
+    assert_eq!(
+        invite(&ben.browser, "eve", &t.customer, "admin")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(set_role(&ben.browser, ben_id, "admin").await.status, 403);
+
+    // The last active admin can be neither demoted nor deactivated.
+    let demote = set_role(&anna.browser, anna_id, "read_only").await;
+    assert_eq!(demote.status, 409);
+    assert!(demote.body.contains("last active admin"), "{}", demote.body);
+    let own = anna
+        .browser
+        .post_form(
+            "/users",
+            &format!("/users/{anna_id}/active"),
+            &[("active", "false"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(own.status, 422, "nobody deactivates themselves");
+
+    // Deactivating asks first, then signs ben out and stops its token.
+    let active = format!("/users/{ben_id}/active");
+    let ask = anna
+        .browser
+        .post_form("/users", &active, &[("active", "false")])
+        .await;
+    assert_eq!(ask.status, 200);
+    assert_eq!(ask.by_id("confirm-subject").as_deref(), Some("ben"));
+    assert_eq!(ben.api.get("/hosts").await.status, 200, "nothing done yet");
+    let off = anna
+        .browser
+        .post_form(
+            "/users",
+            &active,
+            &[("active", "false"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(off.status, 303);
+    let signed_out = ben.browser.get("/hosts").await;
+    assert!(
+        signed_out.location().ends_with("login"),
+        "{}",
+        signed_out.location()
+    );
+    assert_eq!(ben.api.get("/hosts").await.status, 401);
+    let on = anna
+        .browser
+        .post_form("/users", &active, &[("active", "true")])
+        .await;
+    assert_eq!(on.status, 303, "reactivating does not ask");
+    assert_eq!(ben.api.get("/hosts").await.status, 200);
+
+    // With ben an admin, anna may step down; then she changes nothing.
+    assert_eq!(set_role(&anna.browser, ben_id, "admin").await.status, 303);
+    assert_eq!(
+        set_role(&anna.browser, anna_id, "read_only").await.status,
+        303
+    );
+    let refused = anna
+        .api
+        .post("/hosts", json!({"label": "after-demotion", "zone": ZONE}))
+        .await;
+    assert_eq!(
+        (refused.status, refused.body["error"].as_str()),
+        (403, Some("read_only"))
+    );
+
+    // Each change is in the tenant's log once, with its actor.
+    let roles = logged(&t.control, "user.role").await;
+    assert_eq!(
+        roles,
+        [
+            ("anna".into(), "ben".into(), "admin".into()),
+            ("anna".into(), "anna".into(), "read_only".into()),
+        ]
+    );
+    assert_eq!(
+        logged(&t.control, "user.deactivate").await,
+        [("anna".into(), "ben".into(), "read_only".into())]
+    );
+    assert_eq!(logged(&t.control, "user.reactivate").await.len(), 1);
+    let creates = logged(&t.control, "user.create").await;
+    assert_eq!(creates.len(), 2);
+    assert_eq!(
+        creates[1],
+        ("anna".into(), "ben".into(), "read_only".into())
+    );
+    let page = ben.browser.get("/log").await.body;
+    assert!(page.contains("Role changed") && page.contains("User deactivated"));
+
+    // The reseller, acting in the customer's portal, manages the same users
+    // through the same pages; the log names it.
+    let reseller = &t.reseller.user.browser;
+    let opened = reseller
+        .post_form(
+            "/reseller/customers",
+            &format!("/reseller/customers/{}/open", t.customer.id),
+            &[],
+        )
+        .await;
+    assert_eq!(opened.status, 303);
+    assert!(reseller.get("/users").await.body.contains(">ben<"));
+    // Ben is the last admin now, for the reseller too.
+    assert_eq!(set_role(reseller, ben_id, "read_only").await.status, 409);
+    assert_eq!(set_role(reseller, anna_id, "admin").await.status, 303);
+    let by_reseller: (String, Option<String>) = sqlx::query_as(
+        "SELECT actor, actor_reseller FROM action_log WHERE action = 'user.role' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&t.control.db().await)
+    .await
+    .unwrap();
+    assert_eq!(
+        by_reseller,
+        (t.reseller.user.name.clone(), Some("User Reseller".into()))
+    );
+}
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    if !require("oathtool") {
+        return;
+    }
+    let t = tenant().await;
+    assert_eq!(
+        invite(&t.anna.browser, "bert", &t.customer, "admin")
+            .await
+            .status,
+        303
+    );
+    let bert = tenancy::accept_invitation(&t.control, &t.customer, "bert").await;
+    let (anna_id, bert_id) = (
+        user_id(&t.control, "anna").await,
+        user_id(&t.control, "bert").await,
+    );
+    let db = t.control.db().await;
+    for round in 0..10 {
+        let (a, b) = tokio::join!(
+            set_role(&t.anna.browser, bert_id, "read_only"),
+            set_role(&bert.browser, anna_id, "read_only"),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        // The loser is refused: as the last admin (409), or because its
+        // own role went first (403).
+        assert!(
+            statuses[0] == 303 && [403, 409].contains(&statuses[1]),
+            "round {round}: {statuses:?}"
+        );
+        let admins: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM accounts
+             WHERE tenant_id = (SELECT tenant_id FROM accounts WHERE id = $1)
+               AND role = 'admin' AND enabled",
+        )
+        .bind(anna_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(admins, 1, "round {round}");
+        // Whoever is still admin makes the other admin again.
+        let (winner, loser) = if a.status == 303 {
+            (&t.anna.browser, bert_id)
+        } else {
+            (&bert.browser, anna_id)
+        };
+        assert_eq!(set_role(winner, loser, "admin").await.status, 303);
+    }
+}
+
+/// The tenant's data a change would touch: hosts, tokens, users, licences.
+async fn snapshot(control: &Control, customer: i64) -> String {
+    sqlx::query_scalar(
+        "SELECT concat_ws('|',
+            (SELECT string_agg(concat_ws(',', id, name, ttl, wildcard, enabled, ipv4, ipv6), ';' ORDER BY id)
+               FROM hosts WHERE tenant_id = $1),
+            (SELECT string_agg(encode(k.token_hash, 'hex'), ';' ORDER BY k.host_id)
+               FROM update_tokens k JOIN hosts h ON h.id = k.host_id WHERE h.tenant_id = $1),
+            (SELECT string_agg(concat_ws(',', id, name, email, role, enabled, language), ';' ORDER BY id)
+               FROM accounts WHERE tenant_id = $1),
+            (SELECT string_agg(concat_ws(',', id, quantity, valid_from, valid_until), ';' ORDER BY id)
+               FROM licences WHERE tenant_id = $1))",
+    )
+    .bind(customer)
+    .fetch_one(&control.db().await)
+    .await
+    .expect("snapshot")
+}
+
+/// Routes a read-only user may use: its own session, profile, 2FA and API
+/// tokens, and the pages before sign-in. Everything else that changes
+/// something must refuse it.
+const PERSONAL_WEB: &[&str] = &[
+    "/login",
+    "/tenant/login",
+    "/t/{domain}/login",
+    "/reseller/login",
+    "/login/code",
+    "/logout",
+    "/language/{code}",
+    "/signup",
+    "/reset",
+    "/reset/{token}",
+    "/profile",
+    "/profile/password",
+    "/2fa/enrol",
+    "/2fa/disable",
+    "/api-tokens",
+    "/api-tokens/{id}/revoke",
+];
+const PERSONAL_API: &[&str] = &["/auth/token"];
+
+/// The form fields any changing form may want, so that a request gets past
+/// the form's parsing to the permission check.
+const FIELDS: &[(&str, &str)] = &[
+    ("enabled", "false"),
+    ("active", "false"),
+    ("confirm", "yes"),
+    ("ttl", "120"),
+    ("label", "matrix"),
+    ("zone", ZONE),
+    ("name", "matrix"),
+    ("email", "matrix@example.net"),
+    ("role", "admin"),
+    ("product", "dyndns"),
+    ("quantity", "5"),
+    ("valid_from", "2027-01-01"),
+    ("valid_until", "2027-12-31"),
+    ("quota", "3"),
+    ("host", "none.dyn.test"),
+    ("account", "nobody"),
+    ("user", "matrix"),
+];
+
+/// A JSON body the changing API route accepts, so that a request gets past
+/// its parsing to the permission check.
+fn api_body(path: &str) -> Option<serde_json::Value> {
+    let licence = json!({"quantity": 5, "valid_from": "2027-01-01", "valid_until": "2027-12-31"});
+    match path {
+        "/hosts" | "/customers/{id}/hosts" => Some(json!({"label": "matrix", "zone": ZONE})),
+        "/hosts/{id}" => Some(json!({"ttl": 120})),
+        "/resellers" => Some(json!({"name": "matrix", "user": "matrix", "email": "m@example.net"})),
+        "/customers" | "/customers/{id}" => Some(json!({"name": "matrix"})),
+        "/customers/{id}/licences" | "/licences/{id}" => Some(licence),
+        _ => None,
+    }
+}
+
+/// The path with its parameters filled in with this tenant's own ids.
+fn own(path: &str, ids: &[(&str, String)]) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        if segment.starts_with('{') {
+            let before = segments[i - 1];
+            let id = ids
+                .iter()
+                .find(|(kind, _)| *kind == before)
+                .unwrap_or_else(|| panic!("{path}: no id for a parameter after /{before}/"));
+            out.push(id.1.clone());
+        } else {
+            out.push((*segment).to_owned());
+        }
+    }
+    out.join("/")
+}
+
+#[tokio::test]
+async fn a_read_only_user_is_refused_on_every_changing_route_and_an_admin_is_not() {
+    if !require("oathtool") {
+        return;
+    }
+    let t = tenant().await;
+    assert_eq!(
+        invite(&t.anna.browser, "rolf", &t.customer, "read_only")
+            .await
+            .status,
+        303
+    );
+    let rolf = tenancy::accept_invitation(&t.control, &t.customer, "rolf").await;
+    let host: i64 = t.anna.api.get("/hosts").await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let token = t
+        .anna
+        .api
+        .post(&format!("/hosts/{host}/token"), json!({}))
+        .await;
+    assert_eq!(token.status, 201);
+    let licence = t.anna.api.get("/licences").await.body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let ids = [
+        ("hosts", host.to_string()),
+        ("users", user_id(&t.control, "anna").await.to_string()),
+        ("customers", t.customer.id.to_string()),
+        ("licences", licence.to_string()),
+        ("accounts", user_id(&t.control, "anna").await.to_string()),
+        ("tenants", t.customer.id.to_string()),
+    ];
+    let before = snapshot(&t.control, t.customer.id).await;
+    let csrf = rolf.browser.get("/profile").await.csrf().unwrap();
+    let mut fields = FIELDS.to_vec();
+    fields.push(("csrf", &csrf));
+    let mut refused = 0;
+    for path in control::routes::web::paths() {
+        if PERSONAL_WEB.contains(&path) {
+            continue;
+        }
+        let url = own(path, &ids);
+        let page = rolf.browser.post_raw(&url, &fields).await;
+        assert!(
+            [403, 405].contains(&page.status),
+            "read-only: POST {url} answered {}: {}",
+            page.status,
+            page.body
+        );
+        refused += usize::from(page.status == 403);
+    }
+    assert!(refused >= 10, "the changing web routes: {refused}");
+    for path in control::routes::api::paths() {
+        if PERSONAL_API.contains(&path) {
+            continue;
+        }
+        let url = own(path, &ids);
+        for method in [Method::POST, Method::PATCH, Method::PUT, Method::DELETE] {
+            let mut request = rolf.api.request(method.clone(), &url);
+            if let Some(body) = api_body(path) {
+                request = request.json(&body);
+            }
+            let answer = rolf.api.send(request).await;
+            assert!(
+                [403, 405].contains(&answer.status),
+                "read-only: {method} {url} answered {}: {}",
+                answer.status,
+                answer.text
+            );
+        }
+    }
+    assert_eq!(
+        snapshot(&t.control, t.customer.id).await,
+        before,
+        "a read-only user changed something"
+    );
+
+    // The same tenant routes are open to its admin (only the reseller's and
+    // the operator's are not).
+    let csrf = t.anna.browser.get("/profile").await.csrf().unwrap();
+    let mut fields = FIELDS.to_vec();
+    fields.push(("csrf", &csrf));
+    // Anna must not lock herself out on the way.
+    fields.retain(|(name, _)| !["enabled", "active", "role"].contains(name));
+    for path in control::routes::web::paths() {
+        if PERSONAL_WEB.contains(&path)
+            || path.starts_with("/reseller")
+            || path.starts_with("/admin")
+        {
+            continue;
+        }
+        let url = own(path, &ids);
+        let page = t.anna.browser.post_raw(&url, &fields).await;
+        assert_ne!(page.status, 403, "admin: POST {url}: {}", page.body);
+    }
+}
