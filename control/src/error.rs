@@ -54,6 +54,8 @@ pub enum Invalid {
     DisableSelf,
     /// Not a role: `admin` or `read_only`.
     Role,
+    /// Not an action code of the log.
+    Action,
     /// The name typed to confirm deleting a host is not its name.
     ConfirmName,
     /// The form body is larger than any form of the portal.
@@ -83,6 +85,7 @@ impl Invalid {
             Invalid::UnknownHost => "host",
             Invalid::UnknownAccount | Invalid::SameOwner | Invalid::DisableSelf => "account",
             Invalid::Role => "role",
+            Invalid::Action => "action",
             Invalid::FormTooLarge => "body",
             Invalid::ConfirmName => "confirm",
         }
@@ -111,6 +114,7 @@ impl Invalid {
             Invalid::SameOwner => "err.same_owner",
             Invalid::DisableSelf => "err.disable_self",
             Invalid::Role => "err.role",
+            Invalid::Action => "err.action",
             Invalid::FormTooLarge => "err.form_too_large",
             Invalid::ConfirmName => "err.confirm_name",
         }
@@ -399,6 +403,7 @@ mod tests {
             Invalid::SameOwner,
             Invalid::DisableSelf,
             Invalid::Role,
+            Invalid::Action,
             Invalid::FormTooLarge,
             Invalid::ConfirmName,
         ];

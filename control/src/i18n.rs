@@ -183,6 +183,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("log.csv", "Download as CSV", "Als CSV herunterladen"),
     ("log.older", "Older entries", "Ältere Einträge"),
     ("log.none", "No entries.", "Keine Einträge."),
+    ("log.any", "any", "alle"),
+    ("log.from", "From", "Von"),
+    ("log.until", "Until", "Bis"),
+    ("log.filter", "Show", "Anzeigen"),
+    ("log.customer", "Customer", "Kunde"),
     ("api.title", "Personal API tokens", "Persönliche API-Tokens"),
     (
         "api.intro",
@@ -859,6 +864,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "err.disable_self",
         "You cannot disable your own account; another admin can.",
         "Sie können Ihr eigenes Konto nicht deaktivieren; das kann ein anderer Administrator.",
+    ),
+    (
+        "err.action",
+        "Not an action of the log.",
+        "Keine Aktion des Protokolls.",
     ),
     (
         "err.role",

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::control_harness::{Control, Options, PASSWORD, ZONE, plain_client};
+use crate::control_harness::{Control, Options, PASSWORD, Page, ZONE, plain_client};
 
 #[tokio::test]
 async fn sign_up_sign_out_and_sign_in_again() {
@@ -658,8 +658,8 @@ async fn the_action_log_shows_changes_and_sign_ins_and_exports_csv() {
     );
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(
-        lines[0],
-        "time,actor,actor_reseller,actor_via,action,target,detail,source"
+        lines[0], "\u{feff}time,actor,actor_reseller,actor_via,action,target,detail,source",
+        "a UTF-8 byte-order mark for spreadsheets"
     );
     assert!(lines[1].contains(",token.create,") && lines[1].contains(&format!("watched.{ZONE}")));
     assert!(
@@ -669,6 +669,89 @@ async fn the_action_log_shows_changes_and_sign_ins_and_exports_csv() {
     );
     let other = control.signed_up("quiet").await;
     assert!(!other.get("/log.csv").await.body.contains("watched"));
+}
+
+/// The rows of a log page: the code (title) of each entry's action.
+fn logged_actions(page: &Page) -> Vec<String> {
+    page.body
+        .split("<td title=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_log_filters_by_action_actor_and_days_pages_and_exports_the_same_rows() {
+    let control = Control::start().await;
+    let browser = control.signed_up("filterer").await;
+    for label in ["f1", "f2", "f3"] {
+        browser.create_host(label).await;
+    }
+    let db = control.db().await;
+    // 150 older entries of another action, so that a filtered page has a
+    // next page.
+    sqlx::query(
+        "INSERT INTO action_log (account_id, tenant_id, actor, action, target, detail, at)
+         SELECT a.id, a.tenant_id, 'robot', 'host.update', 'f1.' || $1, 'ttl=' || n,
+                now() - interval '3 days' + n * interval '1 second'
+         FROM accounts a, generate_series(1, 150) n WHERE a.name = 'filterer'",
+    )
+    .bind(ZONE)
+    .execute(&db)
+    .await
+    .unwrap();
+
+    let created = browser.get("/log?action=host.create").await;
+    assert_eq!(created.status, 200);
+    assert_eq!(logged_actions(&created), ["host.create"; 3]);
+    assert!(
+        created
+            .body
+            .contains("<option value=\"host.create\" selected>")
+    );
+    let by_robot = browser.get("/log?actor=robot").await;
+    assert_eq!(logged_actions(&by_robot).len(), 100, "a full page");
+    assert!(
+        by_robot.by_id("log-older").is_some(),
+        "a link to the next page"
+    );
+    // The link keeps the filter (askama writes `&` as `&#38;`).
+    let href =
+        crate::control_harness::between(&by_robot.body, "/log?actor=robot&#38;before=", "\"")
+            .expect("the next page keeps the filter");
+    let second = browser
+        .get(&format!("/log?actor=robot&before={href}"))
+        .await;
+    assert_eq!(logged_actions(&second).len(), 50);
+    assert!(second.by_id("log-older").is_none());
+    // Days: the robot's entries are three days old, the rest today's.
+    let yesterday: String =
+        sqlx::query_scalar("SELECT ((now() AT TIME ZONE 'UTC')::date - 1)::text")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let recent = browser.get(&format!("/log?from={yesterday}")).await;
+    assert!(!logged_actions(&recent).contains(&"host.update".to_owned()));
+    assert!(logged_actions(&recent).contains(&"host.create".to_owned()));
+    let old = browser
+        .get(&format!("/log?until={yesterday}&action="))
+        .await;
+    assert!(logged_actions(&old).iter().all(|a| a == "host.update"));
+    // Bad filters are refused with a message, not ignored.
+    let bad = browser.get("/log?from=30.11.2026").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("YYYY-MM-DD"), "{}", bad.body);
+    assert_eq!(browser.get("/log?action=host.explode").await.status, 422);
+    // The CSV link carries the filter and the file holds the same rows.
+    assert!(
+        created
+            .body
+            .contains("href=\"/log.csv?action=host.create\"")
+    );
+    let csv = browser.get("/log.csv?action=host.create").await;
+    let rows: Vec<&str> = csv.body.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.contains(",host.create,")));
 }
 
 #[tokio::test]

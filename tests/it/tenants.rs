@@ -965,3 +965,46 @@ async fn a_user_who_asks_for_the_daily_digest_gets_one_mail_a_day_when_there_is_
         .count();
     assert_eq!(count, 1);
 }
+
+#[tokio::test]
+async fn a_reseller_reads_one_log_across_its_customers_and_nothing_of_others() {
+    if !require("oathtool") {
+        return;
+    }
+    let w = world().await;
+    let r1 = &w.r1.user.browser;
+    let page = r1.get("/reseller/log").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("<td>{}</td>", w.c1.name)),
+        "the customer column"
+    );
+    assert!(page.body.contains(&w.c1_host.1) && page.body.contains(">anna<"));
+    for foreign in [&w.c2.name, &w.c2_host.1, &w.r2.name, &w.bob.3] {
+        assert!(
+            !page.body.contains(foreign.as_str()),
+            "{foreign} in reseller one's log"
+        );
+    }
+    let hosts = r1.get("/reseller/log?action=host.create").await;
+    let rows = hosts.body.matches("<td title=\"host.create\">").count();
+    assert_eq!(rows, hosts.body.matches("<td title=\"").count());
+    assert!(rows >= 1 && hosts.body.contains(&w.c1_host.1));
+    let csv = r1.get("/reseller/log.csv?action=host.create").await;
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(
+        lines[0].starts_with("\u{feff}time,customer,actor,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len() - 1, rows, "the file holds the page's rows");
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains(&w.c1.name) && l.contains(",host.create,"))
+    );
+    // Not for the customer's users, nor for another reseller's eyes.
+    assert_eq!(w.u1.browser.get("/reseller/log").await.status, 403);
+    let r2 = w.r2.user.browser.get("/reseller/log").await.body;
+    assert!(!r2.contains(&w.c1.name) && r2.contains(&w.c2.name));
+}

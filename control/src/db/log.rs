@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use time::OffsetDateTime;
 
-use super::scope::{Scope, System, Tenant, Tx};
+use super::scope::{Reseller, Scope, System, Tenant, Tx};
 use crate::domain::{
     accounts::AccountId,
     tenants::{ResellerId, TenantId},
@@ -295,24 +295,87 @@ pub struct Entry {
     pub target: String,
     pub detail: String,
     pub source_addr: Option<IpAddr>,
+    /// The customer the entry belongs to, in a reseller's combined log.
+    pub customer: Option<String>,
 }
 
-/// The tenant's entries, newest first, older than `before` when given.
-pub async fn list(
-    tx: &mut Tx<Tenant>,
-    before: Option<i64>,
+/// Which entries a reader asks for: by who acted (the account's name), by
+/// action code, by time (`from` inclusive, `until` exclusive), and the page
+/// (entries older than `before`).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub before: Option<i64>,
+}
+
+const SELECT: &str = "SELECT l.id, l.at, l.actor, l.actor_reseller, l.actor_via, l.action,
+                             l.target, l.detail, l.source_addr, t.name AS customer
+                      FROM action_log l LEFT JOIN tenants t ON t.id = l.tenant_id";
+const FILTERED: &str = "($2::text IS NULL OR l.actor = $2)
+                        AND ($3::text IS NULL OR l.action = $3)
+                        AND ($4::timestamptz IS NULL OR l.at >= $4)
+                        AND ($5::timestamptz IS NULL OR l.at < $5)
+                        AND ($6::bigint IS NULL OR l.id < $6)
+                      ORDER BY l.id DESC LIMIT $7";
+
+/// The tenant's entries, newest first.
+pub async fn list(tx: &mut Tx<Tenant>, filter: &Filter, limit: i64) -> sqlx::Result<Vec<Entry>> {
+    let tenant = tx.tenant();
+    query(tx, "l.tenant_id = $1", tenant.0, filter, limit).await
+}
+
+/// The entries of all of a reseller's customers and of the reseller
+/// itself, newest first, each with its customer.
+pub async fn list_reseller(
+    tx: &mut Tx<Reseller>,
+    filter: &Filter,
     limit: i64,
 ) -> sqlx::Result<Vec<Entry>> {
-    let tenant = tx.tenant();
-    sqlx::query_as(
-        "SELECT id, at, actor, actor_reseller, actor_via, action, target, detail, source_addr
-         FROM action_log
-         WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2)
-         ORDER BY id DESC LIMIT $3",
-    )
-    .bind(tenant.0)
-    .bind(before)
+    let reseller = tx.reseller();
+    query(tx, "l.reseller_id = $1", reseller.0, filter, limit).await
+}
+
+async fn query(
+    tx: &mut Tx<impl Scope>,
+    owner: &str,
+    id: i64,
+    filter: &Filter,
+    limit: i64,
+) -> sqlx::Result<Vec<Entry>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE {owner} AND {FILTERED}"
+    )))
+    .bind(id)
+    .bind(filter.actor.as_deref())
+    .bind(filter.action.as_deref())
+    .bind(filter.from)
+    .bind(filter.until)
+    .bind(filter.before)
     .bind(limit)
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// The names that acted in the tenant's log (the filter's choices).
+pub async fn tenant_actors(tx: &mut Tx<Tenant>) -> sqlx::Result<Vec<String>> {
+    let tenant = tx.tenant();
+    actors(tx, "tenant_id = $1", tenant.0).await
+}
+
+/// The names that acted in a reseller's combined log.
+pub async fn reseller_actors(tx: &mut Tx<Reseller>) -> sqlx::Result<Vec<String>> {
+    let reseller = tx.reseller();
+    actors(tx, "reseller_id = $1", reseller.0).await
+}
+
+async fn actors(tx: &mut Tx<impl Scope>, owner: &str, id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT actor FROM action_log WHERE {owner} ORDER BY actor LIMIT 500"
+    )))
+    .bind(id)
     .fetch_all(tx.conn())
     .await
 }

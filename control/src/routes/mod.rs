@@ -1,6 +1,7 @@
 //! HTTP routes: the server-rendered web UI and the JSON API.
 
 pub mod api;
+pub mod log_query;
 pub mod web;
 
 use axum::{

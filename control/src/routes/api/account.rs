@@ -4,15 +4,15 @@ use axum::{
     Json,
     extract::{Query, State},
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{
     auth::ApiUser,
     db::{self, scope::Tx},
     domain::scopes::Scope,
     error::{Error, ErrorBody, Invalid},
-    routes::rfc3339,
+    routes::{log_query::LogQuery, rfc3339},
     state::AppState,
 };
 
@@ -95,15 +95,8 @@ pub struct LogEntryView {
     pub source_addr: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct LogQuery {
-    /// Only entries with an id below this (paging: the last id of a page).
-    pub before: Option<i64>,
-    /// Entries per page, 1–1000 (default 100).
-    pub limit: Option<i64>,
-}
-
-/// The account's action log, newest first.
+/// The tenant's action log, newest first, filtered by actor, action and
+/// days.
 #[utoipa::path(get, path = "/log", tag = "log", params(LogQuery),
     responses(
         (status = 200, body = [LogEntryView]),
@@ -123,8 +116,9 @@ pub async fn get_log(
     if !(1..=1000).contains(&limit) {
         return Err(Invalid::Limit.into());
     }
+    let filter = query.filter()?;
     let mut tx = Tx::begin(&state.db, api.tenant()?).await?;
-    let entries = db::log::list(&mut tx, query.before, limit).await?;
+    let entries = db::log::list(&mut tx, &filter, limit).await?;
     Ok(Json(
         entries
             .into_iter()

@@ -182,6 +182,8 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         (paths::SELECT_CUSTOMER, get(reseller::select_get)),
         ("/reseller/leave", post(reseller::leave_post)),
+        ("/reseller/log", get(log::reseller_log_get)),
+        ("/reseller/log.csv", get(log::reseller_log_csv)),
         ("/admin", get(admin::admin_get)),
         ("/admin/resellers", post(admin::reseller_create)),
         ("/admin/move", post(admin::move_post)),

@@ -466,7 +466,29 @@ pub struct ConfirmPage {
 pub struct LogPage {
     pub c: Chrome,
     pub entries: Vec<Entry>,
-    pub older: Option<i64>,
+    /// The next page's query string, when there is one.
+    pub older: Option<String>,
+    /// `/log` or `/reseller/log`.
+    pub path: &'static str,
+    /// The CSV link's query string (the same filter).
+    pub csv: String,
+    /// The filter's choices and what is chosen.
+    pub actors: Vec<String>,
+    pub actions: Vec<&'static str>,
+    pub query: crate::routes::log_query::LogQuery,
+    /// A reseller's combined log: which customer each entry is of.
+    pub customer_column: bool,
+}
+
+impl LogPage {
+    /// Whether `value` is what the filter field holds (for `selected`).
+    pub fn chosen(&self, field: &Option<String>, value: &str) -> bool {
+        field.as_deref() == Some(value)
+    }
+
+    pub fn field<'a>(&self, field: &'a Option<String>) -> &'a str {
+        field.as_deref().unwrap_or_default()
+    }
 }
 
 #[derive(Template)]
