@@ -184,6 +184,33 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("log.older", "Older entries", "Ältere Einträge"),
     ("log.none", "No entries.", "Keine Einträge."),
     ("log.any", "any", "alle"),
+    (
+        "profile.email_pending",
+        "Waiting for confirmation through the link sent to",
+        "Wartet auf die Bestätigung über den Link an",
+    ),
+    (
+        "notice.email_pending",
+        "Saved. The new e-mail address takes effect once you open the link sent to it (24 hours).",
+        "Gespeichert. Die neue E-Mail-Adresse gilt, sobald Sie den dorthin gesendeten Link öffnen (24 Stunden).",
+    ),
+    ("email.title", "New e-mail address", "Neue E-Mail-Adresse"),
+    (
+        "email.confirm_hint",
+        "Make this the e-mail address of your account:",
+        "Diese Adresse zur E-Mail-Adresse Ihres Kontos machen:",
+    ),
+    ("email.confirm", "Confirm the address", "Adresse bestätigen"),
+    (
+        "email.confirmed",
+        "The e-mail address of your account is now",
+        "Die E-Mail-Adresse Ihres Kontos ist jetzt",
+    ),
+    (
+        "email.invalid",
+        "This link is not valid (any more): it works once, for 24 hours. Ask for the change again in your profile.",
+        "Dieser Link ist (nicht mehr) gültig: Er funktioniert einmal, 24 Stunden lang. Fordern Sie die Änderung im Profil erneut an.",
+    ),
     ("log.from", "From", "Von"),
     ("log.until", "Until", "Bis"),
     ("log.filter", "Show", "Anzeigen"),
@@ -421,6 +448,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Reseller angelegt",
     ),
     ("action.user.create", "User created", "Benutzer angelegt"),
+    (
+        "action.email.change_request",
+        "New e-mail address asked for",
+        "Neue E-Mail-Adresse angefordert",
+    ),
+    (
+        "action.email.change",
+        "E-mail address changed",
+        "E-Mail-Adresse geändert",
+    ),
     ("action.user.role", "Role changed", "Rolle geändert"),
     (
         "action.user.deactivate",

@@ -271,8 +271,8 @@ async fn serve(
     Ok(())
 }
 
-/// Every [`PRUNE_INTERVAL`], and at start: expired sessions and reset
-/// links, old mail records, and action-log entries past their retention.
+/// Every [`PRUNE_INTERVAL`], and at start: expired sessions, reset and
+/// e-mail confirmation links, old mail records, and action-log entries past their retention.
 async fn housekeeping(pool: PgPool, log_retention_days: u32) {
     let mut tick = tokio::time::interval(PRUNE_INTERVAL);
     loop {
@@ -280,7 +280,8 @@ async fn housekeeping(pool: PgPool, log_retention_days: u32) {
         let pruned = async {
             let mut tx = db::scope::Tx::begin(&pool, db::scope::System).await?;
             let sessions = db::sessions::prune(&mut tx).await?;
-            let resets = db::resets::prune(&mut tx).await?;
+            let resets =
+                db::resets::prune(&mut tx).await? + db::email_changes::prune(&mut tx).await?;
             let mails = db::mail::prune(&mut tx).await?;
             let log = db::log::prune(&mut tx, log_retention_days).await?;
             tx.commit().await?;

@@ -189,14 +189,20 @@ async fn a_new_email_address_needs_the_password_and_the_old_address_is_told() {
         )
         .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
-    assert_eq!(email_of(&control, "mover").await, "thief@example.org");
+    assert_eq!(
+        email_of(&control, "mover").await,
+        "mover@example.net",
+        "only once the new address confirms its link"
+    );
     let notice = control.mail.wait_for("mover@example.net").await;
     let text = notice.text();
     assert!(
-        text.contains("wurde in thief@example.org ge"),
-        "told at the old address, in the account's language: {text}"
+        text.contains("in thief@example.org zu") && !text.contains("/profile/email/"),
+        "told at the old address, in the account's language, without the link: {text}"
     );
-    assert_eq!(control.mail.mails().len(), 1, "nothing to the new one");
+    let link = control.mail.wait_for("thief@example.org").await.link();
+    assert!(link.is_some_and(|l| l.contains("/profile/email/")));
+    assert_eq!(control.mail.mails().len(), 2);
 }
 
 #[tokio::test]

@@ -667,17 +667,26 @@ impl SmtpSink {
 
     /// Waits for a mail to `to`.
     pub async fn wait_for(&self, to: &str) -> Mail {
+        self.wait_for_containing(to, "").await
+    }
+
+    /// Waits for a mail to `to` whose text contains `needle` (the latest
+    /// mail to an address may be an earlier one).
+    pub async fn wait_for_containing(&self, to: &str, needle: &str) -> Mail {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(mail) = self
                 .mails()
                 .into_iter()
                 .rev()
-                .find(|m| m.to.iter().any(|t| t.contains(to)))
+                .find(|m| m.to.iter().any(|t| t.contains(to)) && m.text().contains(needle))
             {
                 return mail;
             }
-            assert!(Instant::now() < deadline, "no mail to {to} arrived");
+            assert!(
+                Instant::now() < deadline,
+                "no mail to {to} with {needle:?} arrived"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -1310,3 +1310,137 @@ async fn the_setup_guide_states_the_configured_update_limits() {
         Some("10 / 600 s → host locked for 900 s")
     );
 }
+
+#[tokio::test]
+async fn a_new_email_address_takes_effect_only_once_its_link_is_confirmed() {
+    let control = Control::start().await;
+    let browser = control.signed_up("mover").await;
+    let db = control.db().await;
+    let email_of = || async {
+        sqlx::query_scalar::<_, String>("SELECT email FROM accounts WHERE name = 'mover'")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    // Without the current password nothing is asked for.
+    let no_password = browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[("email", "new@example.org"), ("language", "de")],
+        )
+        .await;
+    assert_eq!(no_password.status, 422);
+    let saved = browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[
+                ("email", "new@example.org"),
+                ("language", "de"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/profile?done=email_pending");
+    let profile = browser.get(saved.location()).await;
+    assert!(
+        profile.body.contains("value=\"mover@example.net\""),
+        "still the old one"
+    );
+    assert!(profile.by_id("email-pending").is_some());
+    assert!(profile.body.contains("<strong>new@example.org</strong>"));
+    assert!(
+        profile.body.contains("<html lang=\"de\">"),
+        "the language at once"
+    );
+    assert_eq!(email_of().await, "mover@example.net");
+
+    // The link goes to the new address, a notice to the old one, in the
+    // language just chosen.
+    let confirm = control.mail.wait_for("new@example.org").await;
+    assert!(confirm.text().contains("Hallo mover"), "{}", confirm.text());
+    let link = confirm.link().expect("a link");
+    let path = control.path_of(&link);
+    assert!(path.starts_with("/profile/email/"), "{path}");
+    let notice = control.mail.wait_for("mover@example.net").await;
+    assert!(
+        notice.text().contains("new@example.org"),
+        "{}",
+        notice.text()
+    );
+    assert!(
+        !notice.text().contains(&path),
+        "the old address never gets the link"
+    );
+
+    // Opening the link changes nothing until the button is pressed (mail
+    // scanners open links); elsewhere, signed out, it works.
+    let elsewhere = control.browser();
+    let page = elsewhere.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.by_id("email-new").as_deref(), Some("new@example.org"));
+    assert_eq!(elsewhere.get(&path).await.status, 200);
+    assert_eq!(email_of().await, "mover@example.net");
+    let done = elsewhere.post_form(&path, &path, &[]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.by_id("email-confirmed").is_some());
+    assert!(done.body.contains("<strong>new@example.org</strong>"));
+    assert_eq!(email_of().await, "new@example.org");
+    control
+        .mail
+        .wait_for_containing("mover@example.net", "wurde in new@example.org")
+        .await;
+    // Once only.
+    let again = elsewhere.post_form("/login", &path, &[]).await;
+    assert_eq!(again.status, 404);
+    assert!(again.by_id("email-invalid").is_some());
+    assert!(
+        browser
+            .get("/profile")
+            .await
+            .by_id("email-pending")
+            .is_none()
+    );
+
+    // An expired link sets nothing.
+    browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[
+                ("email", "late@example.org"),
+                ("language", "en"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    let late = control.path_of(
+        &control
+            .mail
+            .wait_for("late@example.org")
+            .await
+            .link()
+            .unwrap(),
+    );
+    sqlx::query("UPDATE email_changes SET expires_at = now() - interval '1 second'")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.get(&late).await.status, 404);
+    assert_eq!(elsewhere.post_form("/login", &late, &[]).await.status, 404);
+    assert_eq!(email_of().await, "new@example.org");
+    let logged: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM action_log WHERE action LIKE 'email.%' ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        logged,
+        [
+            "email.change_request",
+            "email.change",
+            "email.change_request"
+        ]
+    );
+}

@@ -267,6 +267,7 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("customers", w.c2.id.to_string()),
             ("licences", w.c2_licence.to_string()),
             ("reset", "no-such-link".into()),
+            ("email", "no-such-link".into()),
             // Not an id: an unknown language is refused alike.
             ("language", "xx".into()),
             ("t", w.c2.domain.clone()),
@@ -289,6 +290,7 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("customers", w.c2.id.to_string()),
             ("licences", w.c2_licence.to_string()),
             ("reset", "no-such-link".into()),
+            ("email", "no-such-link".into()),
             // Not an id: an unknown language is refused alike.
             ("language", "xx".into()),
             ("t", w.c2.domain.clone()),

@@ -314,6 +314,7 @@ const PERSONAL_WEB: &[&str] = &[
     "/reset/{token}",
     "/profile",
     "/profile/password",
+    "/profile/email/{token}",
     "/2fa/enrol",
     "/2fa/disable",
     "/api-tokens",

@@ -296,25 +296,30 @@ pub async fn any_admin(tx: &mut Tx<System>) -> sqlx::Result<bool> {
         .await
 }
 
-/// Changes e-mail address, language and the daily digest.
-pub async fn set_profile(
+/// Changes language and the daily digest.
+pub async fn set_preferences(
     tx: &mut Tx<impl Scope>,
     id: AccountId,
-    email: &Email,
     language: Language,
     digest: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE accounts SET email = $2, language = $3, digest = $4, updated_at = now()
-         WHERE id = $1",
-    )
-    .bind(id.0)
-    .bind(email.as_str())
-    .bind(language.code())
-    .bind(digest)
-    .execute(tx.conn())
-    .await
-    .map(drop)
+    sqlx::query("UPDATE accounts SET language = $2, digest = $3, updated_at = now() WHERE id = $1")
+        .bind(id.0)
+        .bind(language.code())
+        .bind(digest)
+        .execute(tx.conn())
+        .await
+        .map(drop)
+}
+
+/// Changes the e-mail address (once the new one is confirmed).
+pub async fn set_email(tx: &mut Tx<impl Scope>, id: AccountId, email: &Email) -> sqlx::Result<()> {
+    sqlx::query("UPDATE accounts SET email = $2, updated_at = now() WHERE id = $1")
+        .bind(id.0)
+        .bind(email.as_str())
+        .execute(tx.conn())
+        .await
+        .map(drop)
 }
 
 /// Changes the password hash and publishes it (account-mode updates use it).

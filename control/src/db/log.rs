@@ -31,6 +31,10 @@ pub enum Action {
     PasswordResetThrottled,
     PasswordReset,
     ProfileChange,
+    /// A new e-mail address was asked for; the link went there.
+    EmailChangeRequest,
+    /// The new address confirmed its link and became the account's.
+    EmailChange,
     HostCreate,
     HostUpdate,
     HostEnable,
@@ -72,7 +76,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the translation table has a text for each).
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 47] = [
         Action::SigninSuccess,
         Action::SigninFailure,
         Action::SigninThrottled,
@@ -85,6 +89,8 @@ impl Action {
         Action::PasswordResetThrottled,
         Action::PasswordReset,
         Action::ProfileChange,
+        Action::EmailChangeRequest,
+        Action::EmailChange,
         Action::HostCreate,
         Action::HostUpdate,
         Action::HostEnable,
@@ -134,6 +140,8 @@ impl Action {
             Action::PasswordResetThrottled => "password.reset_throttled",
             Action::PasswordReset => "password.reset",
             Action::ProfileChange => "profile.change",
+            Action::EmailChangeRequest => "email.change_request",
+            Action::EmailChange => "email.change",
             Action::HostCreate => "host.create",
             Action::HostUpdate => "host.update",
             Action::HostEnable => "host.enable",

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod dashboard;
+pub mod email_changes;
 pub mod feed;
 pub mod hosts;
 pub mod licences;

@@ -161,7 +161,7 @@ mod tests {
     use super::*;
     use crate::{
         db::{
-            api_tokens, hosts, licences,
+            api_tokens, email_changes, hosts, licences,
             log::{self, Action, NewEntry, Who},
             resellers, resets, sessions, tenants,
             testing::TestDb,
@@ -196,6 +196,9 @@ mod tests {
             .await
             .unwrap();
         resets::create(&mut tx, id, &tokens::hash("r"), 60)
+            .await
+            .unwrap();
+        email_changes::put(&mut tx, id, "new@example.net", &tokens::hash("e"))
             .await
             .unwrap();
         two_factor::put_pending(&mut tx, id, &[0; 12], b"sealed")
@@ -272,7 +275,7 @@ mod tests {
         .fetch_all(&db.owner)
         .await
         .unwrap();
-        assert_eq!(guarded.len(), 12, "{guarded:?}");
+        assert_eq!(guarded.len(), 13, "{guarded:?}");
         for table in &guarded {
             let count = |pool| {
                 sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(

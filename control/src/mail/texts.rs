@@ -108,6 +108,71 @@ pub fn email_changed(language: Language, account: &str, new_email: &str) -> (&'s
     }
 }
 
+/// Subject and body of the mail to a new address: the link that makes it
+/// the account's address.
+pub fn email_confirm(
+    language: Language,
+    account: &str,
+    new_email: &str,
+    link: &str,
+) -> (&'static str, String) {
+    match language {
+        Language::En => (
+            "Confirm the new e-mail address of your spdyn account",
+            format!(
+                "Hello {account},\n\n\
+                 to make {new_email} the e-mail address of your spdyn account, open this\n\
+                 link within 24 hours and confirm:\n\n\
+                 {link}\n\n\
+                 Until then the account keeps its current address. If you did not ask for\n\
+                 this, ignore this mail.\n"
+            ),
+        ),
+        Language::De => (
+            "Bestätigen Sie die neue E-Mail-Adresse Ihres spdyn-Kontos",
+            format!(
+                "Hallo {account},\n\n\
+                 um {new_email} zur E-Mail-Adresse Ihres spdyn-Kontos zu machen, öffnen Sie\n\
+                 innerhalb von 24 Stunden diesen Link und bestätigen Sie:\n\n\
+                 {link}\n\n\
+                 Bis dahin behält das Konto seine bisherige Adresse. Wenn Sie das nicht\n\
+                 angefordert haben, ignorieren Sie diese Mail.\n"
+            ),
+        ),
+    }
+}
+
+/// Subject and body of the notice to the current address that a change to
+/// another one was asked for.
+pub fn email_change_requested(
+    language: Language,
+    account: &str,
+    new_email: &str,
+) -> (&'static str, String) {
+    match language {
+        Language::En => (
+            "A new e-mail address was asked for your spdyn account",
+            format!(
+                "Hello {account},\n\n\
+                 someone signed in to your spdyn account asked to change its e-mail address\n\
+                 to {new_email}. Nothing changes until the link sent there is confirmed.\n\n\
+                 If you did not do this, change your password and contact the operator.\n"
+            ),
+        ),
+        Language::De => (
+            "Für Ihr spdyn-Konto wurde eine neue E-Mail-Adresse angefordert",
+            format!(
+                "Hallo {account},\n\n\
+                 jemand, der in Ihrem spdyn-Konto angemeldet ist, hat angefordert, dessen\n\
+                 E-Mail-Adresse in {new_email} zu ändern. Nichts ändert sich, bevor der dorthin\n\
+                 gesendete Link bestätigt ist.\n\n\
+                 Wenn Sie das nicht waren, ändern Sie Ihr Passwort und wenden Sie sich an den\n\
+                 Betreiber.\n"
+            ),
+        ),
+    }
+}
+
 /// Subject and body of the mail a new user (of a reseller or of a
 /// customer's tenant) gets: where to sign in, and a link to choose the first
 /// password (after which the portal goes on to set up two-factor sign-in).

@@ -597,60 +597,6 @@ pub async fn own_account(pool: &PgPool, actor: &Actor) -> Result<Account, Error>
         .ok_or(Error::Unauthorized)
 }
 
-/// A change of the profile.
-#[derive(Debug, Clone, Copy)]
-pub struct ProfileChange<'a> {
-    pub email: &'a str,
-    pub language: &'a str,
-    pub digest: bool,
-    /// Needed only when the e-mail address changes.
-    pub current_password: &'a str,
-}
-
-/// Changes e-mail address, language and the daily digest. A new e-mail
-/// address needs the current password (whoever holds a session alone must
-/// not be able to redirect the reset mails), and the old address is told.
-pub async fn update_profile(
-    pool: &PgPool,
-    config: &Config,
-    actor: &Actor,
-    change: ProfileChange<'_>,
-) -> Result<(), Error> {
-    let email = Email::parse(change.email)?;
-    let language = Language::from_code(change.language).ok_or(Invalid::Language)?;
-    let digest = change.digest;
-    let before = own_account(pool, actor).await?;
-    let email_changes = before.email != email.as_str();
-    if email_changes {
-        verify_current_password(pool, config, actor, change.current_password).await?;
-    }
-    let mut tx = Tx::begin(pool, actor.home).await?;
-    let old = db::accounts::by_id(&mut tx, actor.account)
-        .await?
-        .ok_or(Error::Unauthorized)?;
-    if old.email != email.as_str() {
-        // Changed meanwhile to what the password was not checked for.
-        if !email_changes {
-            return Err(Invalid::CurrentPassword.into());
-        }
-        let (subject, body) = mail::texts::email_changed(old.language(), &old.name, email.as_str());
-        db::mail::enqueue(&mut tx, &old.email, subject, &body).await?;
-    }
-    db::accounts::set_profile(&mut tx, actor.account, &email, language, digest).await?;
-    let detail = format!(
-        "email={} language={} digest={digest}",
-        email.as_str(),
-        language.code()
-    );
-    db::log::add(
-        &mut tx,
-        &actor.entry(Action::ProfileChange, &actor.name, &detail),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Operator action: enables or disables an account. A disabled account's
 /// sessions and API tokens stop working at once (they are checked per request).
 pub async fn set_enabled(

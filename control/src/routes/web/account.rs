@@ -11,8 +11,8 @@ use serde::Deserialize;
 use super::{
     Done, page_with,
     pages::{
-        Chrome, LanguageOption, LoginKind, LoginPage, ProfilePage, ResetFormPage, ResetRequestPage,
-        SignupPage,
+        Chrome, EmailConfirmPage, LanguageOption, LoginKind, LoginPage, ProfilePage, ResetFormPage,
+        ResetRequestPage, SignupPage,
     },
     render,
 };
@@ -611,9 +611,12 @@ async fn profile_page(
             selected: l == current,
         })
         .collect();
+    let email_pending =
+        ops::profile::pending_email(&state.db, &user.principal.actor(None, None)?).await?;
     Ok(ProfilePage {
         c,
         email: account.email,
+        email_pending,
         languages,
         digest: account.digest,
     })
@@ -647,19 +650,71 @@ pub async fn profile_post(
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, HtmlError> {
     let actor = user.actor(&client)?;
-    let change = ops::accounts::ProfileChange {
+    let change = ops::profile::ProfileChange {
         email: &form.email,
         language: &form.language,
         digest: form.digest.is_some(),
         current_password: &form.current_password,
     };
-    let result = ops::accounts::update_profile(&state.db, &state.config, &actor, change).await;
-    if result.is_ok() {
-        // A changed address is told at the old one.
-        state.mail_wake.notify_one();
-    }
+    let result = ops::profile::update(&state.db, &state.config, &actor, change).await;
+    let done = match &result {
+        Ok(saved) if saved.email_pending.is_some() => "/profile?done=email_pending",
+        _ => "/profile?done=saved",
+    };
+    // The confirmation link and the notice to the current address.
+    state.mail_wake.notify_one();
     let placed = [("email", "email"), ("current_password", "profile_password")];
-    profile_outcome(&state, &user, result, "/profile?done=saved", &placed).await
+    profile_outcome(&state, &user, result.map(drop), done, &placed).await
+}
+
+/// The page of a confirmation link for a new e-mail address: it asks for a
+/// click (so a mail scanner opening the link changes nothing).
+#[tracing::instrument(skip_all)]
+pub async fn email_link_get(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    form: FormCsrf,
+    Path(token): Path<String>,
+) -> Result<Response, HtmlError> {
+    let new_email = ops::profile::email_link(&state.db, &token).await?;
+    let status = if new_email.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page = EmailConfirmPage {
+        c: Chrome::anonymous(lang, form.token),
+        token,
+        new_email,
+        done: None,
+    };
+    Ok(page_with(status, &page, form.cookie))
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn email_link_post(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    csrf: FormCsrf,
+    Path(token): Path<String>,
+) -> Result<Response, HtmlError> {
+    let (status, new_email, done) =
+        match ops::profile::confirm_email(&state.db, &token, client.addr).await {
+            Ok(email) => {
+                state.mail_wake.notify_one();
+                (StatusCode::OK, None, Some(email))
+            }
+            Err(Error::NotFound) => (StatusCode::NOT_FOUND, None, None),
+            Err(error) => return Err(error.into()),
+        };
+    let page = EmailConfirmPage {
+        c: Chrome::anonymous(lang, csrf.token),
+        token,
+        new_email,
+        done,
+    };
+    Ok(page_with(status, &page, csrf.cookie))
 }
 
 /// Back to the profile with a notice, or the profile with the error.

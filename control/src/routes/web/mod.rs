@@ -123,6 +123,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(account::profile_get).post(account::profile_post),
         ),
         ("/profile/password", post(account::password_post)),
+        (
+            "/profile/email/{token}",
+            get(account::email_link_get).post(account::email_link_post),
+        ),
         ("/2fa", get(two_factor::settings_get)),
         (
             paths::ENROLMENT_PAGE,

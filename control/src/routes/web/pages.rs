@@ -151,6 +151,7 @@ impl Chrome {
             ("revoked", "notice.revoked"),
             ("moved", "notice.moved"),
             ("password_changed", "notice.password_changed"),
+            ("email_pending", "notice.email_pending"),
             ("reset_done", "notice.reset_done"),
             ("no_missing", "notice.no_missing"),
             ("shown_once", "notice.shown_once"),
@@ -513,8 +514,22 @@ pub struct LanguageOption {
 pub struct ProfilePage {
     pub c: Chrome,
     pub email: String,
+    /// A new address waiting for its confirmation link.
+    pub email_pending: Option<String>,
     pub languages: Vec<LanguageOption>,
     pub digest: bool,
+}
+
+/// The page a confirmation link for a new e-mail address opens.
+#[derive(Template)]
+#[template(path = "email_confirm.html")]
+pub struct EmailConfirmPage {
+    pub c: Chrome,
+    pub token: String,
+    /// The address the link would set (`None`: used, expired or unknown).
+    pub new_email: Option<String>,
+    /// Confirmed: the account's address now.
+    pub done: Option<String>,
 }
 
 #[derive(Template)]
