@@ -29,6 +29,8 @@ pub const RESELLER_SCOPES: &[&str] = &[
     "write:customers",
     "read:licences",
     "write:licences",
+    "read:users",
+    "write:users",
 ];
 pub const TENANT_SCOPES: &[&str] = &[
     "read:account",
@@ -37,6 +39,8 @@ pub const TENANT_SCOPES: &[&str] = &[
     "write:tokens",
     "read:log",
     "read:licences",
+    "read:users",
+    "write:users",
 ];
 
 /// A principal signed in with 2FA, with a browser and an API token.

@@ -133,6 +133,10 @@ fn api_body(method: &Method, path: &str) -> Option<serde_json::Value> {
         ("PATCH" | "POST", "/customers/{id}") => Some(json!({"name": "intruder"})),
         ("POST", "/customers/{id}/hosts") => Some(json!({"label": "intruder", "zone": ZONE})),
         ("POST", "/customers/{id}/licences") | ("PATCH", "/licences/{id}") => Some(licence),
+        ("POST", "/customers/{id}/users") => {
+            Some(json!({"name": "intruder", "email": "i@example.net", "role": "admin"}))
+        }
+        ("PATCH", "/users/{id}") => Some(json!({"role": "read_only"})),
         _ => None,
     }
 }

@@ -354,6 +354,10 @@ fn api_body(path: &str) -> Option<serde_json::Value> {
         "/resellers" => Some(json!({"name": "matrix", "user": "matrix", "email": "m@example.net"})),
         "/customers" | "/customers/{id}" => Some(json!({"name": "matrix"})),
         "/customers/{id}/licences" | "/licences/{id}" => Some(licence),
+        "/users" | "/customers/{id}/users" => {
+            Some(json!({"name": "matrix", "email": "m@example.net", "role": "admin"}))
+        }
+        "/users/{id}" => Some(json!({"role": "read_only"})),
         _ => None,
     }
 }
@@ -473,4 +477,122 @@ async fn a_read_only_user_is_refused_on_every_changing_route_and_an_admin_is_not
         let page = t.anna.browser.post_raw(&url, &fields).await;
         assert_ne!(page.status, 403, "admin: POST {url}: {}", page.body);
     }
+}
+
+#[tokio::test]
+async fn users_are_managed_over_the_api_by_the_tenant_and_by_its_reseller() {
+    if !require("oathtool") {
+        return;
+    }
+    let t = tenant().await;
+    let api = &t.anna.api;
+    let listed = api.get("/users").await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body[0]["name"], "anna");
+    assert_eq!(listed.body[0]["role"], "admin");
+    assert_eq!(listed.body[0]["active"], true);
+
+    let email = tenancy::invited_email(&t.customer, "dora");
+    let created = api
+        .post(
+            "/users",
+            json!({"name": "dora", "email": email, "role": "read_only", "language": "de"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let dora = created.body["id"].as_i64().unwrap();
+    let mail = t.control.mail.wait_for(&email).await;
+    assert!(
+        mail.text().contains("Hallo dora"),
+        "in her language: {}",
+        mail.text()
+    );
+    let taken = api
+        .post(
+            "/users",
+            json!({"name": "dora", "email": email, "role": "admin"}),
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    let bad = api
+        .post(
+            "/users",
+            json!({"name": "eve", "email": "eve@example.net", "role": "boss"}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["field"].as_str()),
+        (422, Some("role"))
+    );
+
+    let anna = user_id(&t.control, "anna").await;
+    let last = api
+        .patch(&format!("/users/{anna}"), json!({"role": "read_only"}))
+        .await;
+    assert_eq!(
+        (last.status, last.body["error"].as_str()),
+        (409, Some("conflict"))
+    );
+    let own = api
+        .patch(&format!("/users/{anna}"), json!({"active": false}))
+        .await;
+    assert_eq!(own.status, 422);
+    let promoted = api
+        .patch(&format!("/users/{dora}"), json!({"role": "admin"}))
+        .await;
+    assert_eq!(
+        (promoted.status, promoted.body["role"].as_str()),
+        (200, Some("admin"))
+    );
+    let off = api
+        .patch(&format!("/users/{dora}"), json!({"active": false}))
+        .await;
+    assert_eq!(
+        (off.status, off.body["active"].as_bool()),
+        (200, Some(false))
+    );
+    assert_eq!(
+        api.patch("/users/999999", json!({"active": true}))
+            .await
+            .status,
+        404
+    );
+
+    // The reseller reads and invites its customer's users.
+    let reseller = &t.reseller.user.api;
+    let path = format!("/customers/{}/users", t.customer.id);
+    let theirs = reseller.get(&path).await;
+    assert_eq!(theirs.status, 200);
+    let names: Vec<&str> = theirs
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["anna", "dora"]);
+    let by_reseller = reseller
+        .post(
+            &path,
+            json!({"name": "fred", "email": tenancy::invited_email(&t.customer, "fred"), "role": "admin"}),
+        )
+        .await;
+    assert_eq!(by_reseller.status, 201, "{}", by_reseller.text);
+    assert_eq!(
+        reseller.get("/users").await.status,
+        403,
+        "no tenant of its own"
+    );
+    // A token without the scope reads nothing.
+    let narrow = t
+        .anna
+        .browser
+        .create_api_token("narrow", &["read:hosts"])
+        .await;
+    let narrow = crate::control_harness::Api {
+        client: crate::control_harness::plain_client(),
+        base: format!("{}/api/v1", t.control.base),
+        token: narrow,
+    };
+    assert_eq!(narrow.get("/users").await.status, 403);
 }

@@ -16,13 +16,16 @@ pub enum Scope {
     /// A reseller's licences (or a tenant's own, read only).
     ReadLicences,
     WriteLicences,
+    /// A tenant's users (a reseller's: its customers').
+    ReadUsers,
+    WriteUsers,
     /// Operators: reseller organisations.
     ReadResellers,
     WriteResellers,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 13] = [
         Scope::ReadAccount,
         Scope::ReadHosts,
         Scope::WriteHosts,
@@ -32,6 +35,8 @@ impl Scope {
         Scope::WriteCustomers,
         Scope::ReadLicences,
         Scope::WriteLicences,
+        Scope::ReadUsers,
+        Scope::WriteUsers,
         Scope::ReadResellers,
         Scope::WriteResellers,
     ];
@@ -47,6 +52,8 @@ impl Scope {
             Scope::WriteCustomers => "write:customers",
             Scope::ReadLicences => "read:licences",
             Scope::WriteLicences => "write:licences",
+            Scope::ReadUsers => "read:users",
+            Scope::WriteUsers => "write:users",
             Scope::ReadResellers => "read:resellers",
             Scope::WriteResellers => "write:resellers",
         }
@@ -79,6 +86,7 @@ impl Scope {
             Scope::WriteHosts => Some(Scope::ReadHosts),
             Scope::WriteCustomers => Some(Scope::ReadCustomers),
             Scope::WriteLicences => Some(Scope::ReadLicences),
+            Scope::WriteUsers => Some(Scope::ReadUsers),
             Scope::WriteResellers => Some(Scope::ReadResellers),
             _ => None,
         }
@@ -99,7 +107,12 @@ impl Scope {
     /// Whether a token of `holder` may carry this scope.
     pub fn grantable_by(self, holder: Holder) -> bool {
         match self {
-            Scope::ReadAccount | Scope::ReadHosts | Scope::WriteHosts | Scope::ReadLicences => true,
+            Scope::ReadAccount
+            | Scope::ReadHosts
+            | Scope::WriteHosts
+            | Scope::ReadLicences
+            | Scope::ReadUsers
+            | Scope::WriteUsers => true,
             Scope::WriteTokens | Scope::ReadLog => matches!(holder, Holder::Tenant { .. }),
             Scope::ReadCustomers | Scope::WriteCustomers | Scope::WriteLicences => {
                 holder == Holder::Reseller

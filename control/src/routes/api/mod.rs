@@ -7,11 +7,12 @@ mod auth;
 mod customers;
 mod hosts;
 mod resellers;
+mod users;
 
 use axum::{
     Json, Router,
     extract::{FromRequest, Request, rejection::JsonRejection},
-    routing::{MethodRouter, get, post},
+    routing::{MethodRouter, get, patch, post},
 };
 use serde::de::DeserializeOwned;
 use utoipa::{
@@ -76,6 +77,12 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(customers::list_customer_licences).post(customers::create_licence),
         ),
         ("/licences", get(customers::list_licences)),
+        ("/users", get(users::list_users).post(users::create_user)),
+        ("/users/{id}", patch(users::update_user)),
+        (
+            "/customers/{id}/users",
+            get(users::list_customer_users).post(users::create_customer_user),
+        ),
         (
             "/licences/{id}",
             get(customers::get_licence).patch(customers::update_licence),
@@ -119,6 +126,11 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         customers::update_licence,
         resellers::list_resellers,
         resellers::create_reseller,
+        users::list_users,
+        users::create_user,
+        users::update_user,
+        users::list_customer_users,
+        users::create_customer_user,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = []))
