@@ -573,6 +573,7 @@ async fn an_operator_a_reseller_and_a_customers_admin_each_do_their_part_in_chro
         ("reseller-customer", own.as_str()),
         ("reseller-licences", "/reseller/licences"),
         ("reseller-select", "/reseller/select"),
+        ("reseller-log", "/reseller/log"),
     ];
     fits(&browser, &control, &mut shots, &reseller_pages).await;
     click(&browser, "header form button[type=submit]").await;
@@ -601,9 +602,73 @@ async fn an_operator_a_reseller_and_a_customers_admin_each_do_their_part_in_chro
     );
     assert!(browser.find(Locator::Css("#acting-marker")).await.is_err());
     shots.take(&browser, "tenant-admin-hosts").await;
+
+    // The admin invites a read-only user …
+    browser.goto(&control.url("/users")).await.unwrap();
+    fill(&browser, "#user_name", "reader").await;
+    fill(&browser, "#user_email", "reader@example.net").await;
+    click(&browser, "#invite-user").await;
+    wait_for_text(&browser, "p.notice", "Invitation sent").await;
+    let users = text(&browser, "#users").await;
+    assert!(
+        users.contains("reader") && users.contains("Read-only"),
+        "{users}"
+    );
+    shots.take(&browser, "tenant-users").await;
+    fits(
+        &browser,
+        &control,
+        &mut shots,
+        &[("tenant-users", "/users")],
+    )
+    .await;
+    // … and moves to a new e-mail address, confirmed through its link.
+    browser.goto(&control.url("/profile")).await.unwrap();
+    element(&browser, "#email").await.clear().await.unwrap();
+    fill(&browser, "#email", "boss@new.example").await;
+    fill(&browser, "#profile_password", boss_password).await;
+    click(&browser, "main form[action='/profile'] button").await;
+    wait_for_text(&browser, "#email-pending", "boss@new.example").await;
+    let link = control
+        .mail
+        .wait_for("boss@new.example")
+        .await
+        .link()
+        .expect("a confirmation link");
+    browser
+        .goto(&control.url(&control.path_of(&link)))
+        .await
+        .unwrap();
+    assert_eq!(text(&browser, "#email-new").await, "boss@new.example");
+    click(&browser, "#email-confirm").await;
+    wait_for_text(&browser, "#email-confirmed", "boss@new.example").await;
+    shots.take(&browser, "email-confirmed").await;
+    browser.goto(&control.url("/profile")).await.unwrap();
+    let email = element(&browser, "#email")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(email.as_deref(), Some("boss@new.example"));
+    click(&browser, "header form button[type=submit]").await;
+    wait_for_path(&browser, "/login").await;
+
+    // The invited user follows the mail, enrols and reads without forms.
+    first_sign_in(
+        &browser,
+        &control,
+        "reader@example.net",
+        "the reader password",
+    )
+    .await;
+    browser.goto(&control.url("/users")).await.unwrap();
+    assert!(text(&browser, "#read-only").await.contains("read-only"));
+    assert!(browser.find(Locator::Css("#invite-user")).await.is_err());
+    shots.take(&browser, "read-only-users").await;
     browser.close().await.expect("close the session");
-    // Six steps, the operator's page and four reseller pages at two widths.
-    assert_eq!(shots.count, 6 + 2 + 8);
+    // Nine steps, the operator's page, five reseller pages and the users
+    // page at two widths.
+    assert_eq!(shots.count, 9 + 2 + 10 + 2);
 }
 
 /// The page's width as laid out and the window's: a page that scrolls
