@@ -56,6 +56,8 @@ pub enum Invalid {
     Role,
     /// Not an action code of the log.
     Action,
+    /// An application's redirect URI: https, or http to loopback.
+    RedirectUri,
     /// The name typed to confirm deleting a host is not its name.
     ConfirmName,
     /// The form body is larger than any form of the portal.
@@ -86,6 +88,7 @@ impl Invalid {
             Invalid::UnknownAccount | Invalid::SameOwner | Invalid::DisableSelf => "account",
             Invalid::Role => "role",
             Invalid::Action => "action",
+            Invalid::RedirectUri => "redirect_uri",
             Invalid::FormTooLarge => "body",
             Invalid::ConfirmName => "confirm",
         }
@@ -115,6 +118,7 @@ impl Invalid {
             Invalid::DisableSelf => "err.disable_self",
             Invalid::Role => "err.role",
             Invalid::Action => "err.action",
+            Invalid::RedirectUri => "err.redirect_uri",
             Invalid::FormTooLarge => "err.form_too_large",
             Invalid::ConfirmName => "err.confirm_name",
         }
@@ -404,6 +408,7 @@ mod tests {
             Invalid::DisableSelf,
             Invalid::Role,
             Invalid::Action,
+            Invalid::RedirectUri,
             Invalid::FormTooLarge,
             Invalid::ConfirmName,
         ];

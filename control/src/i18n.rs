@@ -185,6 +185,157 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("log.none", "No entries.", "Keine Einträge."),
     ("log.any", "any", "alle"),
     (
+        "oauth.title",
+        "Authorize an application",
+        "Eine Anwendung autorisieren",
+    ),
+    (
+        "oauth.asks",
+        "asks to act for you with these permissions:",
+        "möchte mit diesen Berechtigungen für Sie handeln:",
+    ),
+    (
+        "oauth.as_user",
+        "You are signed in as",
+        "Sie sind angemeldet als",
+    ),
+    (
+        "oauth.revocable",
+        "You can revoke the access at any time under \u{201c}Applications\u{201d}.",
+        "Sie können den Zugriff jederzeit unter \u{201e}Anwendungen\u{201c} widerrufen.",
+    ),
+    ("oauth.authorize", "Authorize", "Autorisieren"),
+    ("oauth.deny", "Deny", "Ablehnen"),
+    (
+        "oauth.sign_in_first",
+        "An application asks to act for you. Sign in first; you come back here afterwards.",
+        "Eine Anwendung möchte für Sie handeln. Melden Sie sich zuerst an; danach kommen Sie hierher zurück.",
+    ),
+    (
+        "oauth.sign_in_account",
+        "Sign in with a dynamic-DNS account",
+        "Mit einem Dynamic-DNS-Konto anmelden",
+    ),
+    (
+        "oauth.sign_in_customer",
+        "Sign in to a customer portal",
+        "Im Kundenportal anmelden",
+    ),
+    (
+        "oauth.sign_in_reseller",
+        "Sign in to the reseller portal",
+        "Im Reseller-Portal anmelden",
+    ),
+    (
+        "oauth.unknown_client",
+        "This application is not registered here. Nothing was granted.",
+        "Diese Anwendung ist hier nicht registriert. Es wurde nichts gewährt.",
+    ),
+    (
+        "oauth.wrong_redirect",
+        "The application gave a return address other than the one registered for it. Nothing was granted.",
+        "Die Anwendung hat eine andere Rücksprungadresse angegeben als die für sie registrierte. Es wurde nichts gewährt.",
+    ),
+    (
+        "oauth.failed",
+        "The request could not be checked. Try again.",
+        "Die Anfrage konnte nicht geprüft werden. Versuchen Sie es erneut.",
+    ),
+    ("apps.title", "Applications", "Anwendungen"),
+    (
+        "apps.intro",
+        "Applications you authorized to act for you. Revoking stops their access at once.",
+        "Anwendungen, die Sie autorisiert haben, für Sie zu handeln. Ein Widerruf beendet ihren Zugriff sofort.",
+    ),
+    (
+        "apps.none",
+        "You have not authorized any application.",
+        "Sie haben keine Anwendung autorisiert.",
+    ),
+    ("apps.name", "Application", "Anwendung"),
+    ("apps.granted", "Authorized", "Autorisiert"),
+    ("apps.revoke", "Revoke access", "Zugriff widerrufen"),
+    (
+        "confirm.app_revoke_title",
+        "Revoke this application's access?",
+        "Den Zugriff dieser Anwendung widerrufen?",
+    ),
+    (
+        "confirm.app_revoke_consequence",
+        "The application can no longer act for you; to use it again, authorize it again.",
+        "Die Anwendung kann nicht mehr für Sie handeln; um sie wieder zu nutzen, autorisieren Sie sie erneut.",
+    ),
+    (
+        "admin.applications",
+        "Applications (OAuth)",
+        "Anwendungen (OAuth)",
+    ),
+    (
+        "admin.applications_hint",
+        "Registered applications send their users (with PKCE, S256) to",
+        "Registrierte Anwendungen schicken ihre Benutzer (mit PKCE, S256) an",
+    ),
+    (
+        "admin.redirect_uri",
+        "Redirect URI (https, or http on 127.0.0.1)",
+        "Weiterleitungs-URI (https oder http auf 127.0.0.1)",
+    ),
+    (
+        "admin.register_application",
+        "Register application",
+        "Anwendung registrieren",
+    ),
+    (
+        "notice.application_registered",
+        "Application registered; its client_id is in the list.",
+        "Anwendung registriert; ihre client_id steht in der Liste.",
+    ),
+    ("scope.read_account", "see your account", "Ihr Konto sehen"),
+    ("scope.read_hosts", "see hosts", "Hosts sehen"),
+    (
+        "scope.write_hosts",
+        "create, change and delete hosts",
+        "Hosts anlegen, ändern und löschen",
+    ),
+    (
+        "scope.write_tokens",
+        "create and revoke update tokens",
+        "Update-Tokens erstellen und widerrufen",
+    ),
+    (
+        "scope.read_log",
+        "read the action log",
+        "das Aktionsprotokoll lesen",
+    ),
+    (
+        "scope.read_customers",
+        "see customers (accounts)",
+        "Kunden (Konten) sehen",
+    ),
+    (
+        "scope.write_customers",
+        "create and rename customers",
+        "Kunden anlegen und umbenennen",
+    ),
+    ("scope.read_licences", "see licences", "Lizenzen sehen"),
+    (
+        "scope.write_licences",
+        "create and change licences",
+        "Lizenzen anlegen und ändern",
+    ),
+    ("scope.read_users", "see users", "Benutzer sehen"),
+    (
+        "scope.write_users",
+        "invite users, change their roles, deactivate them",
+        "Benutzer einladen, ihre Rollen ändern, sie deaktivieren",
+    ),
+    ("scope.read_resellers", "see resellers", "Reseller sehen"),
+    (
+        "scope.write_resellers",
+        "create resellers",
+        "Reseller anlegen",
+    ),
+    (
         "profile.email_pending",
         "Waiting for confirmation through the link sent to",
         "Wartet auf die Bestätigung über den Link an",
@@ -448,6 +599,36 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Reseller angelegt",
     ),
     ("action.user.create", "User created", "Benutzer angelegt"),
+    (
+        "action.oauth.client_create",
+        "Application registered",
+        "Anwendung registriert",
+    ),
+    (
+        "action.oauth.authorize",
+        "Application authorized",
+        "Anwendung autorisiert",
+    ),
+    (
+        "action.oauth.deny",
+        "Application denied",
+        "Anwendung abgelehnt",
+    ),
+    (
+        "action.oauth.revoke",
+        "Application's access revoked",
+        "Zugriff der Anwendung widerrufen",
+    ),
+    (
+        "action.oauth.code_replay",
+        "Authorization code used twice: access revoked",
+        "Autorisierungscode doppelt verwendet: Zugriff widerrufen",
+    ),
+    (
+        "err.redirect_uri",
+        "The redirect URI must be an https address, or http on 127.0.0.1, [::1] or localhost, without a #fragment.",
+        "Die Weiterleitungs-URI muss eine https-Adresse sein oder http auf 127.0.0.1, [::1] oder localhost, ohne #Fragment.",
+    ),
     (
         "action.email.change_request",
         "New e-mail address asked for",
@@ -1334,6 +1515,14 @@ mod tests {
         }
         assert_eq!(Tr(Language::De).detail("@bulk"), "Sammelaktion");
         assert_eq!(Tr(Language::De).detail("ttl=60"), "ttl=60");
+    }
+
+    #[test]
+    fn every_scope_has_a_text_for_the_consent_page() {
+        for scope in crate::domain::scopes::Scope::ALL {
+            let key = format!("scope.{}", scope.as_str().replace(':', "_"));
+            assert_ne!(Tr(Language::De).t(&key), "?", "{key}");
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::web::router(state.clone()))
         .nest("/api/v1", routes::api::router())
+        .merge(routes::oauth::router())
         .route("/api/openapi.json", get(openapi))
         .route("/static/style.css", get(|| asset("text/css", STYLESHEET)))
         .route(
@@ -272,7 +273,7 @@ async fn serve(
 }
 
 /// Every [`PRUNE_INTERVAL`], and at start: expired sessions, reset and
-/// e-mail confirmation links, old mail records, and action-log entries past their retention.
+/// e-mail confirmation links, authorization codes, old mail records, and action-log entries past their retention.
 async fn housekeeping(pool: PgPool, log_retention_days: u32) {
     let mut tick = tokio::time::interval(PRUNE_INTERVAL);
     loop {

@@ -272,6 +272,7 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("licences", w.c2_licence.to_string()),
             ("reset", "no-such-link".into()),
             ("email", "no-such-link".into()),
+            ("applications", "999999".into()),
             // Not an id: an unknown language is refused alike.
             ("language", "xx".into()),
             ("t", w.c2.domain.clone()),
@@ -295,6 +296,7 @@ async fn every_route_refuses_another_tenants_and_another_resellers_ids() {
             ("licences", w.c2_licence.to_string()),
             ("reset", "no-such-link".into()),
             ("email", "no-such-link".into()),
+            ("applications", "999999".into()),
             // Not an id: an unknown language is refused alike.
             ("language", "xx".into()),
             ("t", w.c2.domain.clone()),

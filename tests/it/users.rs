@@ -319,6 +319,8 @@ const PERSONAL_WEB: &[&str] = &[
     "/2fa/disable",
     "/api-tokens",
     "/api-tokens/{id}/revoke",
+    "/oauth/authorize",
+    "/applications/{id}/revoke",
 ];
 const PERSONAL_API: &[&str] = &["/auth/token"];
 

@@ -48,6 +48,13 @@ pub const FORM_COOKIE: &str = "spdyn_form";
 pub const SECURE_FORM_COOKIE: &str = "__Host-spdyn_form";
 /// Names of the cookie holding the language chosen before sign-in.
 const LANGUAGE_COOKIE: (&str, &str) = ("spdyn_lang", "__Host-spdyn_lang");
+/// Where to go back to after signing in (an application's authorization
+/// request that found nobody signed in).
+const RETURN_COOKIE: (&str, &str) = ("spdyn_return", "__Host-spdyn_return");
+const RETURN_LIFETIME_SECS: i64 = 30 * 60;
+/// The only page a sign-in returns to: anything else would make the cookie
+/// an open redirect.
+const RETURN_PREFIX: &str = "/oauth/authorize?";
 /// A chosen language is kept for a year.
 const LANGUAGE_LIFETIME_SECS: i64 = 365 * 24 * 3600;
 /// Name of the hidden form field carrying the CSRF token.
@@ -131,6 +138,35 @@ pub fn language_cookie(language: Language, secure: bool) -> HeaderValue {
         secure,
         LANGUAGE_LIFETIME_SECS,
     )
+}
+
+/// The cookie that brings a sign-in back to `path` (an authorization
+/// request); `None` clears it. The path is kept base64url-encoded, so any
+/// query is a valid cookie value.
+pub fn return_cookie(path: Option<&str>, secure: bool) -> HeaderValue {
+    use base64::Engine;
+    let value = path.map(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(p));
+    make_cookie(
+        RETURN_COOKIE,
+        value.as_deref(),
+        secure,
+        RETURN_LIFETIME_SECS,
+    )
+}
+
+/// The authorization request a sign-in should return to, if the cookie
+/// holds one.
+pub fn read_return(headers: &HeaderMap, secure: bool) -> Option<String> {
+    use base64::Engine;
+    let value = read_named(headers, RETURN_COOKIE, secure)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    String::from_utf8(bytes).ok().filter(|path| {
+        path.starts_with(RETURN_PREFIX)
+            && path.len() <= 4000
+            && path.bytes().all(|b| b.is_ascii_graphic())
+    })
 }
 
 /// The language chosen before sign-in, if any. Either name is read: a

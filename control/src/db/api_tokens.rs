@@ -55,7 +55,7 @@ pub async fn create(
 pub async fn list(tx: &mut Tx<impl Scope>, account: AccountId) -> sqlx::Result<Vec<ApiToken>> {
     sqlx::query_as(
         "SELECT id, name, scopes, created_at, last_used_at FROM api_tokens
-         WHERE account_id = $1 ORDER BY id",
+         WHERE account_id = $1 AND oauth_client_id IS NULL ORDER BY id",
     )
     .bind(account.0)
     .fetch_all(tx.conn())
@@ -68,11 +68,14 @@ pub async fn delete(
     account: AccountId,
     id: i64,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("DELETE FROM api_tokens WHERE id = $1 AND account_id = $2 RETURNING name")
-        .bind(id)
-        .bind(account.0)
-        .fetch_optional(tx.conn())
-        .await
+    sqlx::query_scalar(
+        "DELETE FROM api_tokens WHERE id = $1 AND account_id = $2 AND oauth_client_id IS NULL
+         RETURNING name",
+    )
+    .bind(id)
+    .bind(account.0)
+    .fetch_optional(tx.conn())
+    .await
 }
 
 /// The owner of a presented token (of an enabled account), noting the use.

@@ -64,6 +64,15 @@ pub enum Action {
     UserRole,
     UserDeactivate,
     UserReactivate,
+    /// An operator registered an OAuth application.
+    OauthClientCreate,
+    /// A user authorized an application (a code was issued) or denied it.
+    OauthAuthorize,
+    OauthDeny,
+    /// A user revoked an application's access.
+    OauthRevoke,
+    /// A code was presented a second time: what it granted was revoked.
+    OauthReplay,
     CustomerCreate,
     CustomerUpdate,
     /// A reseller user opened a customer's tenant portal.
@@ -76,7 +85,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the translation table has a text for each).
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 52] = [
         Action::SigninSuccess,
         Action::SigninFailure,
         Action::SigninThrottled,
@@ -118,6 +127,11 @@ impl Action {
         Action::UserRole,
         Action::UserDeactivate,
         Action::UserReactivate,
+        Action::OauthClientCreate,
+        Action::OauthAuthorize,
+        Action::OauthDeny,
+        Action::OauthRevoke,
+        Action::OauthReplay,
         Action::CustomerCreate,
         Action::CustomerUpdate,
         Action::CustomerOpen,
@@ -169,6 +183,11 @@ impl Action {
             Action::UserRole => "user.role",
             Action::UserDeactivate => "user.deactivate",
             Action::UserReactivate => "user.reactivate",
+            Action::OauthClientCreate => "oauth.client_create",
+            Action::OauthAuthorize => "oauth.authorize",
+            Action::OauthDeny => "oauth.deny",
+            Action::OauthRevoke => "oauth.revoke",
+            Action::OauthReplay => "oauth.code_replay",
             Action::CustomerCreate => "customer.create",
             Action::CustomerUpdate => "customer.update",
             Action::CustomerOpen => "customer.open",

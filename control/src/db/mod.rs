@@ -13,6 +13,7 @@ pub mod hosts;
 pub mod licences;
 pub mod log;
 pub mod mail;
+pub mod oauth;
 pub mod resellers;
 pub mod resets;
 pub mod scope;

@@ -163,7 +163,7 @@ mod tests {
         db::{
             api_tokens, email_changes, hosts, licences,
             log::{self, Action, NewEntry, Who},
-            resellers, resets, sessions, tenants,
+            oauth, resellers, resets, sessions, tenants,
             testing::TestDb,
             two_factor, update_tokens,
         },
@@ -234,6 +234,20 @@ mod tests {
         tx.commit().await.unwrap();
         let mut tx = Tx::begin(&db.app, Operator).await.unwrap();
         let reseller = resellers::create(&mut tx, "R").await.unwrap();
+        let client = oauth::create_client(&mut tx, "client-id-0123456789", "App", "https://a/cb")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = Tx::begin(&db.app, tenant).await.unwrap();
+        let code = oauth::NewCode {
+            hash: &tokens::hash("code"),
+            client: client.id,
+            account: id,
+            redirect_uri: "https://a/cb",
+            scopes: &["read:hosts".into()],
+            challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        };
+        oauth::create_code(&mut tx, &code).await.unwrap();
         tx.commit().await.unwrap();
         let mut tx = Tx::begin(&db.app, Reseller(reseller.reseller_id()))
             .await
@@ -275,7 +289,7 @@ mod tests {
         .fetch_all(&db.owner)
         .await
         .unwrap();
-        assert_eq!(guarded.len(), 13, "{guarded:?}");
+        assert_eq!(guarded.len(), 15, "{guarded:?}");
         for table in &guarded {
             let count = |pool| {
                 sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(

@@ -1,5 +1,5 @@
 //! Pure rules and newtypes of the control plane: names, tenants and
-//! licences, tokens, scopes, throttling, CSV, dates, two-factor codes and who
+//! licences, tokens, scopes, OAuth requests, throttling, CSV, dates, two-factor codes and who
 //! must use them. Nothing here knows about HTTP or SQL, nor reads a clock.
 
 pub mod accounts;
@@ -8,6 +8,7 @@ pub mod dates;
 pub mod hosts;
 pub mod licences;
 pub mod names;
+pub mod oauth;
 pub mod scopes;
 pub mod tenants;
 pub mod throttle;

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod log_query;
+pub mod oauth;
 pub mod web;
 
 use axum::{

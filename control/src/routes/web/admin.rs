@@ -29,6 +29,12 @@ async fn page(state: &AppState, user: &CurrentUser, c: Chrome) -> Result<AdminPa
         c,
         accounts: db::accounts::list(&mut tx).await?,
         resellers: db::resellers::list(&mut tx).await?,
+        applications: db::oauth::clients(&mut tx).await?,
+        authorize_url: format!(
+            "{}{}",
+            state.config.http.public_url.trim_end_matches('/'),
+            crate::routes::oauth::AUTHORIZE_PATH
+        ),
     })
 }
 
@@ -44,7 +50,7 @@ pub async fn admin_get(
 
 /// Shows the result of an operator action: back to the page, or the page
 /// with the error.
-async fn outcome(
+pub(super) async fn outcome(
     state: &AppState,
     user: &CurrentUser,
     result: Result<(), Error>,
@@ -148,18 +154,9 @@ pub async fn enabled_post(
             .await?
             .ok_or(Error::NotFound)?
             .name;
-        let subject = Subject {
-            name,
-            action: format!("/admin/accounts/{raw}/enabled"),
-            back: "/admin".into(),
-            hidden: vec![("enabled", "false".into())],
-        };
-        return Ok(confirm::page(
-            Chrome::signed_in(&user),
-            &DISABLE,
-            subject,
-            None,
-        ));
+        let action = format!("/admin/accounts/{raw}/enabled");
+        let subject = Subject::new(name, action, "/admin").with_hidden("enabled", "false");
+        return Ok(confirm::ask(&user, &DISABLE, subject));
     }
     let actor = user.actor(&client)?;
     let result = ops::accounts::set_enabled(&state.db, &actor, account, enable).await;

@@ -122,18 +122,9 @@ pub async fn revoke_post(
             .into_iter()
             .find(|t| t.id == id)
             .ok_or(Error::NotFound)?;
-        let subject = Subject {
-            name: token.name,
-            action: format!("/api-tokens/{id}/revoke"),
-            back: "/api-tokens".into(),
-            hidden: Vec::new(),
-        };
-        return Ok(confirm::page(
-            Chrome::signed_in(&user),
-            &REVOKE,
-            subject,
-            None,
-        ));
+        let action = format!("/api-tokens/{id}/revoke");
+        let subject = Subject::new(token.name, action, "/api-tokens");
+        return Ok(confirm::ask(&user, &REVOKE, subject));
     }
     ops::api_tokens::revoke(&state.db, &user.actor(&client)?, id).await?;
     Ok(Redirect::to("/api-tokens?done=revoked").into_response())

@@ -12,7 +12,7 @@ use super::{
     pages::{Chrome, ConfirmPage},
     render,
 };
-use crate::error::Error;
+use crate::{auth::CurrentUser, error::Error};
 
 /// A destructive form's confirmation field: `yes`, or the subject's name
 /// where it must be typed.
@@ -48,6 +48,29 @@ pub struct Subject {
     pub back: String,
     /// Fields the original form carried (e.g. `enabled=false`).
     pub hidden: Vec<(&'static str, String)>,
+}
+
+impl Subject {
+    /// `name`, asked about on a form posting to `action`; cancel goes back.
+    pub fn new(name: String, action: String, back: &str) -> Self {
+        Self {
+            name,
+            action,
+            back: back.to_owned(),
+            hidden: Vec::new(),
+        }
+    }
+
+    /// A field the original form carried, sent again with the answer.
+    pub fn with_hidden(mut self, name: &'static str, value: &str) -> Self {
+        self.hidden.push((name, value.to_owned()));
+        self
+    }
+}
+
+/// The confirmation page in a signed-in user's frame.
+pub fn ask(user: &CurrentUser, ask: &Ask, subject: Subject) -> Response {
+    page(Chrome::signed_in(user), ask, subject, None)
 }
 
 /// The confirmation page; with `error` (a wrong name typed) it says so next

@@ -14,6 +14,7 @@ mod dashboard;
 mod guide;
 mod hosts;
 mod log;
+mod oauth;
 mod reseller;
 mod two_factor;
 mod users;
@@ -48,8 +49,51 @@ pub fn router(state: AppState) -> Router<AppState> {
         .fold(Router::new(), |router, (path, handler)| {
             router.route(path, handler)
         })
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            return_after_sign_in,
+        ))
         .route_layer(middleware::from_fn(framed_errors))
         .route_layer(middleware::from_fn_with_state(state, session::middleware))
+}
+
+/// A sign-in (the password step, or the code step) that lands on a start
+/// page goes back instead to the authorization request that sent the user
+/// to sign in, if one did (`session::return_cookie`).
+async fn return_after_sign_in(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let signing_in = request.method() == axum::http::Method::POST
+        && ([
+            paths::LOGIN,
+            paths::TENANT_LOGIN,
+            paths::RESELLER_LOGIN,
+            paths::CODE_PAGE,
+        ]
+        .contains(&path)
+            || (path.starts_with("/t/") && path.ends_with("/login")));
+    let secure = state.config.http.is_https();
+    let back = signing_in
+        .then(|| session::read_return(request.headers(), secure))
+        .flatten();
+    let mut response = next.run(request).await;
+    let Some(back) = back else {
+        return response;
+    };
+    let landed = response.status() == StatusCode::SEE_OTHER
+        && response
+            .headers()
+            .get(header::LOCATION)
+            .is_some_and(|l| l == paths::HOSTS || l == paths::CUSTOMERS);
+    if landed && let Ok(location) = HeaderValue::from_str(&back) {
+        let headers = response.headers_mut();
+        headers.insert(header::LOCATION, location);
+        headers.append(header::SET_COOKIE, session::return_cookie(None, secure));
+    }
+    response
 }
 
 /// An error page in the frame of the request: its language, its navigation
@@ -193,6 +237,13 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/admin/move", post(admin::move_post)),
         ("/admin/accounts/{id}/enabled", post(admin::enabled_post)),
         ("/admin/tenants/{id}/quota", post(admin::quota_post)),
+        ("/admin/applications", post(oauth::register_post)),
+        (
+            crate::routes::oauth::AUTHORIZE_PATH,
+            get(oauth::authorize_get).post(oauth::authorize_post),
+        ),
+        ("/applications", get(oauth::applications_get)),
+        ("/applications/{id}/revoke", post(oauth::revoke_post)),
     ]
 }
 

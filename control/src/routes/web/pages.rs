@@ -161,6 +161,7 @@ impl Chrome {
             ("licence_created", "notice.licence_created"),
             ("user_created", "notice.user_created"),
             ("user_invited", "notice.user_invited"),
+            ("application_registered", "notice.application_registered"),
             ("reseller_created", "notice.reseller_created"),
         ];
         self.notice = done
@@ -538,6 +539,76 @@ pub struct AdminPage {
     pub c: Chrome,
     pub accounts: Vec<AccountSummary>,
     pub resellers: Vec<ResellerSummary>,
+    pub applications: Vec<crate::db::oauth::Client>,
+    /// Where registered applications send their users.
+    pub authorize_url: String,
+}
+
+/// An application's authorization request: the consent page (its scopes in
+/// words, *Authorize* / *Deny*), a refusal shown here, or — signed out —
+/// the request to sign in first.
+#[derive(Template)]
+#[template(path = "oauth.html")]
+pub struct ConsentPage {
+    pub c: Chrome,
+    pub app: Option<String>,
+    /// Each scope asked for: its code and the text key that says it.
+    pub scopes: Vec<(&'static str, String)>,
+    /// The request, sent back with the decision.
+    pub hidden: Vec<(&'static str, String)>,
+    /// Why the request is refused (a text key).
+    pub refusal: Option<&'static str>,
+}
+
+impl ConsentPage {
+    pub fn new(
+        c: Chrome,
+        request: &crate::ops::oauth::Request,
+        consent: Option<crate::ops::oauth::Consent>,
+        refusal: Option<&'static str>,
+    ) -> Self {
+        let hidden = [
+            ("response_type", &request.response_type),
+            ("client_id", &request.client_id),
+            ("redirect_uri", &request.redirect_uri),
+            ("scope", &request.scope),
+            ("state", &request.state),
+            ("code_challenge", &request.code_challenge),
+            ("code_challenge_method", &request.code_challenge_method),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.clone().map(|v| (name, v)))
+        .collect();
+        let scopes = consent
+            .as_ref()
+            .map(|c| {
+                c.scopes
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.as_str(),
+                            format!("scope.{}", s.as_str().replace(':', "_")),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            c,
+            app: consent.map(|c| c.client.name),
+            scopes,
+            hidden,
+            refusal,
+        }
+    }
+}
+
+/// The applications a user granted access to.
+#[derive(Template)]
+#[template(path = "applications.html")]
+pub struct ApplicationsPage {
+    pub c: Chrome,
+    pub grants: Vec<crate::db::oauth::Grant>,
 }
 
 #[derive(Template)]

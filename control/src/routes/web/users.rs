@@ -158,18 +158,9 @@ pub async fn active_post(
             .into_iter()
             .find(|u| u.id == id.0)
             .ok_or(Error::NotFound)?;
-        let subject = Subject {
-            name: target.name,
-            action: format!("/users/{raw}/active"),
-            back: "/users".into(),
-            hidden: vec![("active", "false".into())],
-        };
-        return Ok(confirm::page(
-            Chrome::signed_in(&user),
-            &DEACTIVATE,
-            subject,
-            None,
-        ));
+        let action = format!("/users/{raw}/active");
+        let subject = Subject::new(target.name, action, "/users").with_hidden("active", "false");
+        return Ok(confirm::ask(&user, &DEACTIVATE, subject));
     }
     let result = ops::users::change(&state.db, &actor, tenant, id, Change::Active(active))
         .await
