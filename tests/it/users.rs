@@ -598,3 +598,84 @@ async fn users_are_managed_over_the_api_by_the_tenant_and_by_its_reseller() {
     };
     assert_eq!(narrow.get("/users").await.status, 403);
 }
+
+#[tokio::test]
+async fn the_tenant_models_actions_are_logged_once_with_who_did_them_and_where() {
+    if !require("oathtool") {
+        return;
+    }
+    let t = tenant().await;
+    let (operator, _) = t.control.admin.clone().unwrap();
+    let reseller_user = t.reseller.user.name.clone();
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT l.action, l.actor, l.actor_reseller, l.actor_via, t.name, r.name
+         FROM action_log l LEFT JOIN tenants t ON t.id = l.tenant_id
+                           LEFT JOIN resellers r ON r.id = l.reseller_id
+         WHERE l.action IN ('reseller.create', 'customer.create', 'licence.create',
+                            'host.create', 'user.create')
+         ORDER BY l.id",
+    )
+    .fetch_all(&t.control.db().await)
+    .await
+    .unwrap();
+    let by_reseller = |action: &str, via: Option<&str>| -> Row {
+        (
+            action.into(),
+            reseller_user.clone(),
+            Some("User Reseller".into()),
+            via.map(Into::into),
+            Some("Users GmbH".into()),
+            Some("User Reseller".into()),
+        )
+    };
+    assert_eq!(rows.len(), 5, "{rows:#?}");
+    // The operator created the reseller over the API: in the operator's own
+    // log and the reseller's.
+    assert_eq!(
+        (&rows[0].0, &rows[0].1, &rows[0].2, rows[0].3.as_deref()),
+        (
+            &"reseller.create".to_owned(),
+            &operator,
+            &None,
+            Some("api:operator")
+        )
+    );
+    assert_eq!(rows[0].5.as_deref(), Some("User Reseller"));
+    // Everything the reseller did for its customer is in the customer's log
+    // (so in the reseller's too), naming the reseller user and its reseller.
+    assert_eq!(rows[1], by_reseller("customer.create", Some("api:tests")));
+    assert_eq!(rows[2], by_reseller("licence.create", Some("api:tests")));
+    assert_eq!(rows[3], by_reseller("host.create", Some("api:tests")));
+    assert_eq!(rows[4], by_reseller("user.create", None), "from the portal");
+    // The customer's admin sees those four in its log, the reseller all
+    // five in its combined log, each once.
+    let tenant_log = t.anna.browser.get("/log?action=customer.create").await.body;
+    assert_eq!(
+        tenant_log.matches("<td title=\"customer.create\">").count(),
+        1
+    );
+    let combined = t.reseller.user.browser.get("/reseller/log").await.body;
+    for action in [
+        "reseller.create",
+        "customer.create",
+        "licence.create",
+        "host.create",
+        "user.create",
+    ] {
+        assert_eq!(
+            combined
+                .matches(&format!("<td title=\"{action}\">"))
+                .count(),
+            1,
+            "{action} once in the reseller's log"
+        );
+    }
+}
