@@ -58,6 +58,10 @@ pub enum Invalid {
     Action,
     /// An application's redirect URI: https, or http to loopback.
     RedirectUri,
+    /// Linking: an active host has no update token, or one never used.
+    LinkBlocked,
+    /// Linking: the reseller account's name, password or code is wrong.
+    ResellerCredentials,
     /// The name typed to confirm deleting a host is not its name.
     ConfirmName,
     /// The form body is larger than any form of the portal.
@@ -89,6 +93,8 @@ impl Invalid {
             Invalid::Role => "role",
             Invalid::Action => "action",
             Invalid::RedirectUri => "redirect_uri",
+            Invalid::LinkBlocked => "hosts",
+            Invalid::ResellerCredentials => "reseller",
             Invalid::FormTooLarge => "body",
             Invalid::ConfirmName => "confirm",
         }
@@ -119,6 +125,8 @@ impl Invalid {
             Invalid::Role => "err.role",
             Invalid::Action => "err.action",
             Invalid::RedirectUri => "err.redirect_uri",
+            Invalid::LinkBlocked => "err.link_blocked",
+            Invalid::ResellerCredentials => "err.reseller_credentials",
             Invalid::FormTooLarge => "err.form_too_large",
             Invalid::ConfirmName => "err.confirm_name",
         }
@@ -138,6 +146,8 @@ pub enum Conflict {
     FirstAdminNotOperator,
     /// The change would leave a tenant without an active admin.
     LastAdmin,
+    /// The account, or the reseller user, is linked already.
+    AlreadyLinked,
 }
 
 impl Conflict {
@@ -149,6 +159,7 @@ impl Conflict {
             Conflict::NoEnrolment => "err.no_enrolment",
             Conflict::FirstAdminNotOperator => "err.first_admin",
             Conflict::LastAdmin => "err.last_admin",
+            Conflict::AlreadyLinked => "err.already_linked",
         }
     }
 }
@@ -409,6 +420,8 @@ mod tests {
             Invalid::Role,
             Invalid::Action,
             Invalid::RedirectUri,
+            Invalid::LinkBlocked,
+            Invalid::ResellerCredentials,
             Invalid::FormTooLarge,
             Invalid::ConfirmName,
         ];
@@ -419,6 +432,7 @@ mod tests {
             Conflict::NoEnrolment,
             Conflict::FirstAdminNotOperator,
             Conflict::LastAdmin,
+            Conflict::AlreadyLinked,
         ];
         let errors = [
             Error::NotFound,

@@ -184,6 +184,128 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("log.older", "Older entries", "Ältere Einträge"),
     ("log.none", "No entries.", "Keine Einträge."),
     ("log.any", "any", "alle"),
+    ("nav.link", "Reseller account", "Reseller-Konto"),
+    (
+        "rsp.title",
+        "Linked with a reseller portal account",
+        "Mit einem Reseller-Portal-Konto verbunden",
+    ),
+    (
+        "rsp.two_factor",
+        "This account is linked with a reseller account: it signs in through that account and uses its two-factor sign-in, which is managed in the reseller portal.",
+        "Dieses Konto ist mit einem Reseller-Konto verbunden: Es meldet sich über dieses Konto an und nutzt dessen Zwei-Faktor-Anmeldung, die im Reseller-Portal verwaltet wird.",
+    ),
+    (
+        "rsp.to_reseller",
+        "Two-factor sign-in in the reseller portal",
+        "Zwei-Faktor-Anmeldung im Reseller-Portal",
+    ),
+    (
+        "link.title",
+        "Link with a reseller account",
+        "Mit einem Reseller-Konto verbinden",
+    ),
+    (
+        "link.intro",
+        "Linked, this account signs in with the reseller account (and its two-factor sign-in); its own password and updates with user name and password stop working, update tokens keep working. So every active host needs an update token that a router has used.",
+        "Verbunden meldet sich dieses Konto mit dem Reseller-Konto (und dessen Zwei-Faktor-Anmeldung) an; sein eigenes Passwort und Updates mit Benutzername und Passwort funktionieren nicht mehr, Update-Tokens schon. Deshalb braucht jeder aktive Host ein Update-Token, das ein Router benutzt hat.",
+    ),
+    ("link.host_token", "Update token", "Update-Token"),
+    ("link.first_use", "First use", "Erste Nutzung"),
+    ("link.ready", "ready", "bereit"),
+    (
+        "link.blocking",
+        "blocks the link",
+        "verhindert die Verbindung",
+    ),
+    (
+        "link.blocked",
+        "These hosts block the link until each has an update token that has been used:",
+        "Diese Hosts verhindern die Verbindung, bis jeder ein Update-Token hat, das benutzt wurde:",
+    ),
+    ("link.connect", "Connect accounts", "Konten verbinden"),
+    (
+        "link.reseller_name",
+        "User name of the reseller account",
+        "Benutzername des Reseller-Kontos",
+    ),
+    (
+        "link.reseller_password",
+        "Password of the reseller account",
+        "Passwort des Reseller-Kontos",
+    ),
+    (
+        "link.reseller_code",
+        "Two-factor code of the reseller account",
+        "Zwei-Faktor-Code des Reseller-Kontos",
+    ),
+    ("link.linked_with", "Linked with", "Verbunden mit"),
+    ("link.unlink", "Release the link", "Verbindung lösen"),
+    (
+        "confirm.unlink_title",
+        "Release the link to the reseller account?",
+        "Die Verbindung zum Reseller-Konto lösen?",
+    ),
+    (
+        "confirm.unlink_consequence",
+        "The account then has no password: a mail to its address brings a link to choose one. Until then it cannot be signed in to; update tokens keep working.",
+        "Das Konto hat dann kein Passwort: Eine Mail an seine Adresse bringt einen Link, um eines zu wählen. Bis dahin kann man sich nicht anmelden; Update-Tokens funktionieren weiter.",
+    ),
+    (
+        "notice.linked",
+        "The accounts are linked.",
+        "Die Konten sind verbunden.",
+    ),
+    (
+        "notice.unlinked",
+        "The link is released. A mail to the account's address brings a link to choose a new password.",
+        "Die Verbindung ist gelöst. Eine Mail an die Adresse des Kontos bringt einen Link, um ein neues Passwort zu wählen.",
+    ),
+    (
+        "action.account.link",
+        "Linked with a reseller account",
+        "Mit einem Reseller-Konto verbunden",
+    ),
+    (
+        "action.account.unlink",
+        "Link to the reseller account released",
+        "Verbindung zum Reseller-Konto gelöst",
+    ),
+    (
+        "err.link_blocked",
+        "Not yet: every active host needs an update token that has been used at least once (the hosts below).",
+        "Noch nicht: Jeder aktive Host braucht ein Update-Token, das mindestens einmal benutzt wurde (die Hosts unten).",
+    ),
+    (
+        "err.reseller_credentials",
+        "The reseller account's name, password or code is wrong.",
+        "Name, Passwort oder Code des Reseller-Kontos ist falsch.",
+    ),
+    (
+        "err.already_linked",
+        "This account or that reseller account is linked already: each links to exactly one.",
+        "Dieses Konto oder jenes Reseller-Konto ist bereits verbunden: Jedes verbindet sich mit genau einem.",
+    ),
+    (
+        "login.linked_title",
+        "Sign in with your reseller account",
+        "Mit Ihrem Reseller-Konto anmelden",
+    ),
+    (
+        "login.linked_hint",
+        "For a dynamic-DNS account linked to a reseller account: the reseller account's user name, password and two-factor code.",
+        "Für ein Dynamic-DNS-Konto, das mit einem Reseller-Konto verbunden ist: Benutzername, Passwort und Zwei-Faktor-Code des Reseller-Kontos.",
+    ),
+    (
+        "login.to_linked",
+        "Sign in with reseller account",
+        "Mit Reseller-Konto anmelden",
+    ),
+    (
+        "login.linked",
+        "This account is linked to a reseller account: its own password no longer signs in. Use \u{201c}Sign in with reseller account\u{201d}.",
+        "Dieses Konto ist mit einem Reseller-Konto verbunden: Sein eigenes Passwort meldet nicht mehr an. Nutzen Sie \u{201e}Mit Reseller-Konto anmelden\u{201c}.",
+    ),
     (
         "oauth.title",
         "Authorize an application",

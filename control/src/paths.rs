@@ -13,6 +13,8 @@ pub const TENANT_LOGIN: &str = "/tenant/login";
 /// The tenant portal's sign-in with the tenant domain from the URL.
 pub const TENANT_LOGIN_AT: &str = "/t/{domain}/login";
 pub const RESELLER_LOGIN: &str = "/reseller/login";
+/// "Sign in with reseller account" to a linked dynamic-DNS account.
+pub const LINKED_LOGIN: &str = "/login/linked";
 /// A tenant's home: its hosts.
 pub const HOSTS: &str = "/hosts";
 pub const DASHBOARD: &str = "/dashboard";

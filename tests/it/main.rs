@@ -14,6 +14,7 @@ mod dns;
 mod durability;
 mod harness;
 mod kill_loop;
+mod linking;
 mod oauth;
 mod ops;
 mod rrl;

@@ -48,6 +48,8 @@ pub struct Person {
     pub name: String,
     pub password: String,
     pub secret: String,
+    /// Recovery codes not used yet (one bought the API token).
+    pub recovery: Vec<String>,
     pub browser: Browser,
     pub api: Api,
 }
@@ -136,6 +138,7 @@ async fn welcome(
         name: name.to_owned(),
         password,
         secret,
+        recovery,
         browser,
         api: api(control, body["token"].as_str().expect("token")),
     }

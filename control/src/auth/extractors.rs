@@ -271,6 +271,7 @@ impl FromRequestParts<AppState> for ApiUser {
             role: &owner.role,
             is_admin: owner.is_admin,
             two_factor: owner.two_factor,
+            linked: owner.linked,
         }
         .principal(None);
         if state.two_factor_demand(principal.roles(), principal.two_factor) == Demand::Enrol {

@@ -41,6 +41,9 @@ pub struct Principal {
     /// An operator (`accounts.is_admin`, standalone accounts only).
     pub is_admin: bool,
     pub two_factor: bool,
+    /// A dynamic-DNS account linked to a reseller user ("RSP"): it signs
+    /// in through that user, whose second factor it uses.
+    pub linked: bool,
     pub acting: Option<Acting>,
 }
 
@@ -144,6 +147,7 @@ pub struct PrincipalRow<'a> {
     pub role: &'a str,
     pub is_admin: bool,
     pub two_factor: bool,
+    pub linked: bool,
 }
 
 impl PrincipalRow<'_> {
@@ -159,6 +163,7 @@ impl PrincipalRow<'_> {
             role: Role::from_code(self.role).unwrap_or(Role::ReadOnly),
             is_admin: self.is_admin,
             two_factor: self.two_factor,
+            linked: self.linked,
             acting,
         }
     }
@@ -179,6 +184,7 @@ mod tests {
             role,
             is_admin: false,
             two_factor: true,
+            linked: false,
             acting: None,
         }
     }

@@ -344,6 +344,7 @@ fn principal_of(s: &db::sessions::Session) -> Option<Principal> {
         role: s.role.as_deref()?,
         is_admin: s.is_admin.unwrap_or(false),
         two_factor: s.two_factor,
+        linked: s.linked,
     };
     Some(row.principal(acting))
 }

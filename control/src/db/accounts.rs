@@ -61,6 +61,8 @@ pub struct Account {
     pub digest: bool,
     pub digest_sent_on: Option<Date>,
     pub created_at: OffsetDateTime,
+    /// The reseller user a standalone account is linked to.
+    pub linked_reseller_user_id: Option<i64>,
 }
 
 impl Account {
@@ -90,7 +92,8 @@ impl Account {
 }
 
 const COLUMNS: &str = "id, name, email, password_hash, language, is_admin, enabled, kind, \
-                       tenant_id, reseller_id, role, digest, digest_sent_on, created_at";
+                       tenant_id, reseller_id, role, digest, digest_sent_on, created_at, \
+                       linked_reseller_user_id";
 
 /// A new standalone account (with its tenant).
 #[derive(Debug)]
@@ -364,6 +367,95 @@ pub async fn lock_active_admins(tx: &mut Tx<Tenant>) -> sqlx::Result<Vec<Account
     .fetch_all(tx.conn())
     .await
     .map(|ids| ids.into_iter().map(AccountId).collect())
+}
+
+/// Why a link was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The account is linked already (or is no standalone account).
+    #[error("the account is linked already")]
+    AccountLinked,
+    /// The reseller user is linked to another account.
+    #[error("the reseller user is linked to another account")]
+    ResellerUserLinked,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Links a standalone account to a reseller user and publishes it (dnsd
+/// then refuses its account-mode updates). The unique column decides a
+/// race for the same reseller user; the `IS NULL` condition one for the
+/// same account.
+pub async fn link(
+    tx: &mut FeedTx<System>,
+    account: AccountId,
+    reseller_user: AccountId,
+) -> Result<Account, LinkError> {
+    let linked: Option<Account> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE accounts SET linked_reseller_user_id = $2, updated_at = now()
+         WHERE id = $1 AND kind = 'standalone' AND linked_reseller_user_id IS NULL
+         RETURNING {COLUMNS}"
+    )))
+    .bind(account.0)
+    .bind(reseller_user.0)
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(|e| {
+        if e.as_database_error()
+            .is_some_and(|d| d.constraint() == Some("accounts_linked_reseller_user_key"))
+        {
+            LinkError::ResellerUserLinked
+        } else {
+            LinkError::Db(e)
+        }
+    })?;
+    let linked = linked.ok_or(LinkError::AccountLinked)?;
+    publish(tx, &linked).await?;
+    Ok(linked)
+}
+
+/// Releases a link: the account's password is unset (a mail lets the owner
+/// choose a new one), and it is published.
+pub async fn unlink(tx: &mut FeedTx<System>, account: AccountId) -> sqlx::Result<Option<Account>> {
+    let unlinked: Option<Account> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE accounts SET linked_reseller_user_id = NULL, password_hash = '{NO_PASSWORD}',
+                             updated_at = now()
+         WHERE id = $1 AND linked_reseller_user_id IS NOT NULL RETURNING {COLUMNS}"
+    )))
+    .bind(account.0)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(account) = &unlinked {
+        publish(tx, account).await?;
+    }
+    Ok(unlinked)
+}
+
+/// A reseller user's name and its reseller's.
+pub async fn reseller_user_names(
+    tx: &mut Tx<System>,
+    user: AccountId,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "SELECT a.name, r.name FROM accounts a JOIN resellers r ON r.id = a.reseller_id
+         WHERE a.id = $1 AND a.kind = 'reseller_user'",
+    )
+    .bind(user.0)
+    .fetch_optional(tx.conn())
+    .await
+}
+
+/// The account linked to a reseller user, if any.
+pub async fn linked_to(
+    tx: &mut Tx<System>,
+    reseller_user: AccountId,
+) -> sqlx::Result<Option<Account>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE linked_reseller_user_id = $1"
+    )))
+    .bind(reseller_user.0)
+    .fetch_optional(tx.conn())
+    .await
 }
 
 /// Enables or disables an account and publishes it.

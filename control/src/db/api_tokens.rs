@@ -31,6 +31,7 @@ pub struct TokenOwner {
     pub reseller_name: Option<String>,
     /// Whether the account has 2FA on (operators must, from a date).
     pub two_factor: bool,
+    pub linked: bool,
 }
 
 pub async fn create(
@@ -91,7 +92,9 @@ pub async fn authenticate(
                    a.role, (SELECT r.name FROM resellers r WHERE r.id = a.reseller_id)
                      AS reseller_name,
                    EXISTS (SELECT 1 FROM totp_credentials c
-                           WHERE c.account_id = a.id AND c.enabled_at IS NOT NULL) AS two_factor",
+                           WHERE c.account_id = coalesce(a.linked_reseller_user_id, a.id)
+                             AND c.enabled_at IS NOT NULL) AS two_factor,
+                   a.linked_reseller_user_id IS NOT NULL AS linked",
     )
     .bind(hash.as_slice())
     .fetch_optional(tx.conn())

@@ -10,7 +10,7 @@ use time::{Date, OffsetDateTime};
 
 use super::{
     feed::{self, Kind},
-    scope::{FeedTx, Operator, Scope, Tenant, Tx},
+    scope::{FeedTx, Operator, Scope, System, Tenant, Tx},
 };
 use crate::domain::{
     hosts::HostId,
@@ -86,6 +86,15 @@ macro_rules! select_hosts {
 /// The tenant's hosts by name.
 pub async fn list(tx: &mut Tx<Tenant>) -> sqlx::Result<Vec<Host>> {
     let tenant = tx.tenant();
+    sqlx::query_as(select_hosts!("WHERE h.tenant_id = $1 ORDER BY h.name"))
+        .bind(tenant.0)
+        .fetch_all(tx.conn())
+        .await
+}
+
+/// A tenant's hosts in a scope that sees several tenants (the system
+/// checking a link's preconditions in the transaction that links).
+pub async fn of_tenant(tx: &mut Tx<System>, tenant: TenantId) -> sqlx::Result<Vec<Host>> {
     sqlx::query_as(select_hosts!("WHERE h.tenant_id = $1 ORDER BY h.name"))
         .bind(tenant.0)
         .fetch_all(tx.conn())

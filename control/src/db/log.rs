@@ -64,6 +64,9 @@ pub enum Action {
     UserRole,
     UserDeactivate,
     UserReactivate,
+    /// A dynamic-DNS account was linked to a reseller user, or released.
+    AccountLink,
+    AccountUnlink,
     /// An operator registered an OAuth application.
     OauthClientCreate,
     /// A user authorized an application (a code was issued) or denied it.
@@ -85,7 +88,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the translation table has a text for each).
-    pub const ALL: [Action; 52] = [
+    pub const ALL: [Action; 54] = [
         Action::SigninSuccess,
         Action::SigninFailure,
         Action::SigninThrottled,
@@ -127,6 +130,8 @@ impl Action {
         Action::UserRole,
         Action::UserDeactivate,
         Action::UserReactivate,
+        Action::AccountLink,
+        Action::AccountUnlink,
         Action::OauthClientCreate,
         Action::OauthAuthorize,
         Action::OauthDeny,
@@ -183,6 +188,8 @@ impl Action {
             Action::UserRole => "user.role",
             Action::UserDeactivate => "user.deactivate",
             Action::UserReactivate => "user.reactivate",
+            Action::AccountLink => "account.link",
+            Action::AccountUnlink => "account.unlink",
             Action::OauthClientCreate => "oauth.client_create",
             Action::OauthAuthorize => "oauth.authorize",
             Action::OauthDeny => "oauth.deny",

@@ -27,8 +27,11 @@ pub struct Session {
     pub reseller_name: Option<String>,
     /// Password checked, TOTP code not yet: reaches only the code prompt.
     pub second_factor_pending: bool,
-    /// Whether the account has 2FA switched on.
+    /// Whether the account has 2FA switched on (a linked account: its
+    /// reseller user's).
     pub two_factor: bool,
+    /// A dynamic-DNS account linked to a reseller user.
+    pub linked: bool,
     /// The session was opened by setting the password through a reset link
     /// within the last [`RESET_PROOF_MINUTES`]: the 2FA enrolment right
     /// after needs no password.
@@ -84,8 +87,10 @@ pub async fn load(tx: &mut Tx<System>, id_hash: &SecretHash) -> sqlx::Result<Opt
                 act.customer_number AS acting_customer_number, r.name AS reseller_name,
                 s.second_factor_pending,
                 EXISTS (SELECT 1 FROM totp_credentials t
-                        WHERE t.account_id = s.account_id AND t.enabled_at IS NOT NULL)
+                        WHERE t.account_id = coalesce(a.linked_reseller_user_id, s.account_id)
+                          AND t.enabled_at IS NOT NULL)
                   AS two_factor,
+                coalesce(a.linked_reseller_user_id IS NOT NULL, false) AS linked,
                 coalesce(s.password_set_at > now() - $2 * interval '1 minute', false)
                   AS fresh_reset
          FROM sessions s LEFT JOIN accounts a ON a.id = s.account_id

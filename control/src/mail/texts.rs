@@ -108,6 +108,35 @@ pub fn email_changed(language: Language, account: &str, new_email: &str) -> (&'s
     }
 }
 
+/// Subject and body of the mail after a link to a reseller account was
+/// released: the account has no password until one is chosen.
+pub fn unlinked(language: Language, account: &str, link: &str) -> (&'static str, String) {
+    match language {
+        Language::En => (
+            "Choose a new password for your spdyn account",
+            format!(
+                "Hello {account},\n\n\
+                 your spdyn account is no longer linked to a reseller account. It has no\n\
+                 password until you choose one; open this link within 72 hours:\n\n\
+                 {link}\n\n\
+                 The link works once. Your hosts and their update tokens keep working.\n"
+            ),
+        ),
+        Language::De => (
+            "Wählen Sie ein neues Passwort für Ihr spdyn-Konto",
+            format!(
+                "Hallo {account},\n\n\
+                 Ihr spdyn-Konto ist nicht mehr mit einem Reseller-Konto verbunden. Es hat\n\
+                 kein Passwort, bis Sie eines wählen; öffnen Sie innerhalb von 72 Stunden\n\
+                 diesen Link:\n\n\
+                 {link}\n\n\
+                 Der Link funktioniert einmal. Ihre Hosts und deren Update-Tokens\n\
+                 funktionieren weiter.\n"
+            ),
+        ),
+    }
+}
+
 /// Subject and body of the mail to a new address: the link that makes it
 /// the account's address.
 pub fn email_confirm(

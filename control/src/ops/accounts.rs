@@ -90,6 +90,10 @@ pub enum SigninError {
     Failed,
     #[error("too many failed attempts; try again later")]
     Throttled,
+    /// The account is linked to a reseller account: its own password no
+    /// longer signs in (said only after the right password).
+    #[error("the account is linked to a reseller account")]
+    Linked,
     #[error(transparent)]
     Other(#[from] Error),
 }
@@ -115,7 +119,12 @@ pub struct PasswordOk {
 pub enum Portal<'a> {
     Standalone,
     Reseller,
-    Tenant { domain: &'a str },
+    Tenant {
+        domain: &'a str,
+    },
+    /// "Sign in with reseller account": a reseller user's credentials (and
+    /// second factor) sign in to the dynamic-DNS account linked to it.
+    Linked,
 }
 
 /// The throttle counts failures by the name as the sign-in named it: a
@@ -127,7 +136,7 @@ fn signin_target(portal: Portal<'_>, name: &str) -> String {
             let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
             format!("{name}@{}", domain.chars().take(253).collect::<String>())
         }
-        Portal::Standalone | Portal::Reseller => name.to_owned(),
+        Portal::Standalone | Portal::Reseller | Portal::Linked => name.to_owned(),
     }
 }
 
@@ -224,7 +233,9 @@ pub async fn signin(
         Portal::Standalone => {
             db::accounts::for_signin(&mut tx, SigninRealm::Standalone, &name).await?
         }
-        Portal::Reseller => db::accounts::for_signin(&mut tx, SigninRealm::Reseller, &name).await?,
+        Portal::Reseller | Portal::Linked => {
+            db::accounts::for_signin(&mut tx, SigninRealm::Reseller, &name).await?
+        }
         Portal::Tenant { domain } => {
             match tenants::customer_number_of(domain, &config.tenants.domain_suffix) {
                 Ok(number) => {
@@ -254,9 +265,29 @@ pub async fn signin(
     )
     .await?;
     let mut tx = Tx::begin(pool, System).await?;
+    // Through a reseller user: the account linked to it (whose second
+    // factor is the reseller user's, required).
+    let account = match (portal, account) {
+        (Portal::Linked, Some(user)) if attempt.ok => {
+            let linked = db::accounts::linked_to(&mut tx, user.account_id()).await?;
+            let has_code = db::two_factor::is_enabled(&mut tx, user.account_id()).await?;
+            linked.filter(|_| user.enabled && has_code)
+        }
+        (Portal::Linked, _) => None,
+        (_, account) => account,
+    };
     let result = match account {
+        Some(ref found)
+            if attempt.ok
+                && found.linked_reseller_user_id.is_some()
+                && !matches!(portal, Portal::Linked) =>
+        {
+            db::log::settle(&mut tx, attempt.id, Some(Action::SigninFailure)).await?;
+            Err(SigninError::Linked)
+        }
         Some(ref found) if attempt.ok && found.enabled => {
-            let needs_code = db::two_factor::is_enabled(&mut tx, found.account_id()).await?;
+            let needs_code = matches!(portal, Portal::Linked)
+                || db::two_factor::is_enabled(&mut tx, found.account_id()).await?;
             let action = if needs_code {
                 Action::SigninPassword
             } else {
@@ -300,7 +331,7 @@ pub async fn verify_current_password(
     .await
     .map_err(|e| match e {
         SigninError::Throttled => Error::TooManyRequests,
-        SigninError::Failed => Invalid::CurrentPassword.into(),
+        SigninError::Failed | SigninError::Linked => Invalid::CurrentPassword.into(),
         SigninError::Other(e) => e,
     })?;
     let outcome = (!attempt.ok).then_some(Action::SigninFailure);
@@ -471,6 +502,27 @@ pub async fn send_welcome(
     let (subject, body) =
         mail::texts::welcome(user.language(), &user.name, organisation, &sign_in, &link);
     db::mail::enqueue(tx, &user.email, subject, &body).await?;
+    Ok(())
+}
+
+/// Queues the mail that lets an account whose link to a reseller account
+/// was released choose a new password (a single-use link, 72 hours).
+pub async fn send_password_link(
+    tx: &mut Tx<impl Scope>,
+    config: &Config,
+    account: &Account,
+) -> Result<(), Error> {
+    let token = tokens::random_secret();
+    db::resets::create(
+        tx,
+        account.account_id(),
+        &tokens::hash(&token),
+        db::resets::WELCOME_LIFETIME_SECS,
+    )
+    .await?;
+    let link = reset_link(config, &token);
+    let (subject, body) = mail::texts::unlinked(account.language(), &account.name, &link);
+    db::mail::enqueue(tx, &account.email, subject, &body).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod hosts;
 pub mod licences;
+pub mod linking;
 pub mod oauth;
 pub mod profile;
 pub mod resellers;

@@ -248,15 +248,22 @@ pub async fn check(
         tx.commit().await?;
         return Err(CodeCheckError::Throttled);
     }
-    let credential = db::two_factor::get(&mut tx, who.account)
+    // A linked account's second factor is its reseller user's (delegated
+    // 2FA): the code, its replay guard and the recovery codes are that
+    // user's.
+    let owner = db::accounts::by_id(&mut tx, who.account)
+        .await?
+        .and_then(|a| a.linked_reseller_user_id)
+        .map_or(who.account, AccountId);
+    let credential = db::two_factor::get(&mut tx, owner)
         .await?
         .filter(|c| c.enabled);
     let failure = match credential {
         None => "2FA is off",
         Some(credential) if rules::is_totp_shaped(input) => {
-            let secret = open_secret(key, who.account, &credential)?;
+            let secret = open_secret(key, owner, &credential)?;
             match rules::verify(&secret, input, unix_now(), credential.last_used_step) {
-                Ok(step) if db::two_factor::use_step(&mut tx, who.account, step, false).await? => {
+                Ok(step) if db::two_factor::use_step(&mut tx, owner, step, false).await? => {
                     tx.commit().await?;
                     return Ok(Proof::Code);
                 }
@@ -266,8 +273,8 @@ pub async fn check(
         }
         Some(_) => {
             let hash = tokens::hash(&rules::normalize_recovery_code(input));
-            if db::two_factor::use_recovery_code(&mut tx, who.account, &hash).await? {
-                let left = db::two_factor::recovery_codes_left(&mut tx, who.account).await?;
+            if db::two_factor::use_recovery_code(&mut tx, owner, &hash).await? {
+                let left = db::two_factor::recovery_codes_left(&mut tx, owner).await?;
                 let detail = format!("{left} left");
                 db::log::add(&mut tx, &who.entry(Action::RecoveryCodeUse, &detail)).await?;
                 tx.commit().await?;

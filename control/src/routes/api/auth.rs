@@ -98,7 +98,7 @@ pub async fn create_token(
     )
     .await
     .map_err(|e| match e {
-        SigninError::Failed => Error::Unauthorized,
+        SigninError::Failed | SigninError::Linked => Error::Unauthorized,
         SigninError::Throttled => Error::TooManyRequests,
         SigninError::Other(e) => e,
     })?;
@@ -113,6 +113,7 @@ pub async fn create_token(
         role: &account.role,
         is_admin: account.is_admin,
         two_factor: ok.needs_code,
+        linked: account.linked_reseller_user_id.is_some(),
     }
     .principal(None);
     let mut recovery_codes_left = None;

@@ -77,6 +77,14 @@ impl Login {
         }
     }
 
+    fn linked() -> Self {
+        Self {
+            kind: LoginKind::Linked,
+            action: paths::LINKED_LOGIN.into(),
+            ..Self::standalone()
+        }
+    }
+
     fn tenant(domain: Option<String>) -> Self {
         let domain_fixed = domain.is_some();
         let domain: String = domain.unwrap_or_default().chars().take(253).collect();
@@ -137,6 +145,30 @@ pub async fn login_get(
 ) -> Result<Response, HtmlError> {
     let done = done.done.as_deref();
     show_login(&state, current, lang, form, done, Login::standalone()).await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn linked_login_get(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    form: FormCsrf,
+    Query(done): Query<Done>,
+) -> Result<Response, HtmlError> {
+    let done = done.done.as_deref();
+    show_login(&state, current, lang, form, done, Login::linked()).await
+}
+
+#[tracing::instrument(skip_all, fields(client = ?client.addr))]
+pub async fn linked_login_post(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    Lang(lang): Lang,
+    client: ClientAddr,
+    csrf: FormCsrf,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, HtmlError> {
+    sign_in(&state, current, lang, &client, csrf, form, Login::linked()).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -277,6 +309,7 @@ async fn sign_in(
     let portal = match login.kind {
         LoginKind::Standalone => Portal::Standalone,
         LoginKind::Reseller => Portal::Reseller,
+        LoginKind::Linked => Portal::Linked,
         LoginKind::Tenant => Portal::Tenant {
             domain: &login.domain,
         },
@@ -321,6 +354,7 @@ async fn sign_in(
         Err(failure) => {
             let (status, key) = match failure {
                 SigninError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
+                SigninError::Linked => (StatusCode::UNAUTHORIZED, "login.linked"),
                 _ => (StatusCode::UNAUTHORIZED, "login.failed"),
             };
             let c = Chrome::anonymous(lang, csrf.token).with_error_key(key);

@@ -13,6 +13,7 @@ mod confirm;
 mod dashboard;
 mod guide;
 mod hosts;
+mod linking;
 mod log;
 mod oauth;
 mod reseller;
@@ -71,6 +72,7 @@ async fn return_after_sign_in(
             paths::LOGIN,
             paths::TENANT_LOGIN,
             paths::RESELLER_LOGIN,
+            paths::LINKED_LOGIN,
             paths::CODE_PAGE,
         ]
         .contains(&path)
@@ -141,6 +143,10 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(account::tenant_login_at_get).post(account::tenant_login_at_post),
         ),
         (
+            paths::LINKED_LOGIN,
+            get(account::linked_login_get).post(account::linked_login_post),
+        ),
+        (
             paths::RESELLER_LOGIN,
             get(account::reseller_login_get).post(account::reseller_login_post),
         ),
@@ -167,6 +173,11 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(account::profile_get).post(account::profile_post),
         ),
         ("/profile/password", post(account::password_post)),
+        (
+            "/account/link",
+            get(linking::link_get).post(linking::link_post),
+        ),
+        ("/account/unlink", post(linking::unlink_post)),
         (
             "/profile/email/{token}",
             get(account::email_link_get).post(account::email_link_post),

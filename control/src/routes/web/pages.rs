@@ -39,6 +39,11 @@ pub struct Chrome {
     pub acting: Option<(String, Acting)>,
     /// A user of a customer's tenant.
     pub customer_user: bool,
+    /// A dynamic-DNS account holder (may link to a reseller account).
+    pub standalone: bool,
+    /// A dynamic-DNS account linked to a reseller account: the "RSP" label;
+    /// its 2FA is the reseller account's.
+    pub linked: bool,
     /// A read-only user: the forms that change things are not offered.
     pub read_only: bool,
     /// 2FA will be mandatory: show the banner with its "Enable 2FA" button.
@@ -73,6 +78,8 @@ impl Chrome {
                 .filter(|_| reseller_user)
                 .map(|a| (user.reseller_name.clone().unwrap_or_default(), a)),
             customer_user: user.kind == Kind::TenantUser,
+            standalone: user.kind == Kind::Standalone,
+            linked: user.linked,
             read_only: user.role == crate::domain::accounts::Role::ReadOnly,
             two_factor_banner: user.demand == Demand::Banner,
             confined: user.demand == Demand::Enrol,
@@ -93,6 +100,8 @@ impl Chrome {
             is_admin: false,
             reseller_user: false,
             customer_user: false,
+            standalone: false,
+            linked: false,
             acting: None,
             read_only: false,
             two_factor_banner: false,
@@ -161,6 +170,8 @@ impl Chrome {
             ("licence_created", "notice.licence_created"),
             ("user_created", "notice.user_created"),
             ("user_invited", "notice.user_invited"),
+            ("linked", "notice.linked"),
+            ("unlinked", "notice.unlinked"),
             ("application_registered", "notice.application_registered"),
             ("reseller_created", "notice.reseller_created"),
         ];
@@ -327,6 +338,9 @@ pub enum LoginKind {
     Standalone,
     Tenant,
     Reseller,
+    /// A dynamic-DNS account linked to a reseller account, signed in with
+    /// the reseller account's credentials.
+    Linked,
 }
 
 #[derive(Template)]
@@ -542,6 +556,20 @@ pub struct AdminPage {
     pub applications: Vec<crate::db::oauth::Client>,
     /// Where registered applications send their users.
     pub authorize_url: String,
+}
+
+/// Linking with a reseller account.
+#[derive(Template)]
+#[template(path = "link.html")]
+pub struct LinkPage {
+    pub c: Chrome,
+    pub standing: crate::ops::linking::Standing,
+}
+
+impl LinkPage {
+    pub fn blocks(&self, host: &Host) -> bool {
+        self.standing.blocking.contains(&host.name)
+    }
 }
 
 /// An application's authorization request: the consent page (its scopes in

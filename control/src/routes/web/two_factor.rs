@@ -215,6 +215,9 @@ pub async fn enrol_post(
     client: ClientAddr,
     Form(form): Form<EnrolForm>,
 ) -> Result<Response, HtmlError> {
+    if user.linked {
+        return Err(Error::Forbidden.into());
+    }
     let actor = user.actor(&client)?;
     let proof = if user.session.session.fresh_reset {
         Reauthentication::FreshReset
@@ -278,6 +281,10 @@ pub async fn disable_post(
     client: ClientAddr,
     Form(form): Form<DisableForm>,
 ) -> Result<Response, HtmlError> {
+    // A linked account's second factor is the reseller account's.
+    if user.linked {
+        return Err(Error::Forbidden.into());
+    }
     let actor = user.actor(&client)?;
     let result = ops::disable(
         &state.db,
