@@ -60,6 +60,8 @@ pub enum Invalid {
     RedirectUri,
     /// Linking: an active host has no update token, or one never used.
     LinkBlocked,
+    /// Not a customer this host may move to.
+    MoveTarget,
     /// Linking: the reseller account's name, password or code is wrong.
     ResellerCredentials,
     /// The name typed to confirm deleting a host is not its name.
@@ -94,6 +96,7 @@ impl Invalid {
             Invalid::Action => "action",
             Invalid::RedirectUri => "redirect_uri",
             Invalid::LinkBlocked => "hosts",
+            Invalid::MoveTarget => "to",
             Invalid::ResellerCredentials => "reseller",
             Invalid::FormTooLarge => "body",
             Invalid::ConfirmName => "confirm",
@@ -126,6 +129,7 @@ impl Invalid {
             Invalid::Action => "err.action",
             Invalid::RedirectUri => "err.redirect_uri",
             Invalid::LinkBlocked => "err.link_blocked",
+            Invalid::MoveTarget => "err.move_target",
             Invalid::ResellerCredentials => "err.reseller_credentials",
             Invalid::FormTooLarge => "err.form_too_large",
             Invalid::ConfirmName => "err.confirm_name",
@@ -421,6 +425,7 @@ mod tests {
             Invalid::Action,
             Invalid::RedirectUri,
             Invalid::LinkBlocked,
+            Invalid::MoveTarget,
             Invalid::ResellerCredentials,
             Invalid::FormTooLarge,
             Invalid::ConfirmName,

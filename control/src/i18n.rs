@@ -184,6 +184,33 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("log.older", "Older entries", "Ältere Einträge"),
     ("log.none", "No entries.", "Keine Einträge."),
     ("log.any", "any", "alle"),
+    (
+        "host.move_title",
+        "Move to a customer",
+        "Zu einem Kunden verschieben",
+    ),
+    ("host.move_to", "Customer", "Kunde"),
+    ("host.move", "Move host", "Host verschieben"),
+    (
+        "host.move_hint",
+        "Records, update token and history go along; the token keeps working. The customer's licence must have room.",
+        "Einträge, Update-Token und Verlauf ziehen mit; das Token funktioniert weiter. Die Lizenz des Kunden muss Platz haben.",
+    ),
+    (
+        "confirm.move_title",
+        "Move this host?",
+        "Diesen Host verschieben?",
+    ),
+    (
+        "confirm.move_consequence",
+        "The host then belongs to the customer (and counts against its licence); only its reseller can move it on.",
+        "Der Host gehört dann dem Kunden (und zählt gegen dessen Lizenz); nur sein Reseller kann ihn weiter verschieben.",
+    ),
+    (
+        "err.move_target",
+        "The host cannot move there: choose one of the customers offered.",
+        "Dorthin kann der Host nicht: Wählen Sie einen der angebotenen Kunden.",
+    ),
     ("nav.link", "Reseller account", "Reseller-Konto"),
     (
         "rsp.title",

@@ -42,6 +42,15 @@ async fn account_mode(node: &Dnsd, account: &str, password: &str, host: &str) ->
         .expect("body")
 }
 
+/// The host names of a reseller's customer, as its API lists them.
+async fn org_api_hosts(_control: &Control, reseller: &Person, customer: i64) -> String {
+    reseller
+        .api
+        .get(&format!("/customers/{customer}/hosts"))
+        .await
+        .text
+}
+
 /// An update answer that authenticated (the address may be unchanged).
 fn accepted(answer: &str) -> bool {
     answer.starts_with("good") || answer.starts_with("nochg")
@@ -64,9 +73,14 @@ async fn a_linked_account_signs_in_through_the_reseller_and_its_password_stops_e
     let control = Control::start().await;
     let url = control.database_url.clone().expect("database");
     let operator = tenancy::operator_api(&control).await;
-    let mut reseller = tenancy::reseller(&control, &operator, "Link Reseller")
-        .await
-        .user;
+    let org = tenancy::reseller(&control, &operator, "Link Reseller").await;
+    // Two customers: one with room for hosts, one whose licence is full.
+    let roomy = tenancy::customer(&org, "Roomy GmbH").await;
+    tenancy::licence(&org, &roomy, 2, &tenancy::day(-1), &tenancy::day(60)).await;
+    let full = tenancy::customer(&org, "Full GmbH").await;
+    tenancy::licence(&org, &full, 1, &tenancy::day(-1), &tenancy::day(60)).await;
+    tenancy::host(&org.user.api, Some(full.id), "full-one").await;
+    let mut reseller = org.user;
     let owner = control.signed_up("linker").await;
     let id = owner.create_host("linked-home").await;
     let spare = owner.create_host("linked-spare").await;
@@ -196,6 +210,102 @@ async fn a_linked_account_signs_in_through_the_reseller_and_its_password_stops_e
     );
     assert!(two_factor.by_id("enable-2fa").is_none());
 
+    // Linked, the owner may move a host into one of the reseller's
+    // customers: only where a licence has room; the token keeps working.
+    let offered = owner.get(&format!("/hosts/{id}")).await;
+    assert!(offered.by_id("move-form").is_some());
+    assert!(offered.body.contains("Roomy GmbH") && offered.body.contains("Full GmbH"));
+    let path = format!("/hosts/{id}");
+    let move_to = |to: i64| {
+        let owner = &owner;
+        let path = path.clone();
+        async move {
+            let to = to.to_string();
+            let ask = owner
+                .post_form(&path, &format!("{path}/move"), &[("to", &to)])
+                .await;
+            assert_eq!(ask.status, 200, "moving asks first: {}", ask.body);
+            owner
+                .post_form(
+                    &path,
+                    &format!("{path}/move"),
+                    &[("to", &to), ("confirm", "yes")],
+                )
+                .await
+        }
+    };
+    let refused = move_to(full.id).await;
+    assert_eq!(refused.status, 409, "the full licence: {}", refused.body);
+    let outsider = owner
+        .post_form(
+            &path,
+            &format!("{path}/move"),
+            &[("to", "999999"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(outsider.status, 422, "not one of the reseller's customers");
+    let moved = move_to(roomy.id).await;
+    assert_eq!(moved.location(), "/hosts?done=moved", "{}", moved.body);
+    assert!(!owner.get("/hosts").await.body.contains(&host));
+    let theirs = org_api_hosts(&control, &reseller, roomy.id).await;
+    assert!(theirs.contains(&host), "{theirs}");
+    for node in [&a, &b] {
+        let answer = update(node, &host, &token, &[("myip", "198.51.100.10")]).await;
+        assert!(
+            accepted(&answer.body),
+            "the token moved along: {}",
+            answer.body
+        );
+    }
+    let logged: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT l.action, t.name FROM action_log l JOIN tenants t ON t.id = l.tenant_id
+         WHERE l.action LIKE 'host.move%' ORDER BY l.id",
+    )
+    .fetch_all(&control.db().await)
+    .await
+    .unwrap();
+    assert_eq!(
+        logged,
+        [
+            ("host.move_out".to_owned(), Some("linker".to_owned())),
+            ("host.move_in".to_owned(), Some("Roomy GmbH".to_owned())),
+        ]
+    );
+
+    // The reseller moves hosts between its customers from the portal it
+    // acts in: the full customer's host into the roomy one.
+    let opened = reseller
+        .browser
+        .post_form(
+            "/reseller/customers",
+            &format!("/reseller/customers/{}/open", full.id),
+            &[],
+        )
+        .await;
+    assert_eq!(opened.status, 303);
+    let listed = reseller
+        .api
+        .get(&format!("/customers/{}/hosts", full.id))
+        .await;
+    let full_one = listed.body[0]["id"].as_i64().expect("full-one");
+    let path = format!("/hosts/{full_one}");
+    let by_reseller = reseller
+        .browser
+        .post_form(
+            &path,
+            &format!("{path}/move"),
+            &[("to", &roomy.id.to_string()), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(
+        by_reseller.location(),
+        "/hosts?done=moved",
+        "{}",
+        by_reseller.body
+    );
+    let theirs = org_api_hosts(&control, &reseller, roomy.id).await;
+    assert!(theirs.contains(&format!("full-one.{ZONE}")), "{theirs}");
+
     // One link each way: another account cannot take the same reseller
     // user.
     let other = control.signed_up("linker-two").await;
@@ -230,18 +340,29 @@ async fn a_linked_account_signs_in_through_the_reseller_and_its_password_stops_e
         .post_form(&path, &path, &[("password", "the new linker password")])
         .await;
     assert_eq!(set.status, 303, "{}", set.body);
+    let again = control.browser();
     assert_eq!(
-        control
-            .browser()
+        again
             .sign_in("linker", "the new linker password")
             .await
             .status,
         303
     );
-    // Account mode works again with the new password, on both nodes.
+    // Account mode works again with the new password, on both nodes (for
+    // the host still the account's: the other one moved).
+    let enabled = again
+        .post_form(
+            "/hosts",
+            &format!("/hosts/{spare}/enabled"),
+            &[("enabled", "true")],
+        )
+        .await;
+    assert_eq!(enabled.status, 303);
+    let spare_host = format!("linked-spare.{ZONE}");
     for node in [&a, &b] {
         let started = std::time::Instant::now();
-        while !accepted(&account_mode(node, "linker", "the new linker password", &host).await) {
+        while !accepted(&account_mode(node, "linker", "the new linker password", &spare_host).await)
+        {
             assert!(started.elapsed().as_secs() < 5, "never accepted again");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }

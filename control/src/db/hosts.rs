@@ -157,25 +157,7 @@ pub async fn create(
     rules: LicenceRules,
 ) -> Result<Host, CreateHostError> {
     let tenant = tx.tenant();
-    let quota: Option<(Option<i64>, Option<i32>)> =
-        sqlx::query_as("SELECT reseller_id, host_quota FROM tenants WHERE id = $1 FOR UPDATE")
-            .bind(tenant.0)
-            .fetch_optional(tx.conn())
-            .await?;
-    let (reseller, quota) = quota.ok_or(CreateHostError::NoTenant)?;
-    let licence = match quota {
-        Some(quota) => {
-            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM hosts WHERE tenant_id = $1")
-                .bind(tenant.0)
-                .fetch_one(tx.conn())
-                .await?;
-            if !crate::domain::hosts::within_quota(count, quota) {
-                return Err(CreateHostError::QuotaExceeded);
-            }
-            None
-        }
-        None => Some(choose_licence(tx, today, rules).await?),
-    };
+    let (reseller, licence) = room(tx, tenant, today, rules).await?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO hosts (tenant_id, reseller_id, licence_id, name, zone, ttl, wildcard)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -197,13 +179,46 @@ pub async fn create(
         .ok_or(CreateHostError::Db(sqlx::Error::RowNotFound))
 }
 
+/// Room for one more host in `tenant`, its row locked until the
+/// transaction ends (so concurrent creations and moves count each other):
+/// a standalone tenant within its quota, a customer under its running
+/// licence with room that runs longest. Returns the tenant's reseller and
+/// that licence.
+async fn room(
+    tx: &mut Tx<impl Scope>,
+    tenant: TenantId,
+    today: Date,
+    rules: LicenceRules,
+) -> Result<(Option<i64>, Option<i64>), CreateHostError> {
+    let quota: Option<(Option<i64>, Option<i32>)> =
+        sqlx::query_as("SELECT reseller_id, host_quota FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(tenant.0)
+            .fetch_optional(tx.conn())
+            .await?;
+    let (reseller, quota) = quota.ok_or(CreateHostError::NoTenant)?;
+    let licence = match quota {
+        Some(quota) => {
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM hosts WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_one(tx.conn())
+                .await?;
+            if !crate::domain::hosts::within_quota(count, quota) {
+                return Err(CreateHostError::QuotaExceeded);
+            }
+            None
+        }
+        None => Some(choose_licence(tx, tenant, today, rules).await?),
+    };
+    Ok((reseller, licence))
+}
+
 /// The customer's running licence with room that runs longest.
 async fn choose_licence(
-    tx: &mut FeedTx<Tenant>,
+    tx: &mut Tx<impl Scope>,
+    tenant: TenantId,
     today: Date,
     rules: LicenceRules,
 ) -> Result<i64, CreateHostError> {
-    let tenant = tx.tenant();
     let licences: Vec<LicenceUse> = sqlx::query_as(
         "SELECT l.id, l.valid_from, l.valid_until, l.quantity,
                 (SELECT count(*) FROM hosts h WHERE h.licence_id = l.id) AS used
@@ -305,6 +320,38 @@ pub async fn move_to(
         publish(tx, id).await?;
     }
     Ok(from.map(TenantId))
+}
+
+/// Moves a host into `to` with its records, token and history, if `to` has
+/// room for it (quota, or a running licence with room); returns the tenant
+/// it came from. For moves an owner of both sides, a reseller or an
+/// operator asked for (checked by the caller): the system scope sees both.
+pub async fn move_into(
+    tx: &mut FeedTx<System>,
+    id: HostId,
+    to: TenantId,
+    today: Date,
+    rules: LicenceRules,
+) -> Result<TenantId, CreateHostError> {
+    let from: TenantId = sqlx::query_scalar("SELECT tenant_id FROM hosts WHERE id = $1 FOR UPDATE")
+        .bind(id.0)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(TenantId)
+        .ok_or(CreateHostError::NoTenant)?;
+    let (reseller, licence) = room(tx, to, today, rules).await?;
+    sqlx::query(
+        "UPDATE hosts SET tenant_id = $2, reseller_id = $3, licence_id = $4, changed_at = now()
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(to.0)
+    .bind(reseller)
+    .bind(licence)
+    .execute(tx.conn())
+    .await?;
+    publish(tx, id).await?;
+    Ok(from)
 }
 
 /// Appends the host's full state to the change feed (`host.upsert`). The

@@ -112,14 +112,7 @@ pub async fn create(
             licensing.today,
             licensing.rules,
         )
-        .await
-        .map_err(|e| match e {
-            CreateHostError::NameTaken => Error::Conflict(Conflict::NameTaken),
-            CreateHostError::QuotaExceeded => Error::QuotaExceeded,
-            CreateHostError::NoRunningLicence => Error::LicenceExpired,
-            CreateHostError::NoTenant => Error::NotFound,
-            CreateHostError::Db(e) => Error::Db(e),
-        })?;
+        .await?;
         let detail = format!("ttl={ttl} wildcard={wildcard}");
         db::log::add(
             &mut tx,
@@ -341,6 +334,18 @@ pub async fn move_host(pool: &PgPool, operator: &Actor, host: &str, to: &str) ->
         Ok(())
     })
     .await
+}
+
+impl From<CreateHostError> for Error {
+    fn from(e: CreateHostError) -> Self {
+        match e {
+            CreateHostError::NameTaken => Error::Conflict(Conflict::NameTaken),
+            CreateHostError::QuotaExceeded => Error::QuotaExceeded,
+            CreateHostError::NoRunningLicence => Error::LicenceExpired,
+            CreateHostError::NoTenant => Error::NotFound,
+            CreateHostError::Db(e) => Error::Db(e),
+        }
+    }
 }
 
 #[cfg(test)]

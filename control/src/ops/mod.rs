@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod hosts;
 pub mod licences;
 pub mod linking;
+pub mod moves;
 pub mod oauth;
 pub mod profile;
 pub mod resellers;

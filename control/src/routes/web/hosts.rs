@@ -24,6 +24,7 @@ use crate::{
     domain::{
         hosts::{HostId, valid_ttl},
         names::HostName,
+        tenants::TenantId,
     },
     error::{Error, Invalid},
     html::HtmlError,
@@ -191,9 +192,17 @@ async fn host_page(
     id: &str,
     c: Chrome,
 ) -> Result<HostPage, Error> {
-    let host = host_in(state, user.tenant()?, id).await?;
+    let tenant = user.tenant()?;
+    let host = host_in(state, tenant, id).await?;
+    let move_targets = match user.tenant_to_change() {
+        Ok(from) => {
+            ops::moves::targets(&state.db, &user.principal.actor(None, None)?, from).await?
+        }
+        Err(_) => Vec::new(),
+    };
     Ok(HostPage {
         c,
+        move_targets,
         clients: guide::clients(&host.name, &update_url(state)),
         records: guide::records(&host),
         limits: state.config.hosts.update_limits,
@@ -470,6 +479,72 @@ pub async fn token_revoke(
         ops::hosts::revoke_token(&state.db, &actor, tenant, state.licensing(), host_id(&id)?)
             .await?;
     Ok(Redirect::to(&format!("/hosts/{}?done=revoked", host.id)).into_response())
+}
+
+const MOVE: Ask = Ask {
+    title: "confirm.move_title",
+    consequence: "confirm.move_consequence",
+    submit: "host.move",
+    type_subject: false,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    /// Missing: refused after the permission checks, like a wrong one.
+    #[serde(default)]
+    to: String,
+    #[serde(flatten)]
+    confirm: Confirm,
+}
+
+/// Moves the host into another customer (asks first): records, token and
+/// history go along.
+#[tracing::instrument(skip_all, fields(account = user.account.0))]
+pub async fn host_move(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    client: ClientAddr,
+    Path(id): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> Result<Response, HtmlError> {
+    let host = host_of(&state, &user, &id).await?;
+    let from = user.tenant_to_change()?;
+    let to = TenantId(
+        form.to
+            .parse()
+            .map_err(|_| Error::Invalid(Invalid::MoveTarget))?,
+    );
+    let actor = user.actor(&client)?;
+    if !form.confirm.yes() {
+        let target = ops::moves::targets(&state.db, &actor, from)
+            .await?
+            .into_iter()
+            .find(|c| c.id == to.0)
+            .ok_or(Error::Invalid(Invalid::MoveTarget))?;
+        // The customer the host goes to, beside the host's name.
+        let subject = Subject::new(
+            format!("{} \u{2192} {}", host.name, target.name),
+            format!("/hosts/{}/move", host.id),
+            &format!("/hosts/{}", host.id),
+        )
+        .with_hidden("to", &form.to);
+        return Ok(confirm::page(
+            chrome(&state, &user).await?,
+            &MOVE,
+            subject,
+            None,
+        ));
+    }
+    ops::moves::move_to_customer(
+        &state.db,
+        &actor,
+        state.licensing(),
+        from,
+        HostId(host.id),
+        to,
+    )
+    .await?;
+    Ok(Redirect::to("/hosts?done=moved").into_response())
 }
 
 /// Creates a token for every host without one; the hosts page this

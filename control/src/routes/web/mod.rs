@@ -197,6 +197,7 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/hosts/{id}", get(hosts::host_get).post(hosts::host_update)),
         ("/hosts/{id}/enabled", post(hosts::host_enabled)),
         ("/hosts/{id}/delete", post(hosts::host_delete)),
+        ("/hosts/{id}/move", post(hosts::host_move)),
         (
             "/hosts/{id}/token",
             get(hosts::token_get).post(hosts::token_set),

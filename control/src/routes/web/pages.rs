@@ -425,6 +425,9 @@ pub struct HostPage {
     pub records: Vec<String>,
     /// The update limits dnsd enforces, as configured.
     pub limits: spdyn_common::update_limits::UpdateLimits,
+    /// Customers the host may move to (a reseller's, or a linked
+    /// reseller user's); empty: no move is offered.
+    pub move_targets: Vec<crate::db::tenants::CustomerSummary>,
 }
 
 #[derive(Template)]
