@@ -755,3 +755,108 @@ async fn no_page_scrolls_sideways_at_400_or_1280_pixels_with_a_63_character_name
     assert_eq!(buttons.len(), 6, "one copy button per client");
     browser.close().await.expect("close the session");
 }
+
+#[tokio::test]
+async fn an_account_holder_links_with_a_reseller_account_and_signs_in_through_it_in_chromium() {
+    if !require("chromedriver") || !require("chromium") || !require("oathtool") {
+        return;
+    }
+    let control = Control::start().await;
+    let operator = crate::tenancy::operator_api(&control).await;
+    let mut reseller = crate::tenancy::reseller(&control, &operator, "Chromium Link")
+        .await
+        .user;
+    let owner = control.signed_up("chromelink").await;
+    let host_id = owner.create_host("no-token-yet").await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let browser = chromium(&driver, profile.path()).await;
+    let mut shots = Shots::new("control-browser-linking");
+
+    sign_in(&browser, &control, "/login", "chromelink", PASSWORD).await;
+    wait_for_path(&browser, "/hosts").await;
+    browser.goto(&control.url("/account/link")).await.unwrap();
+    // The host without a token blocks, named, with the bulk action.
+    let blocked = text(&browser, "#link-blocked").await;
+    assert!(
+        blocked.contains(&format!("no-token-yet.{ZONE}")),
+        "{blocked}"
+    );
+    assert!(browser.find(Locator::Css("#link-form")).await.is_err());
+    shots.take(&browser, "link-blocked").await;
+    // A disabled host does not block.
+    browser
+        .goto(&control.url(&format!("/hosts/{host_id}")))
+        .await
+        .unwrap();
+    click(&browser, "#host-disable").await;
+    assert_eq!(
+        text(&browser, "#confirm-subject").await,
+        format!("no-token-yet.{ZONE}")
+    );
+    click(&browser, "#confirm-submit").await;
+    wait_for_text(&browser, "#host-state", "disabled").await;
+    browser.goto(&control.url("/account/link")).await.unwrap();
+    fill(&browser, "#reseller_name", &reseller.name).await;
+    fill(&browser, "#reseller_password", &reseller.password).await;
+    fill(
+        &browser,
+        "#reseller_code",
+        &reseller.recovery.pop().unwrap(),
+    )
+    .await;
+    shots.take(&browser, "link-connect").await;
+    click(&browser, "#connect").await;
+    wait_for_text(&browser, "#link-state", &reseller.name).await;
+    assert_eq!(text(&browser, "#rsp-label").await, "RSP");
+    shots.take(&browser, "linked").await;
+    fits(&browser, &control, &mut shots, &[("link", "/account/link")]).await;
+
+    // Signed out, the own password says where to go instead.
+    click(&browser, "header form button[type=submit]").await;
+    wait_for_path(&browser, "/login").await;
+    sign_in(&browser, &control, "/login", "chromelink", PASSWORD).await;
+    wait_for_text(&browser, "main", "linked to a reseller account").await;
+    click(&browser, "#to-linked-login").await;
+    wait_for_path(&browser, "/login/linked").await;
+    fill(&browser, "#name", &reseller.name).await;
+    fill(&browser, "#password", &reseller.password).await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_path(&browser, "/login/code").await;
+    fill(&browser, "#code", &next_code(&reseller.secret)).await;
+    click(&browser, "main form button[type=submit]").await;
+    wait_for_path(&browser, "/hosts").await;
+    assert_eq!(text(&browser, "#rsp-label").await, "RSP");
+    browser.goto(&control.url("/2fa")).await.unwrap();
+    assert!(
+        element(&browser, "#reseller-2fa")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    shots.take(&browser, "delegated-2fa").await;
+
+    // Releasing the link asks first; then a mail brings a new password.
+    browser.goto(&control.url("/account/link")).await.unwrap();
+    click(&browser, "#unlink").await;
+    assert_eq!(text(&browser, "#confirm-subject").await, "chromelink");
+    click(&browser, "#confirm-submit").await;
+    wait_for_text(&browser, "p.notice", "released").await;
+    assert!(browser.find(Locator::Css("#rsp-label")).await.is_err());
+    let mail = control
+        .mail
+        .wait_for_containing("chromelink@example.net", "no longer linked")
+        .await;
+    browser
+        .goto(&control.url(&control.path_of(&mail.link().unwrap())))
+        .await
+        .unwrap();
+    fill(&browser, "#password", "chromelink's new password").await;
+    click(&browser, "main form button[type=submit]").await;
+    // Set, the flow goes on to the (optional) 2FA enrolment, signed in.
+    wait_for_path(&browser, "/2fa/enrol").await;
+    shots.take(&browser, "new-password-set").await;
+    browser.close().await.expect("close the session");
+    assert_eq!(shots.count, 5 + 2);
+}
