@@ -209,6 +209,46 @@ async fn a_linked_account_signs_in_through_the_reseller_and_its_password_stops_e
         "managed in the reseller portal"
     );
     assert!(two_factor.by_id("enable-2fa").is_none());
+    // Its password is the reseller account's: not changed here, but asked
+    // for where a change needs the current password.
+    let change = browser
+        .post_form(
+            "/profile",
+            "/profile/password",
+            &[
+                ("current_password", reseller.password.as_str()),
+                ("new_password", "another long password"),
+            ],
+        )
+        .await;
+    assert_eq!(change.status, 403);
+    let own_password = browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[
+                ("email", "linker-new@example.net"),
+                ("language", "en"),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        own_password.status, 422,
+        "the account's own password is no proof"
+    );
+    let reseller_password = browser
+        .post_form(
+            "/profile",
+            "/profile",
+            &[
+                ("email", "linker-new@example.net"),
+                ("language", "en"),
+                ("current_password", reseller.password.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(reseller_password.location(), "/profile?done=email_pending");
 
     // Linked, the owner may move a host into one of the reseller's
     // customers: only where a licence has room; the token keeps working.

@@ -308,7 +308,8 @@ pub async fn signin(
     result
 }
 
-/// Checks the signed-in actor's current password (before a password change,
+/// Checks the signed-in actor's current password (a linked account: its
+/// reseller user's) (before a password change,
 /// a change of the e-mail address, 2FA enrolment or switching it off):
 /// behind the sign-in throttle, counted by the account's name, so a stolen
 /// session cannot try passwords at argon2's speed. A wrong password is
@@ -320,20 +321,24 @@ pub async fn verify_current_password(
     input: &str,
 ) -> Result<(), Error> {
     let account = own_account(pool, actor).await?;
+    // A linked account's password is its reseller user's (its own no
+    // longer signs in).
+    let phc = match account.linked_reseller_user_id {
+        Some(user) => {
+            let mut tx = Tx::begin(pool, System).await?;
+            let user = db::accounts::by_id(&mut tx, AccountId(user)).await?;
+            user.map(|u| u.password_hash)
+        }
+        None => Some(account.password_hash.clone()),
+    };
     let entry = actor.entry(Action::SigninAttempt, &account.name, "current password");
-    let attempt = checked_password(
-        pool,
-        signin_limits(config),
-        entry,
-        input,
-        Some(account.password_hash.clone()),
-    )
-    .await
-    .map_err(|e| match e {
-        SigninError::Throttled => Error::TooManyRequests,
-        SigninError::Failed | SigninError::Linked => Invalid::CurrentPassword.into(),
-        SigninError::Other(e) => e,
-    })?;
+    let attempt = checked_password(pool, signin_limits(config), entry, input, phc)
+        .await
+        .map_err(|e| match e {
+            SigninError::Throttled => Error::TooManyRequests,
+            SigninError::Failed | SigninError::Linked => Invalid::CurrentPassword.into(),
+            SigninError::Other(e) => e,
+        })?;
     let outcome = (!attempt.ok).then_some(Action::SigninFailure);
     let mut tx = Tx::begin(pool, System).await?;
     // A right password leaves no entry of its own: the change it allows is
@@ -624,6 +629,15 @@ pub async fn change_password(
     new_password: &str,
 ) -> Result<(), Error> {
     check_password(new_password).map_err(|_| Invalid::NewPassword)?;
+    // A linked account has no password of its own to change: it signs in
+    // with its reseller account's, changed in the reseller portal.
+    if own_account(pool, actor)
+        .await?
+        .linked_reseller_user_id
+        .is_some()
+    {
+        return Err(Error::Forbidden);
+    }
     verify_current_password(pool, config, actor, current).await?;
     let hash = &password::hash(new_password.to_owned()).await?;
     retrying(|| async move {
