@@ -52,7 +52,7 @@ pub struct LoginForm {
 }
 
 /// A sign-in page of one portal.
-struct Login {
+pub(super) struct Login {
     kind: LoginKind,
     action: String,
     domain: String,
@@ -135,8 +135,44 @@ async fn show_login(
     Ok(page_with(StatusCode::OK, &page, form.cookie))
 }
 
+/// A sign-in portal whose page needs nothing from the request to know it
+/// (the tenant portal with the domain in its path does).
+pub(super) trait PortalLogin {
+    fn login() -> Login;
+}
+
+pub(super) struct StandaloneLogin;
+pub(super) struct ResellerLogin;
+pub(super) struct LinkedLogin;
+pub(super) struct TenantLogin;
+
+impl PortalLogin for StandaloneLogin {
+    fn login() -> Login {
+        Login::standalone()
+    }
+}
+
+impl PortalLogin for ResellerLogin {
+    fn login() -> Login {
+        Login::reseller()
+    }
+}
+
+impl PortalLogin for LinkedLogin {
+    fn login() -> Login {
+        Login::linked()
+    }
+}
+
+impl PortalLogin for TenantLogin {
+    fn login() -> Login {
+        Login::tenant(None)
+    }
+}
+
+/// The sign-in page of portal `P`.
 #[tracing::instrument(skip_all)]
-pub async fn login_get(
+pub(super) async fn login_get<P: PortalLogin>(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
@@ -144,23 +180,13 @@ pub async fn login_get(
     Query(done): Query<Done>,
 ) -> Result<Response, HtmlError> {
     let done = done.done.as_deref();
-    show_login(&state, current, lang, form, done, Login::standalone()).await
+    show_login(&state, current, lang, form, done, P::login()).await
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn linked_login_get(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    Lang(lang): Lang,
-    form: FormCsrf,
-    Query(done): Query<Done>,
-) -> Result<Response, HtmlError> {
-    let done = done.done.as_deref();
-    show_login(&state, current, lang, form, done, Login::linked()).await
-}
-
+/// The password step in portal `P` (the tenant portal's domain comes with
+/// its form: `tenant_login_post`).
 #[tracing::instrument(skip_all, fields(client = ?client.addr))]
-pub async fn linked_login_post(
+pub(super) async fn login_post<P: PortalLogin>(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
     Lang(lang): Lang,
@@ -168,31 +194,7 @@ pub async fn linked_login_post(
     csrf: FormCsrf,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, HtmlError> {
-    sign_in(&state, current, lang, &client, csrf, form, Login::linked()).await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn reseller_login_get(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    Lang(lang): Lang,
-    form: FormCsrf,
-    Query(done): Query<Done>,
-) -> Result<Response, HtmlError> {
-    let done = done.done.as_deref();
-    show_login(&state, current, lang, form, done, Login::reseller()).await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn tenant_login_get(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    Lang(lang): Lang,
-    form: FormCsrf,
-    Query(done): Query<Done>,
-) -> Result<Response, HtmlError> {
-    let done = done.done.as_deref();
-    show_login(&state, current, lang, form, done, Login::tenant(None)).await
+    sign_in(&state, current, lang, &client, csrf, form, P::login()).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -212,48 +214,6 @@ pub async fn tenant_login_at_get(
         form,
         done,
         Login::tenant(Some(domain)),
-    )
-    .await
-}
-
-#[tracing::instrument(skip_all, fields(client = ?client.addr))]
-pub async fn login_post(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    Lang(lang): Lang,
-    client: ClientAddr,
-    csrf: FormCsrf,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, HtmlError> {
-    sign_in(
-        &state,
-        current,
-        lang,
-        &client,
-        csrf,
-        form,
-        Login::standalone(),
-    )
-    .await
-}
-
-#[tracing::instrument(skip_all, fields(client = ?client.addr))]
-pub async fn reseller_login_post(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    Lang(lang): Lang,
-    client: ClientAddr,
-    csrf: FormCsrf,
-    Form(form): Form<LoginForm>,
-) -> Result<Response, HtmlError> {
-    sign_in(
-        &state,
-        current,
-        lang,
-        &client,
-        csrf,
-        form,
-        Login::reseller(),
     )
     .await
 }

@@ -132,11 +132,12 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/", get(root)),
         (
             paths::LOGIN,
-            get(account::login_get).post(account::login_post),
+            get(account::login_get::<account::StandaloneLogin>)
+                .post(account::login_post::<account::StandaloneLogin>),
         ),
         (
             paths::TENANT_LOGIN,
-            get(account::tenant_login_get).post(account::tenant_login_post),
+            get(account::login_get::<account::TenantLogin>).post(account::tenant_login_post),
         ),
         (
             paths::TENANT_LOGIN_AT,
@@ -144,11 +145,13 @@ fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         (
             paths::LINKED_LOGIN,
-            get(account::linked_login_get).post(account::linked_login_post),
+            get(account::login_get::<account::LinkedLogin>)
+                .post(account::login_post::<account::LinkedLogin>),
         ),
         (
             paths::RESELLER_LOGIN,
-            get(account::reseller_login_get).post(account::reseller_login_post),
+            get(account::login_get::<account::ResellerLogin>)
+                .post(account::login_post::<account::ResellerLogin>),
         ),
         (
             paths::CODE_PAGE,
