@@ -1621,6 +1621,11 @@ impl Tr {
     }
 }
 
+/// The text key that says what an API scope allows (the consent page).
+pub fn scope_key(scope: crate::domain::scopes::Scope) -> String {
+    format!("scope.{}", scope.as_str().replace(':', "_"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1669,7 +1674,7 @@ mod tests {
     #[test]
     fn every_scope_has_a_text_for_the_consent_page() {
         for scope in crate::domain::scopes::Scope::ALL {
-            let key = format!("scope.{}", scope.as_str().replace(':', "_"));
+            let key = scope_key(scope);
             assert_ne!(Tr(Language::De).t(&key), "?", "{key}");
         }
     }

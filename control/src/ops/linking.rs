@@ -113,11 +113,8 @@ pub async fn link(
             .filter(|a| a.kind() == Kind::Standalone)
             .ok_or(Error::Forbidden)?;
         // The hosts again, in the transaction that links.
-        let mut hosts = Vec::new();
-        for host in db::hosts::of_tenant(&mut tx, account.tenant().ok_or(Error::Forbidden)?).await?
-        {
-            hosts.push(host);
-        }
+        let tenant = account.tenant().ok_or(Error::Forbidden)?;
+        let hosts = db::hosts::of_tenant(&mut tx, tenant).await?;
         if !blocking(&hosts).is_empty() {
             return Err(Invalid::LinkBlocked.into());
         }

@@ -615,12 +615,7 @@ impl ConsentPage {
             .map(|c| {
                 c.scopes
                     .iter()
-                    .map(|s| {
-                        (
-                            s.as_str(),
-                            format!("scope.{}", s.as_str().replace(':', "_")),
-                        )
-                    })
+                    .map(|s| (s.as_str(), crate::i18n::scope_key(*s)))
                     .collect()
             })
             .unwrap_or_default();
