@@ -239,6 +239,21 @@ pub async fn create_database(admin_url: &str, name: &str) -> Result<(), PgError>
     Ok(())
 }
 
+/// Drops `name` in the cluster at `admin_url`, ending its sessions first.
+pub async fn drop_database(admin_url: &str, name: &str) -> Result<(), PgError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+    let sql = format!(
+        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+        name.replace('"', "\"\"")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(())
+}
+
 /// Runs PostgreSQL programs directly, or as `postgres` when we are root.
 #[derive(Debug, Clone)]
 struct Runner {

@@ -6,13 +6,17 @@
 
 use std::path::PathBuf;
 
-use super::{Cluster, PgError, StartOptions, create_database};
+use super::{Cluster, PgError, StartOptions, create_database, drop_database};
 
 /// A fresh, empty database.
 #[derive(Debug)]
 pub struct Scratch {
     /// URL of the new database (as a role that may create databases).
     pub url: String,
+    /// The shared cluster's admin URL and this database's name, to drop it
+    /// when done: a run of the suite creates hundreds of databases, which
+    /// would otherwise fill the disk.
+    shared: Option<(String, String)>,
     own_cluster: Option<(Cluster, PathBuf)>,
 }
 
@@ -44,6 +48,7 @@ impl Scratch {
         create_database(&admin_url, &name).await?;
         Ok(Self {
             url: with_database(&admin_url, &name),
+            shared: own_cluster.is_none().then(|| (admin_url, name)),
             own_cluster,
         })
     }
@@ -51,6 +56,24 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.shared.take() {
+            // Drop may run inside a runtime that cannot block on itself; a
+            // thread with its own small runtime can.
+            let dropped = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| {
+                        rt.block_on(drop_database(&admin_url, &name))
+                            .map_err(|e| e.to_string())
+                    })
+            })
+            .join();
+            if let Ok(Err(error)) = dropped {
+                eprintln!("could not drop a test database: {error}");
+            }
+        }
         if let Some((cluster, dir)) = self.own_cluster.take() {
             let _ = cluster.stop();
             let _ = std::fs::remove_dir_all(dir);
