@@ -17,6 +17,11 @@ declare -A PACKAGES=(
   [chromedriver]=chromium-driver
   # a pseudo-terminal for scripts/up.sh's Ctrl-C tests
   [script]=bsdutils
+  # zone transfers: a TSIG-checking client and three real secondaries
+  [kdig]=knot-dnsutils
+  [knotd]=knot
+  [nsd]=nsd
+  [named]=bind9
 )
 
 missing=()

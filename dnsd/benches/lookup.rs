@@ -36,6 +36,7 @@ fn main() {
         64,
         vec![Zone::from_config(&zone_cfg).expect("zone")],
         false,
+        Default::default(),
     )
     .expect("store");
     let names: Vec<Fqdn> = (0..HOSTS)

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod names;
 pub mod records;
+pub mod serial;
 pub mod store;
 pub mod sync;
 pub mod untrusted;
@@ -78,18 +79,56 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
     let path = config.store.path.clone();
     let cache_mb = config.store.cache_mb;
     let fed = config.sync.is_some();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path, cache_mb, zones, fed))
-        .await
-        .map_err(|e| StoreError::Io(e.to_string()))??;
+    let transfers = config.transfers()?;
+    let history = store::history::Settings {
+        zones: transfers
+            .zones
+            .iter()
+            .filter(|zone| zone.is_served())
+            .map(|zone| names::key_of(&zone.zone).into_boxed_slice())
+            .collect(),
+        limits: store::history::Limits {
+            changes: config.xfr.history_changes,
+            bytes: config.xfr.history_bytes,
+        },
+    };
+    let store =
+        tokio::task::spawn_blocking(move || Store::open(&path, cache_mb, zones, fed, history))
+            .await
+            .map_err(|e| StoreError::Io(e.to_string()))??;
     let sync = match &config.sync {
         Some(sync_config) => Some(sync::spawn(sync_config, store.clone())?),
         None => None,
     };
 
     let metrics = Arc::new(metrics::Metrics::default());
-    let dns = dns::start(&config.dns, store.index().clone(), metrics.clone())
-        .await
-        .map_err(StartError::Dns)?;
+    let notify_targets = transfers
+        .zones
+        .iter()
+        .map(|zone| (zone.zone.clone(), zone.secondaries.clone()))
+        .collect();
+    let transfers = Arc::new(dns::xfr::Service::new(
+        transfers,
+        store.clone(),
+        config.xfr.max_transfers,
+        sync.clone(),
+    ));
+    let dns = dns::start(
+        &config.dns,
+        store.index().clone(),
+        transfers,
+        metrics.clone(),
+    )
+    .await
+    .map_err(StartError::Dns)?;
+    dns::xfr::notify::spawn(
+        store.index().clone(),
+        notify_targets,
+        dns::xfr::notify::Pace {
+            interval: Duration::from_millis(config.xfr.notify_interval_ms),
+            retry: Duration::from_millis(config.xfr.notify_retry_ms),
+        },
+    );
 
     let state =
         update::UpdateState::new(store.clone(), &config.update, metrics.clone(), sync.clone());

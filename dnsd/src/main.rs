@@ -113,10 +113,16 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(run(config))
         }
         Command::CheckConfig => {
+            for zone in &config.zones {
+                dnsd::zone::Zone::from_config(zone)?;
+            }
+            let transfers = config.transfers()?;
+            let secondaries: usize = transfers.zones.iter().map(|z| z.secondaries.len()).sum();
             println!(
-                "{}: ok ({} zones)",
+                "{}: ok ({} zones, {} TSIG keys, {secondaries} secondaries)",
                 cli.config.display(),
-                config.zones.len()
+                config.zones.len(),
+                config.keys.len(),
             );
             Ok(())
         }

@@ -123,13 +123,19 @@ impl<'a> RrsetRef<'a> {
 
     /// The RDATA of each RR.
     pub fn rdatas(&self) -> impl Iterator<Item = &'a [u8]> {
+        self.records().map(|rr| &rr[RR_HEADER_LEN - 2..])
+    }
+
+    /// Each RR without its owner: TYPE, CLASS, TTL, RDLENGTH and RDATA, as
+    /// zone transfers write them after an owner name of their own.
+    pub fn records(&self) -> impl Iterator<Item = &'a [u8]> {
         let mut rest: &'a [u8] = self.wire;
         std::iter::from_fn(move || {
             let header = rest.get(..RR_HEADER_LEN)?;
             let len = usize::from(u16::from_be_bytes([header[10], header[11]]));
-            let rdata = rest.get(RR_HEADER_LEN..RR_HEADER_LEN + len)?;
+            let record = rest.get(2..RR_HEADER_LEN + len)?;
             rest = &rest[RR_HEADER_LEN + len..];
-            Some(rdata)
+            Some(record)
         })
     }
 }

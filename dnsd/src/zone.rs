@@ -41,6 +41,8 @@ pub struct Zone {
     soa_timers: [u8; 16],
     negative_ttl: u32,
     serial: AtomicU32,
+    /// The serial again, for those who wait for it to change (NOTIFY).
+    serial_changes: tokio::sync::watch::Sender<u32>,
 }
 
 impl Zone {
@@ -132,6 +134,7 @@ impl Zone {
             soa_timers,
             negative_ttl: cfg.negative_ttl.min(cfg.ttl),
             serial: AtomicU32::new(1),
+            serial_changes: tokio::sync::watch::Sender::new(1),
         };
         Ok((zone, nodes))
     }
@@ -142,6 +145,12 @@ impl Zone {
 
     pub fn set_serial(&self, serial: u32) {
         self.serial.store(serial, Ordering::Release);
+        self.serial_changes.send_replace(serial);
+    }
+
+    /// Sees every new serial (the latest one when several come at once).
+    pub fn watch_serial(&self) -> tokio::sync::watch::Receiver<u32> {
+        self.serial_changes.subscribe()
     }
 
     /// TTL of the SOA in negative answers (RFC 2308 §5: min of SOA TTL and MINIMUM).
@@ -156,25 +165,31 @@ impl Zone {
     /// SOA RDATA with the current serial.
     pub fn soa_rdata(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.soa_names.len() + 20);
-        self.write_soa_rdata(&mut out);
+        self.write_soa_rdata(&mut out, self.serial());
         out
     }
 
-    fn write_soa_rdata(&self, out: &mut Vec<u8>) {
+    fn write_soa_rdata(&self, out: &mut Vec<u8>, serial: u32) {
         out.extend_from_slice(&self.soa_names);
-        out.extend_from_slice(&self.serial().to_be_bytes());
+        out.extend_from_slice(&serial.to_be_bytes());
         out.extend_from_slice(&self.soa_timers);
     }
 
     /// Appends the SOA RR with the given owner (a compression pointer) and TTL.
     pub fn write_soa_rr(&self, out: &mut Vec<u8>, owner: [u8; 2], ttl: u32) {
         out.extend_from_slice(&owner);
+        self.write_soa_record(out, ttl, self.serial());
+    }
+
+    /// The SOA RR after its owner, with `serial` (zone transfers write the
+    /// serials of earlier versions too).
+    pub fn write_soa_record(&self, out: &mut Vec<u8>, ttl: u32, serial: u32) {
         out.extend_from_slice(&TYPE_SOA.to_be_bytes());
         out.extend_from_slice(&records::CLASS_IN.to_be_bytes());
         out.extend_from_slice(&ttl.to_be_bytes());
         let rdlen = (self.soa_names.len() + 20) as u16;
         out.extend_from_slice(&rdlen.to_be_bytes());
-        self.write_soa_rdata(out);
+        self.write_soa_rdata(out, serial);
     }
 
     /// A fingerprint of everything in the zone that comes from the configuration,
@@ -240,6 +255,8 @@ mod tests {
                     ttl: Some(100),
                 },
             ],
+            secondaries: Vec::new(),
+            allow_transfer: Vec::new(),
         }
     }
 

@@ -85,6 +85,8 @@ pub struct Options {
     pub update: String,
     /// Extra top-level TOML (e.g. a `[checkip]` table).
     pub extra: String,
+    /// Extra TOML inside the first `[[zone]]` (e.g. `[[zone.secondary]]`).
+    pub zone: String,
     /// Where the sled store lives (default: `state` in the temp dir).
     pub store_path: Option<PathBuf>,
     /// Listen on IPv6 loopback too (DNS and updates).
@@ -98,6 +100,7 @@ impl Default for Options {
             abuse: "min_change_interval_secs = 0\n".into(),
             update: String::new(),
             extra: String::new(),
+            zone: String::new(),
             store_path: None,
             ipv6: false,
         }
@@ -256,6 +259,18 @@ impl Dnsd {
             .to_owned()
     }
 
+    /// `dnsd host import` of `csv`; returns what it printed.
+    pub fn import_hosts(&self, csv: &str) -> String {
+        std::fs::write(self.dir.path().join("hosts.csv"), csv).expect("write hosts.csv");
+        let out = self.cli(&["host", "import", "hosts.csv"], None);
+        assert!(
+            out.status.success(),
+            "host import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     pub fn add_account(&self, name: &str, password: &str) {
         let out = self.cli(&["account", "add", name], Some(&format!("{password}\n")));
         assert!(
@@ -352,6 +367,8 @@ host_ttl = 60
   type = "TXT"
   value = "\"{big2}\" \"{big2}\" \"{big2}\""
 
+{zone}
+
 [[zone]]
 name = "{OTHER_ZONE}"
 ns = ["ns1.{ZONE}."]
@@ -379,6 +396,7 @@ secret = "{ADMIN_SECRET}"
         big = "a".repeat(150),
         big2 = "b".repeat(150),
         update = options.update,
+        zone = options.zone,
         abuse = options.abuse,
         extra = options.extra,
         store = options

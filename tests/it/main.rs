@@ -25,3 +25,4 @@ mod tenants;
 mod up;
 mod update;
 mod users;
+mod xfr;

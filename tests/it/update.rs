@@ -527,17 +527,7 @@ async fn imported_hosts_resolve_and_get_tokens_from_the_bulk_export() {
         fqdn("imp2"),
         fqdn("imp3")
     );
-    std::fs::write(dnsd.dir.path().join("hosts.csv"), csv).unwrap();
-    let out = dnsd.cli(&["host", "import", "hosts.csv"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "3 of 3 hosts created"
-    );
+    assert_eq!(dnsd.import_hosts(&csv), "3 of 3 hosts created");
     assert_eq!(
         resolve(&dnsd, &fqdn("imp1"), RecordType::A),
         vec!["192.0.2.201"]

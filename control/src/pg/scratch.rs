@@ -48,7 +48,7 @@ impl Scratch {
         create_database(&admin_url, &name).await?;
         Ok(Self {
             url: with_database(&admin_url, &name),
-            shared: own_cluster.is_none().then(|| (admin_url, name)),
+            shared: own_cluster.is_none().then_some((admin_url, name)),
             own_cluster,
         })
     }

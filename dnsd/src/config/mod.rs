@@ -15,6 +15,12 @@ use serde::Deserialize;
 pub const ENV_PREFIX: &str = "DNSD__";
 
 pub use spdyn_common::{config::ConfigError, logging::LogConfig};
+pub use transfer::{
+    AllowTransferConfig, Secondary, SecondaryConfig, Transfers, TsigKeyConfig, XfrConfig,
+    ZoneTransfer,
+};
+
+mod transfer;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +29,11 @@ pub struct Config {
     pub dns: DnsConfig,
     #[serde(rename = "zone")]
     pub zones: Vec<ZoneConfig>,
+    /// TSIG keys for transfers and NOTIFY.
+    #[serde(default, rename = "key")]
+    pub keys: Vec<TsigKeyConfig>,
+    #[serde(default)]
+    pub xfr: XfrConfig,
     pub update: UpdateConfig,
     #[serde(default)]
     pub checkip: CheckipConfig,
@@ -238,6 +249,11 @@ pub struct ZoneConfig {
     /// Static records in zone-file syntax.
     #[serde(default, rename = "record")]
     pub records: Vec<StaticRecord>,
+    /// Name servers that copy the zone by transfer (see `transfer.rs`).
+    #[serde(default, rename = "secondary")]
+    pub secondaries: Vec<SecondaryConfig>,
+    #[serde(default)]
+    pub allow_transfer: Vec<AllowTransferConfig>,
 }
 
 fn default_zone_ttl() -> u32 {
@@ -495,6 +511,7 @@ impl Config {
         }
         // Refused at load, not at the first admin command.
         self.admin.secret()?;
+        self.transfers()?;
         Ok(())
     }
 }
@@ -503,7 +520,7 @@ impl Config {
 mod tests {
     use super::*;
 
-    const MINIMAL: &str = r#"
+    pub(super) const MINIMAL: &str = r#"
         [store]
         path = "state"
         [dns]
@@ -525,7 +542,7 @@ mod tests {
 
     #[test]
     fn example_config_parses() {
-        let text = include_str!("../../config/dnsd.example.toml");
+        let text = include_str!("../../../config/dnsd.example.toml");
         let vars = [secret_var(&"x".repeat(32))];
         let config = Config::parse_with_env(text, vars).expect("example config must parse");
         assert!(!config.zones.is_empty());
@@ -534,7 +551,7 @@ mod tests {
 
     #[test]
     fn the_example_secret_and_short_secrets_are_refused_at_load() {
-        let text = include_str!("../../config/dnsd.example.toml");
+        let text = include_str!("../../../config/dnsd.example.toml");
         let Err(ConfigError::Invalid(message)) = Config::parse_with_env(text, []) else {
             panic!("the placeholder must be refused");
         };

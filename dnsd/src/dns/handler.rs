@@ -15,7 +15,10 @@ use hickory_server::{
     zone_handler::{MessageResponseBuilder, Queries},
 };
 
-use super::resolve::{Answer, Resolution, resolve};
+use super::{
+    resolve::{Answer, Resolution, resolve},
+    xfr,
+};
 use crate::{
     metrics::{Answered, DnsCounters},
     records::TYPE_SOA,
@@ -28,6 +31,8 @@ pub struct Handler {
     index: Arc<Index>,
     udp_payload: u16,
     counters: Arc<DnsCounters>,
+    /// TSIG keys and zone transfers; without it both are refused.
+    transfers: Option<Arc<xfr::Service>>,
 }
 
 impl Handler {
@@ -36,7 +41,24 @@ impl Handler {
             index,
             udp_payload,
             counters,
+            transfers: None,
         }
+    }
+
+    pub fn with_transfers(self, transfers: Arc<xfr::Service>) -> Self {
+        Self {
+            transfers: Some(transfers),
+            ..self
+        }
+    }
+
+    pub fn transfers(&self) -> Option<&xfr::Service> {
+        self.transfers.as_deref()
+    }
+
+    /// Our EDNS payload (the UDP limit of IXFR answers).
+    pub fn udp_payload(&self) -> u16 {
+        self.udp_payload
     }
 }
 

@@ -7,8 +7,10 @@ pub mod handler;
 pub mod resolve;
 pub mod rrl;
 pub mod tcp;
+pub mod tsig;
 pub mod udp;
 pub mod wire;
+pub mod xfr;
 
 use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -33,9 +35,11 @@ pub struct DnsListeners {
 pub async fn start(
     config: &DnsConfig,
     index: Arc<Index>,
+    transfers: Arc<xfr::Service>,
     metrics: Arc<Metrics>,
 ) -> io::Result<DnsListeners> {
-    let handler = handler::Handler::new(index.clone(), config.udp_payload, metrics.dns_counters());
+    let handler = handler::Handler::new(index.clone(), config.udp_payload, metrics.dns_counters())
+        .with_transfers(transfers);
     let tcp_context = Arc::new(tcp::TcpContext {
         handler: handler.clone(),
         limits: ConnectionLimits::new(

@@ -16,7 +16,7 @@ use tokio::{
     time::{Instant, timeout, timeout_at},
 };
 
-use super::{encoded, handler::Handler};
+use super::{encoded, handler::Handler, xfr};
 use crate::limits::{Connection, ConnectionLimits};
 
 /// Pause after a failed accept (e.g. out of file descriptors): connections
@@ -76,6 +76,17 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, context: &TcpContext, sl
             _ => return,
         }
         slot.busy();
+        if let Some(transfers) = context.handler.transfers()
+            && xfr::classify(&query).is_some()
+        {
+            for message in transfers.answer(&query, peer, None).await {
+                if !write_frame(&mut stream, &message, context.idle).await {
+                    return;
+                }
+            }
+            slot.idle();
+            continue;
+        }
         // A peer that sends what gets no answer (no readable header, or a
         // response) is not speaking DNS to us: close rather than leave it
         // waiting for the idle timeout.
@@ -83,18 +94,20 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, context: &TcpContext, sl
         else {
             return;
         };
-        let mut framed = Vec::with_capacity(answer.len() + 2);
-        framed.extend_from_slice(&(answer.len() as u16).to_be_bytes());
-        framed.extend_from_slice(&answer);
-        // A client that stops reading must not pin a busy slot.
-        if !matches!(
-            timeout(context.idle, stream.write_all(&framed)).await,
-            Ok(Ok(()))
-        ) {
+        if !write_frame(&mut stream, &answer, context.idle).await {
             return;
         }
         slot.idle();
     }
+}
+
+/// Writes one length-prefixed message; false when the peer did not take it
+/// within `idle` (a client that stops reading must not pin a busy slot).
+async fn write_frame(stream: &mut TcpStream, message: &[u8], idle: Duration) -> bool {
+    let mut framed = Vec::with_capacity(message.len() + 2);
+    framed.extend_from_slice(&(message.len() as u16).to_be_bytes());
+    framed.extend_from_slice(message);
+    matches!(timeout(idle, stream.write_all(&framed)).await, Ok(Ok(())))
 }
 
 /// Reads one length-prefixed message into `buf`. A zero length is an error.

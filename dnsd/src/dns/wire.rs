@@ -305,6 +305,34 @@ fn write_opt(out: &mut Vec<u8>, payload: u16, dnssec_ok: bool) {
     out.extend_from_slice(&[0, 0]);
 }
 
+/// An answer with `rcode` and nothing but the query's first question (if it
+/// can be read); `None` for a response or less than a header.
+pub fn error_reply(query: &[u8], rcode: u16) -> Option<Vec<u8>> {
+    let header = query.get(..HEADER_LEN)?;
+    let flags = u16::from_be_bytes([header[2], header[3]]);
+    if flags & FLAG_QR != 0 {
+        return None;
+    }
+    let question = match u16::from_be_bytes([header[4], header[5]]) {
+        0 => None,
+        _ => query
+            .get(HEADER_LEN..)
+            .and_then(encoded_name_len)
+            .and_then(|len| query.get(HEADER_LEN..HEADER_LEN + len + 4)),
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + question.map_or(0, <[u8]>::len) + 64);
+    let id = u16::from_be_bytes([header[0], header[1]]);
+    let flags = FLAG_QR | (flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (rcode & 0xF);
+    write_header(
+        &mut out,
+        id,
+        flags,
+        [u16::from(question.is_some()), 0, 0, 0],
+    );
+    out.extend_from_slice(question.unwrap_or_default());
+    Some(out)
+}
+
 /// A bare FORMERR for a packet whose header is readable but whose body is not.
 pub fn format_error(packet: &[u8], out: &mut Vec<u8>) -> bool {
     let Some(header) = packet.get(..HEADER_LEN) else {

@@ -73,6 +73,35 @@ impl<'a> IndexView<'a> {
     }
 }
 
+/// Calls `f` with each name a host owns (the host, `*.host`,
+/// `_acme-challenge.host`) and the node it should hold (`None`: no data), in
+/// an order that keeps empty non-terminals right when applied: children
+/// before the host when removing, the host's node before its TXT child.
+pub fn host_nodes(key: &[u8], host: Option<&HostRecord>, mut f: impl FnMut(&[u8], Option<Node>)) {
+    let (mut wildcard_buf, mut acme_buf) = ([0u8; 256], [0u8; 256]);
+    // A name too long for a child has no wildcard or ACME name to serve.
+    let wildcard_key = Fqdn::child_key_in(key, "*", &mut wildcard_buf);
+    let acme_key = Fqdn::child_key_in(key, ACME_LABEL, &mut acme_buf);
+    let Some(host) = host.filter(|host| host.enabled) else {
+        for key in [wildcard_key, acme_key, Some(key)].into_iter().flatten() {
+            f(key, None);
+        }
+        return;
+    };
+    let node = Node::addresses(host.ttl, host.ipv4, host.ipv6);
+    if let Some(wildcard_key) = wildcard_key {
+        f(wildcard_key, host.wildcard.then(|| node.clone()));
+    }
+    f(key, Some(node));
+    if let Some(acme_key) = acme_key {
+        let txt = match Rrset::txt(host.ttl, &host.txt) {
+            Ok(set) if !host.txt.is_empty() => Some(Node::owned(vec![set])),
+            _ => None,
+        };
+        f(acme_key, txt);
+    }
+}
+
 impl Index {
     /// Builds the index with the zones and their static records.
     pub fn new(zones: Vec<(Zone, StaticNodes)>) -> Self {
@@ -136,11 +165,7 @@ impl Index {
     /// Brings the names a host owns (`host`, `*.host`, `_acme-challenge.host`)
     /// in line with the record. Writer only.
     pub fn apply_host(&self, host: &HostRecord) {
-        if host.enabled {
-            self.sync_names(&host.name, Some(host));
-        } else {
-            self.sync_names(&host.name, None);
-        }
+        self.sync_names(&host.name, Some(host));
     }
 
     /// Removes every name a host owned. Writer only.
@@ -153,32 +178,25 @@ impl Index {
         if self.zone_of(&key).is_none() {
             return;
         }
-        let (mut wildcard_buf, mut acme_buf) = ([0u8; 256], [0u8; 256]);
-        // A name too long for a child has no wildcard or ACME name to serve.
-        let wildcard_key = Fqdn::child_key_in(&key, "*", &mut wildcard_buf);
-        let acme_key = Fqdn::child_key_in(&key, ACME_LABEL, &mut acme_buf);
-        let Some(host) = host else {
-            for key in [wildcard_key, acme_key, Some(key.as_slice())]
-                .into_iter()
-                .flatten()
-            {
-                self.clear(key);
+        host_nodes(&key, host, |key, node| match node {
+            Some(node) => self.set(key, node),
+            None => self.clear(key),
+        });
+    }
+
+    /// Calls `f` with every RR of `zone` (owner key, RR after its owner),
+    /// the SOA aside. On the writer thread, between commits, this is the
+    /// zone at its current serial.
+    pub fn zone_records(&self, zone: &Zone, mut f: impl FnMut(&[u8], &[u8])) {
+        for (key, node) in self.nodes.pin().iter() {
+            let key = key.as_slice();
+            if !node.is_owned() || !self.zone_of(key).is_some_and(|z| std::ptr::eq(z, zone)) {
+                continue;
             }
-            return;
-        };
-        let node = Node::addresses(host.ttl, host.ipv4, host.ipv6);
-        if let Some(wildcard_key) = wildcard_key {
-            if host.wildcard {
-                self.set(wildcard_key, node.clone());
-            } else {
-                self.clear(wildcard_key);
-            }
-        }
-        self.set(&key, node);
-        if let Some(acme_key) = acme_key {
-            match Rrset::txt(host.ttl, &host.txt) {
-                Ok(set) if !host.txt.is_empty() => self.set(acme_key, Node::owned(vec![set])),
-                _ => self.clear(acme_key),
+            for set in node.rrsets() {
+                for record in set.records() {
+                    f(key, record);
+                }
             }
         }
     }

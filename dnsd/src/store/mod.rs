@@ -9,11 +9,13 @@
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod history;
 pub mod index;
 mod journal;
 pub mod model;
 pub mod node;
 mod snapshot;
+mod transfer;
 mod trim;
 mod txn;
 mod writer;
@@ -21,7 +23,7 @@ mod writer;
 use std::{
     path::Path,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{SystemTime, UNIX_EPOCH},
@@ -32,6 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use self::{
     index::Index,
     model::{AccountRecord, ClientInfo, HostRecord, Millis, TokenRecord},
+    transfer::{Since, ZoneCopy},
     txn::Txn,
 };
 use crate::{
@@ -99,6 +102,8 @@ struct Inner {
     failed: Arc<AtomicBool>,
     /// Wakes the outbox drainer after a commit that queued host states.
     outbox_ready: Arc<tokio::sync::Notify>,
+    /// Read and written on the writer thread only (the lock is uncontended).
+    history: Arc<Mutex<history::History>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -127,6 +132,7 @@ impl Store {
         cache_mb: u64,
         zones: Vec<(Zone, StaticNodes)>,
         outbox: bool,
+        history: history::Settings,
     ) -> Result<Self, StoreError> {
         // sled is flushed at checkpoints only; the journal makes commits durable.
         let db = sled::Config::new()
@@ -152,6 +158,11 @@ impl Store {
             .collect();
         let index = Arc::new(Index::new(zones));
         restore_serials(&db, &index, &fingerprints)?;
+        let history = Arc::new(Mutex::new(history::History::load(
+            &db,
+            &history.zones,
+            history.limits,
+        )?));
         let marker = read_u64(&db, META_SNAPSHOT)?;
         let snapshot = match marker {
             // An unreadable snapshot never stops a start: sled has everything.
@@ -189,6 +200,7 @@ impl Store {
             journal,
             dir: path.to_path_buf(),
             snapshot_marked: marker.is_some(),
+            history: history.clone(),
         };
         std::thread::Builder::new()
             .name("store-writer".into())
@@ -201,6 +213,7 @@ impl Store {
                 jobs,
                 failed,
                 outbox_ready,
+                history,
             }),
         })
     }
@@ -475,6 +488,8 @@ fn restore_serials(
                 if raw[4..] == fingerprint[..] {
                     serial
                 } else {
+                    // Static records are not in the IXFR history.
+                    history::History::clear(db, &zone.apex)?;
                     serial.wrapping_add(1)
                 }
             }
@@ -598,7 +613,7 @@ mod tests {
         // ended, a moment after the last handle is dropped.
         let started = std::time::Instant::now();
         let store = loop {
-            match Store::open(dir.path(), 8, zones(), true) {
+            match Store::open(dir.path(), 8, zones(), true, Default::default()) {
                 Ok(store) => break store,
                 Err(error) if started.elapsed() < std::time::Duration::from_secs(10) => {
                     assert!(error.to_string().contains("lock"), "{error}");

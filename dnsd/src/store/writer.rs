@@ -9,10 +9,10 @@
 //! also writes the host snapshot (see `snapshot.rs`).
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeMap, BTreeSet},
     path::PathBuf,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{SystemTime, UNIX_EPOCH},
@@ -21,9 +21,14 @@ use std::{
 use tokio::sync::mpsc;
 
 use super::{
-    HOST_PREFIX, Index, Job, META_SNAPSHOT, StoreError, Txn, journal::Journal, now_millis,
-    snapshot, zone_key,
+    HOST_PREFIX, Index, Job, META_SNAPSHOT, StoreError, Txn,
+    history::{self, Change, History},
+    index::host_nodes,
+    journal::{Changes, Journal},
+    model::HostRecord,
+    now_millis, snapshot, zone_key,
 };
+use crate::{names::Fqdn, zone::Zone};
 
 /// Most jobs in one group; bounds the latency a full queue adds to one commit.
 const MAX_GROUP: usize = 1024;
@@ -44,6 +49,7 @@ pub(super) struct Writer {
     pub dir: PathBuf,
     /// sled names a host snapshot as current: the next commit must unname it.
     pub snapshot_marked: bool,
+    pub history: Arc<Mutex<History>>,
 }
 
 impl Writer {
@@ -67,6 +73,7 @@ impl Writer {
                 &self.index,
                 &mut self.journal,
                 &mut self.snapshot_marked,
+                &self.history,
                 txn,
             )
             .and_then(|()| self.checkpoint(checkpoint || snapshot))
@@ -125,6 +132,7 @@ fn commit(
     index: &Index,
     journal: &mut Journal,
     snapshot_marked: &mut bool,
+    history: &Mutex<History>,
     mut txn: Txn<'_>,
 ) -> Result<(), StoreError> {
     if txn.is_empty() {
@@ -149,6 +157,7 @@ fn commit(
         serials.push((zone, serial));
     }
     let (mut changes, hosts) = txn.into_parts();
+    record_history(index, history, &serials, &hosts, &mut changes);
     if *snapshot_marked {
         // From this group on sled holds what the snapshot lacks.
         changes.push((META_SNAPSHOT.to_vec(), None));
@@ -179,4 +188,39 @@ fn commit(
         zone.set_serial(serial);
     }
     Ok(())
+}
+
+/// Adds to the group's writes what it changes, record by record, in each
+/// zone that keeps an IXFR history. The index still holds the state before
+/// the group, which is what the records are compared against.
+fn record_history(
+    index: &Index,
+    history: &Mutex<History>,
+    serials: &[(&Zone, u32)],
+    hosts: &BTreeMap<Fqdn, Option<HostRecord>>,
+    changes: &mut Changes,
+) {
+    let mut history = history.lock().unwrap_or_else(|e| e.into_inner());
+    let view = index.view();
+    for (zone, serial) in serials {
+        if !history.keeps(&zone.apex) {
+            continue;
+        }
+        let mut change = Change {
+            from: zone.serial(),
+            to: *serial,
+            removed: Vec::new(),
+            added: Vec::new(),
+        };
+        for (name, host) in hosts {
+            let key = name.key();
+            if !index.zone_of(&key).is_some_and(|z| std::ptr::eq(z, *zone)) {
+                continue;
+            }
+            host_nodes(&key, host.as_ref(), |key, new| {
+                history::diff(key, view.node(key), new.as_ref(), &mut change);
+            });
+        }
+        history.record(&zone.apex, change, changes);
+    }
 }
