@@ -19,6 +19,7 @@ mod oauth;
 mod ops;
 mod rrl;
 mod schema;
+mod secondaries;
 mod sync;
 mod tenancy;
 mod tenants;
