@@ -9,8 +9,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use hickory_proto::rr::RecordType;
+
 use crate::{
-    harness::{Dnsd, Options, ZONE, require, update},
+    control_harness::Control,
+    harness::{Dnsd, Options, ZONE, require, resolve, update},
+    sync::{SCOPES, eventually, host_with_token, node_with},
     xfr::{TestKey, kdig, records, serial},
 };
 
@@ -41,9 +45,34 @@ struct Secondary {
 
 impl Secondary {
     fn start(kind: Kind, port: u16, primary: SocketAddr, key: &TestKey) -> Self {
+        Self::start_with(kind, port, &[primary], key)
+    }
+
+    /// A secondary of several primaries (tried in order).
+    fn start_with(kind: Kind, port: u16, primaries: &[SocketAddr], key: &TestKey) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path().display().to_string();
-        let (p, s, secret) = (primary.port(), port, &key.secret);
+        let (s, secret) = (port, &key.secret);
+        let ports: Vec<u16> = primaries.iter().map(SocketAddr::port).collect();
+        let knot_remotes: String = ports
+            .iter()
+            .enumerate()
+            .map(|(n, p)| {
+                format!("  - id: dnsd{n}\n    address: 127.0.0.1@{p}\n    key: xfr-key\n")
+            })
+            .collect();
+        let knot_masters = (0..ports.len())
+            .map(|n| format!("dnsd{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let nsd_requests: String = ports
+            .iter()
+            .map(|p| format!("  request-xfr: 127.0.0.1@{p} xfr-key\n"))
+            .collect();
+        let bind_primaries: String = ports
+            .iter()
+            .map(|p| format!("127.0.0.1 port {p} key \"xfr-key\"; "))
+            .collect();
         let mut command = match kind {
             Kind::Knot => {
                 std::fs::create_dir_all(dir.path().join("db")).unwrap();
@@ -54,11 +83,11 @@ impl Secondary {
                      log:\n  - target: stderr\n    any: info\n\
                      database:\n  storage: \"{d}/db\"\n\
                      key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: {secret}\n\
-                     remote:\n  - id: dnsd\n    address: 127.0.0.1@{p}\n    key: xfr-key\n\
+                     remote:\n{knot_remotes}\
                      acl:\n  - id: from_dnsd\n    address: 127.0.0.1\n    key: xfr-key\n    action: notify\n  \
                      - id: readback\n    address: 127.0.0.1\n    action: transfer\n\
                      template:\n  - id: default\n    storage: \"{d}/zones\"\n\
-                     zone:\n  - domain: {ZONE}\n    master: dnsd\n    acl: [from_dnsd, readback]\n"
+                     zone:\n  - domain: {ZONE}\n    master: [{knot_masters}]\n    acl: [from_dnsd, readback]\n"
                 );
                 std::fs::write(dir.path().join("knot.conf"), conf).unwrap();
                 let mut c = Command::new("knotd");
@@ -74,8 +103,8 @@ impl Secondary {
                      verbosity: 2\n  xfrd-reload-timeout: 0\n\
                      remote-control:\n  control-enable: no\n\
                      key:\n  name: \"xfr-key\"\n  algorithm: hmac-sha256\n  secret: \"{secret}\"\n\
-                     zone:\n  name: {ZONE}\n  zonefile: \"{ZONE}.zone\"\n  \
-                     request-xfr: 127.0.0.1@{p} xfr-key\n  allow-notify: 127.0.0.1 xfr-key\n  \
+                     zone:\n  name: {ZONE}\n  zonefile: \"{ZONE}.zone\"\n\
+                     {nsd_requests}  allow-notify: 127.0.0.1 xfr-key\n  \
                      provide-xfr: 127.0.0.1 NOKEY\n"
                 );
                 std::fs::write(dir.path().join("nsd.conf"), conf).unwrap();
@@ -93,7 +122,7 @@ impl Secondary {
                      controls {{ }};\n\
                      key \"xfr-key\" {{ algorithm hmac-sha256; secret \"{secret}\"; }};\n\
                      zone \"{ZONE}\" {{ type secondary; file \"{ZONE}.db\"; masterfile-format text; \
-                     primaries {{ 127.0.0.1 port {p} key \"xfr-key\"; }}; \
+                     primaries {{ {bind_primaries}}}; \
                      allow-notify {{ key \"xfr-key\"; }}; }};\n"
                 );
                 std::fs::write(dir.path().join("named.conf"), conf).unwrap();
@@ -323,4 +352,82 @@ fn a_zone_of_100k_hosts_reaches_knot_whole() {
     let source = records(&kdig(dnsd.tcp(), &["-y", &key.arg(), ZONE, "AXFR"]));
     assert!(copy.len() > HOSTS, "{}", copy.len());
     assert_eq!(copy, source);
+}
+
+#[tokio::test]
+async fn fed_nodes_publish_one_serial_for_one_content_and_knot_follows_either() {
+    if !require("knotd") || !require("kdig") {
+        return;
+    }
+    let key = TestKey::new("xfr-key");
+    let port = free_port();
+    let control = Control::start().await;
+    let api = control.api_user("alice", SCOPES).await;
+    let mut hosts = Vec::new();
+    for n in 0..4 {
+        hosts.push(host_with_token(&api, &format!("fed{n}")).await);
+    }
+    let url = control.database_url.clone().expect("database");
+    let options = || Options {
+        zone: format!("[[zone.secondary]]\naddress = \"127.0.0.1:{port}\"\nkey = \"xfr-key\"\n"),
+        extra: format!("{}[xfr]\nnotify_interval_ms = 200\n", key.toml()),
+        ..Options::default()
+    };
+    let mut a = node_with(&url, options());
+    let b = node_with(&url, options());
+    // Updates taken by either node.
+    for (n, (name, _, token)) in hosts.iter().enumerate() {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let answer = update(
+            node,
+            name,
+            token,
+            &[("myip", &format!("192.0.2.{}", n + 1))],
+        )
+        .await;
+        assert!(answer.body.starts_with("good"), "{}", answer.body);
+    }
+    let everywhere = |node: &Dnsd| {
+        hosts.iter().enumerate().all(|(n, (name, _, _))| {
+            resolve(node, name, RecordType::A) == vec![format!("192.0.2.{}", n + 1)]
+        })
+    };
+    eventually("both nodes at one serial with every update", || {
+        everywhere(&a) && everywhere(&b) && serial(a.udp(), ZONE) == serial(b.udp(), ZONE)
+    })
+    .await;
+    let fed_serial = serial(a.udp(), ZONE).unwrap();
+    assert!(fed_serial >= 1 << 31, "derived from the feed: {fed_serial}");
+    let axfr = |node: &Dnsd| records(&kdig(node.tcp(), &["-y", &key.arg(), ZONE, "AXFR"]));
+    assert_eq!(axfr(&a), axfr(&b), "one serial, one content");
+
+    // A local update is served at once; the serial moves with its echo, to
+    // the same value on both nodes.
+    let (name, _, token) = &hosts[0];
+    update(&a, name, token, &[("myip", "198.51.100.5")]).await;
+    assert_eq!(resolve(&a, name, RecordType::A), vec!["198.51.100.5"]);
+    eventually("the echo on both nodes", || {
+        let (sa, sb) = (serial(a.udp(), ZONE), serial(b.udp(), ZONE));
+        sa == sb
+            && sa != Some(fed_serial)
+            && resolve(&b, name, RecordType::A) == vec!["198.51.100.5"]
+    })
+    .await;
+    assert_eq!(axfr(&a), axfr(&b));
+
+    // Knot follows either node: with the first gone, the second one's IXFR.
+    let knot = Secondary::start_with(Kind::Knot, port, &[a.tcp(), b.tcp()], &key);
+    eventually("Knot at the nodes' serial", || {
+        serial(knot.addr, ZONE) == serial(b.udp(), ZONE)
+    })
+    .await;
+    a.stop();
+    update(&b, name, token, &[("myip", "198.51.100.6")]).await;
+    eventually("Knot following the second node", || {
+        knot.address_of(name) == "198.51.100.6"
+    })
+    .await;
+    let from_b = format!("IXFR, incoming, remote 127.0.0.1@{}", b.tcp().port());
+    assert!(knot.log().contains(&from_b), "{}", knot.log());
+    assert_eq!(records(&knot.axfr()), axfr(&b));
 }

@@ -17,18 +17,25 @@ use crate::{
     harness::{self, Dnsd, Options, ZONE, query, resolve, update},
 };
 
-const SCOPES: &[&str] = &["hosts:read", "hosts:write", "tokens:write"];
+pub(crate) const SCOPES: &[&str] = &["hosts:read", "hosts:write", "tokens:write"];
 /// Upper bound for anything that should happen "within a second or so";
 /// the assertions on propagation time are separate and tighter.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A dnsd node following the database at `url`.
 /// A dnsd node following the database at `url`, once it is ready: it
 /// answers updates only after its first snapshot is in (`911` before).
 pub(crate) fn node(url: &str) -> Dnsd {
+    node_with(url, Options::default())
+}
+
+/// [`node`] with more settings (`extra` is added to).
+pub(crate) fn node_with(url: &str, options: Options) -> Dnsd {
     let dnsd = Dnsd::start_with(Options {
-        extra: format!("[sync]\ndatabase_url = \"{url}\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n"),
-        ..Options::default()
+        extra: format!(
+            "{}\n[sync]\ndatabase_url = \"{url}\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
+            options.extra
+        ),
+        ..options
     });
     wait_ready(&dnsd);
     dnsd
@@ -77,7 +84,7 @@ pub(crate) fn exists(dnsd: &Dnsd, name: &str) -> bool {
 }
 
 /// Creates `label` with a token in control; returns (fqdn, id, token).
-async fn host_with_token(api: &Api, label: &str) -> (String, i64, String) {
+pub(crate) async fn host_with_token(api: &Api, label: &str) -> (String, i64, String) {
     let id = api.create_host(label).await;
     let answer = api.post(&format!("/hosts/{id}/token"), json!({})).await;
     assert_eq!(answer.status, 201, "{}", answer.text);

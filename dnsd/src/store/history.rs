@@ -31,7 +31,16 @@ pub struct Change {
 }
 
 impl Change {
-    fn is_empty(&self) -> bool {
+    pub fn new(from: u32, to: u32) -> Self {
+        Self {
+            from,
+            to,
+            removed: Vec::new(),
+            added: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
         self.removed.is_empty() && self.added.is_empty()
     }
 }
@@ -197,7 +206,18 @@ impl History {
         Ok(Some(out))
     }
 
-    /// Forgets a zone's history (its static part changed: no entry says so).
+    /// Drops every entry of a zone within a group (a bootstrap replaced its
+    /// content without entries).
+    pub fn forget(&mut self, apex: &[u8], changes: &mut Changes) {
+        if let Some(entries) = self.zones.get_mut(apex) {
+            for entry in entries.drain(..) {
+                changes.push((entry_key(apex, entry.number), None));
+            }
+        }
+    }
+
+    /// Forgets a zone's history at open (its static part changed: no entry
+    /// says so).
     pub fn clear(db: &sled::Db, apex: &[u8]) -> Result<(), StoreError> {
         for item in db.scan_prefix(zone_prefix(apex)) {
             db.remove(item?.0)?;

@@ -14,6 +14,7 @@ pub mod index;
 mod journal;
 pub mod model;
 pub mod node;
+mod serials;
 mod snapshot;
 mod transfer;
 mod trim;
@@ -21,6 +22,7 @@ mod txn;
 mod writer;
 
 use std::{
+    collections::HashMap,
     path::Path,
     sync::{
         Arc, Mutex,
@@ -52,6 +54,8 @@ const ACCOUNT_PREFIX: &[u8] = b"acct/";
 const ZONE_PREFIX: &[u8] = b"zone/";
 /// Host states waiting to be written to Postgres (latest per host).
 const OUTBOX_PREFIX: &[u8] = b"outbox/";
+/// Fed nodes: a host as the change feed alone made it (see `feed_view.rs`).
+const FEED_VIEW_PREFIX: &[u8] = b"fview/";
 /// Sequence number of the last change-feed entry applied.
 const META_FEED_SEQ: &[u8] = b"meta/feed_seq";
 /// Generation of the host snapshot that matches sled (absent: none does).
@@ -102,8 +106,9 @@ struct Inner {
     failed: Arc<AtomicBool>,
     /// Wakes the outbox drainer after a commit that queued host states.
     outbox_ready: Arc<tokio::sync::Notify>,
-    /// Read and written on the writer thread only (the lock is uncontended).
+    /// Read and written on the writer thread only (the locks are uncontended).
     history: Arc<Mutex<history::History>>,
+    feed_views: Arc<Mutex<HashMap<Fqdn, HostRecord>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -163,6 +168,7 @@ impl Store {
             &history.zones,
             history.limits,
         )?));
+        let feed_views = Arc::new(Mutex::new(load_feed_views(&db)?));
         let marker = read_u64(&db, META_SNAPSHOT)?;
         let snapshot = match marker {
             // An unreadable snapshot never stops a start: sled has everything.
@@ -201,6 +207,7 @@ impl Store {
             dir: path.to_path_buf(),
             snapshot_marked: marker.is_some(),
             history: history.clone(),
+            feed_views: feed_views.clone(),
         };
         std::thread::Builder::new()
             .name("store-writer".into())
@@ -214,6 +221,7 @@ impl Store {
                 failed,
                 outbox_ready,
                 history,
+                feed_views,
             }),
         })
     }
@@ -508,6 +516,17 @@ fn restore_serials(
     Ok(())
 }
 
+/// Every stored feed view (fed nodes; see `serials.rs`).
+fn load_feed_views(db: &sled::Db) -> Result<HashMap<Fqdn, HostRecord>, StoreError> {
+    let mut views = HashMap::new();
+    for item in db.scan_prefix(FEED_VIEW_PREFIX) {
+        let (key, value) = item?;
+        let host: HostRecord = decode(&key, &value)?;
+        views.insert(host.name.clone(), host);
+    }
+    Ok(views)
+}
+
 fn zone_state(serial: u32, fingerprint: &[u8; 32]) -> Vec<u8> {
     let mut value = serial.to_be_bytes().to_vec();
     value.extend_from_slice(fingerprint);
@@ -542,6 +561,10 @@ fn read_u64(db: &sled::Db, key: &[u8]) -> Result<Option<u64>, StoreError> {
 
 fn outbox_key(name: &Fqdn) -> Vec<u8> {
     [OUTBOX_PREFIX, name.as_str().as_bytes()].concat()
+}
+
+fn feed_view_key(name: &Fqdn) -> Vec<u8> {
+    [FEED_VIEW_PREFIX, name.as_str().as_bytes()].concat()
 }
 
 fn host_key(name: &Fqdn) -> Vec<u8> {

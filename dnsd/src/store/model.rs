@@ -74,6 +74,25 @@ impl TokenRecord {
 }
 
 impl HostRecord {
+    /// True when both give the same DNS records (what zone transfers carry).
+    pub fn same_records(&self, other: &Self) -> bool {
+        (
+            self.enabled,
+            self.ttl,
+            self.wildcard,
+            self.ipv4,
+            self.ipv6,
+            &self.txt,
+        ) == (
+            other.enabled,
+            other.ttl,
+            other.wildcard,
+            other.ipv4,
+            other.ipv6,
+            &other.txt,
+        )
+    }
+
     pub fn new(name: &Fqdn, account: Option<String>, ttl: u32, now: Millis) -> Self {
         Self {
             name: name.clone(),

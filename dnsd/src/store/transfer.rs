@@ -2,9 +2,13 @@
 //! two commits the index, the serial and the history agree, so a copy is the
 //! zone at exactly one serial without stopping readers.
 
+use std::collections::HashMap;
+
 use super::{
     Store, StoreError,
     history::{Change, History},
+    index::host_nodes,
+    node::Node,
 };
 use crate::serial;
 
@@ -44,18 +48,40 @@ pub enum Since {
 
 impl Store {
     /// A copy of the zone at `apex` and its serial, or `None` for no such zone.
+    /// On a fed node, hosts with a feed view are copied as that view.
     pub async fn zone_copy(&self, apex: &[u8]) -> Result<Option<ZoneCopy>, StoreError> {
         let index = self.inner.index.clone();
+        let feed_views = self.inner.feed_views.clone();
         let apex = apex.to_vec();
         self.transact(move |_| {
             let zone = index.zones().iter().find(|z| *z.apex == *apex)?;
+            // The names of hosts with a feed view, and what that view holds.
+            let mut views: HashMap<Vec<u8>, Option<Node>> = HashMap::new();
+            for (name, host) in feed_views.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                let key = name.key();
+                if index.zone_of(&key).is_some_and(|z| std::ptr::eq(z, zone)) {
+                    host_nodes(&key, Some(host), |k, node| {
+                        views.insert(k.to_vec(), node);
+                    });
+                }
+            }
             let mut packed = Vec::new();
-            index.zone_records(zone, |owner, record| {
+            let mut pack = |owner: &[u8], record: &[u8]| {
                 packed.push(owner.len() as u8);
                 packed.extend_from_slice(owner);
                 packed.extend_from_slice(&(record.len() as u16).to_be_bytes());
                 packed.extend_from_slice(record);
+            };
+            index.zone_records(zone, |owner, record| {
+                if !views.contains_key(owner) {
+                    pack(owner, record);
+                }
             });
+            for (owner, node) in &views {
+                for set in node.iter().flat_map(Node::rrsets) {
+                    set.records().for_each(|record| pack(owner, record));
+                }
+            }
             Some(ZoneCopy {
                 serial: zone.serial(),
                 packed,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{
     AccountRecord, HostRecord, META_FEED_SEQ, Millis, StoreError, account_key, decode, encode,
-    host_key, journal::Changes, outbox_key,
+    feed_view_key, host_key, journal::Changes, outbox_key,
 };
 use crate::names::Fqdn;
 
@@ -23,6 +23,23 @@ pub struct Txn<'a> {
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Final state of every host written in this group (`None` = deleted).
     hosts: BTreeMap<Fqdn, Option<HostRecord>>,
+    /// Fed nodes: the feed entry being applied, and each change of a host's
+    /// transfer view with the entry that made it, in order.
+    entry: Option<u64>,
+    views: Vec<(u64, Fqdn, Option<HostRecord>)>,
+    /// Feed views set (`Some`) or dropped (`None`) in this group.
+    feed_views: BTreeMap<Fqdn, Option<HostRecord>>,
+    /// The bootstrap from a snapshot ends with this group, at this position.
+    bootstrapped_at: Option<u64>,
+}
+
+/// What the writer takes from a finished group.
+pub(super) struct Parts {
+    pub changes: Changes,
+    pub hosts: BTreeMap<Fqdn, Option<HostRecord>>,
+    pub views: Vec<(u64, Fqdn, Option<HostRecord>)>,
+    pub feed_views: BTreeMap<Fqdn, Option<HostRecord>>,
+    pub bootstrapped_at: Option<u64>,
 }
 
 impl<'a> Txn<'a> {
@@ -36,7 +53,16 @@ impl<'a> Txn<'a> {
             snapshot: false,
             overlay: HashMap::new(),
             hosts: BTreeMap::new(),
+            entry: None,
+            views: Vec::new(),
+            feed_views: BTreeMap::new(),
+            bootstrapped_at: None,
         }
+    }
+
+    /// Nodes fed from Postgres keep a transfer view apart from what they serve.
+    pub fn is_fed(&self) -> bool {
+        self.outbox
     }
 
     /// The commit's clock: every job of one group sees the same time.
@@ -54,13 +80,58 @@ impl<'a> Txn<'a> {
     }
 
     /// Stores a host changed by an update (`good`/`nochg`): on nodes fed from
-    /// Postgres its new state is also queued for the outbox, atomically.
-    pub fn put_updated_host(&mut self, host: HostRecord) {
+    /// Postgres its new state is also queued for the outbox, atomically, and
+    /// the host's records as the feed made them are kept as its feed view
+    /// until the update comes back through the feed (see `store/feed_view`).
+    pub fn put_updated_host(&mut self, host: HostRecord) -> Result<(), StoreError> {
         if self.outbox {
             self.write(outbox_key(&host.name), Some(encode(&host)));
             self.queued = true;
+            if self.feed_view(&host.name)?.is_none()
+                && let Some(before) = self.host(&host.name)?
+                && !before.same_records(&host)
+            {
+                self.set_feed_view(&host.name, Some(before));
+            }
         }
         self.put_host(host);
+        Ok(())
+    }
+
+    /// The host as the change feed alone made it, while this node has an
+    /// update of it that has not come back through the feed yet.
+    pub fn feed_view(&self, name: &Fqdn) -> Result<Option<HostRecord>, StoreError> {
+        self.read(&feed_view_key(name))
+    }
+
+    pub fn set_feed_view(&mut self, name: &Fqdn, view: Option<HostRecord>) {
+        self.write(feed_view_key(name), view.as_ref().map(encode));
+        self.feed_views.insert(name.clone(), view);
+    }
+
+    /// Attributes what follows to the feed entry `seq`.
+    pub fn begin_entry(&mut self, seq: u64) {
+        self.entry = Some(seq);
+    }
+
+    /// Notes the host's transfer view after the current feed entry.
+    pub fn entry_applied(&mut self, name: &Fqdn) -> Result<(), StoreError> {
+        let Some(seq) = self.entry else {
+            return Ok(());
+        };
+        let view = match self.feed_view(name)? {
+            Some(view) => Some(view),
+            None => self.host(name)?,
+        };
+        self.views.push((seq, name.clone(), view));
+        Ok(())
+    }
+
+    /// Ends a bootstrap: the feed continues after `head`, and every zone's
+    /// serial is taken from it.
+    pub fn finish_bootstrap(&mut self, head: u64) {
+        self.set_feed_seq(head);
+        self.bootstrapped_at = Some(head);
     }
 
     /// The last change-feed sequence applied.
@@ -118,17 +189,16 @@ impl<'a> Txn<'a> {
         self.snapshot
     }
 
-    pub(super) fn changed_hosts(&self) -> impl Iterator<Item = &Fqdn> {
-        self.hosts.keys()
-    }
-
-    /// The final value per written key, and the final state per host.
-    pub(super) fn into_parts(self) -> (Changes, BTreeMap<Fqdn, Option<HostRecord>>) {
-        (self.overlay.into_iter().collect(), self.hosts)
-    }
-
-    pub(super) fn write_raw(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.write(key, Some(value));
+    /// The final value per written key, the final state per host and what
+    /// a fed node needs for its serials.
+    pub(super) fn into_parts(self) -> Parts {
+        Parts {
+            changes: self.overlay.into_iter().collect(),
+            hosts: self.hosts,
+            views: self.views,
+            feed_views: self.feed_views,
+            bootstrapped_at: self.bootstrapped_at,
+        }
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {

@@ -9,7 +9,7 @@
 //! also writes the host snapshot (see `snapshot.rs`).
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::HashMap,
     path::PathBuf,
     sync::{
         Arc, Mutex,
@@ -21,14 +21,10 @@ use std::{
 use tokio::sync::mpsc;
 
 use super::{
-    HOST_PREFIX, Index, Job, META_SNAPSHOT, StoreError, Txn,
-    history::{self, Change, History},
-    index::host_nodes,
-    journal::{Changes, Journal},
-    model::HostRecord,
-    now_millis, snapshot, zone_key,
+    HOST_PREFIX, Index, Job, META_SNAPSHOT, StoreError, Txn, history::History, journal::Journal,
+    model::HostRecord, now_millis, serials, snapshot,
 };
-use crate::{names::Fqdn, zone::Zone};
+use crate::names::Fqdn;
 
 /// Most jobs in one group; bounds the latency a full queue adds to one commit.
 const MAX_GROUP: usize = 1024;
@@ -50,6 +46,8 @@ pub(super) struct Writer {
     /// sled names a host snapshot as current: the next commit must unname it.
     pub snapshot_marked: bool,
     pub history: Arc<Mutex<History>>,
+    /// Fed nodes: hosts whose transfer view is their feed view.
+    pub feed_views: Arc<Mutex<HashMap<Fqdn, HostRecord>>>,
 }
 
 impl Writer {
@@ -63,27 +61,21 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let mut txn = Txn::new(&self.db, now_millis(), self.outbox.is_some());
+            let db = self.db.clone();
+            let mut txn = Txn::new(&db, now_millis(), self.outbox.is_some());
             let completions: Vec<_> = jobs.drain(..).map(|job| job(&mut txn)).collect();
             let queued = txn.queued_outbox();
             let checkpoint = txn.checkpoint_requested();
             let snapshot = txn.snapshot_requested();
-            let result = commit(
-                &self.db,
-                &self.index,
-                &mut self.journal,
-                &mut self.snapshot_marked,
-                &self.history,
-                txn,
-            )
-            .and_then(|()| self.checkpoint(checkpoint || snapshot))
-            .and_then(|()| {
-                if snapshot {
-                    self.write_snapshot()
-                } else {
-                    Ok(())
-                }
-            });
+            let result = commit(&mut self, txn)
+                .and_then(|()| self.checkpoint(checkpoint || snapshot))
+                .and_then(|()| {
+                    if snapshot {
+                        self.write_snapshot()
+                    } else {
+                        Ok(())
+                    }
+                });
             if let (Ok(()), true, Some(ready)) = (&result, queued, &self.outbox) {
                 ready.notify_one();
             }
@@ -127,100 +119,58 @@ impl Writer {
     }
 }
 
-fn commit(
-    db: &sled::Db,
-    index: &Index,
-    journal: &mut Journal,
-    snapshot_marked: &mut bool,
-    history: &Mutex<History>,
-    mut txn: Txn<'_>,
-) -> Result<(), StoreError> {
+fn commit(writer: &mut Writer, txn: Txn<'_>) -> Result<(), StoreError> {
     if txn.is_empty() {
         return Ok(());
     }
-    let mut zones = BTreeSet::new();
-    for name in txn.changed_hosts() {
-        if let Some(zone) = index.zone_of(&name.key()) {
-            zones.insert(zone.name.clone());
-        }
-    }
-    let mut serials = Vec::with_capacity(zones.len());
-    for zone in index.zones().iter().filter(|z| zones.contains(&z.name)) {
-        let key = zone_key(&zone.name);
-        let mut state = db
-            .get(&key)?
-            .map(|v| v.to_vec())
-            .unwrap_or_else(|| vec![0; 36]);
-        let serial = zone.serial().wrapping_add(1);
-        state[..4].copy_from_slice(&serial.to_be_bytes());
-        txn.write_raw(key, state);
-        serials.push((zone, serial));
-    }
-    let (mut changes, hosts) = txn.into_parts();
-    record_history(index, history, &serials, &hosts, &mut changes);
-    if *snapshot_marked {
+    let mut parts = txn.into_parts();
+    let mut history = writer.history.lock().unwrap_or_else(|e| e.into_inner());
+    let mut feed_views = writer.feed_views.lock().unwrap_or_else(|e| e.into_inner());
+    let fed = writer.outbox.is_some();
+    let serials = serials::plan(
+        &writer.index,
+        &writer.db,
+        &mut history,
+        &feed_views,
+        fed,
+        &mut parts,
+    )?;
+    let changes = &mut parts.changes;
+    if writer.snapshot_marked {
         // From this group on sled holds what the snapshot lacks.
         changes.push((META_SNAPSHOT.to_vec(), None));
     }
     // Durable first. After any failure here the store refuses further
     // changes until restarted (sled's own errors are sticky too), so a group
     // is never half-applied and read back; a restart replays the journal.
-    let before = journal.len();
-    let written = journal
-        .append(&changes)
+    let before = writer.journal.len();
+    let written = writer
+        .journal
+        .append(changes)
         .map_err(|e| StoreError::Io(e.to_string()))
-        .and_then(|()| super::apply_changes(db, &changes));
+        .and_then(|()| super::apply_changes(&writer.db, changes));
     if let Err(error) = written {
         // Answered as failed, so it must not come back in a replay.
-        if let Err(undo) = journal.truncate(before) {
+        if let Err(undo) = writer.journal.truncate(before) {
             tracing::error!(%undo, "could not take a failed group back out of the journal");
         }
         return Err(error);
     }
-    *snapshot_marked = false;
-    for (name, host) in &hosts {
+    writer.snapshot_marked = false;
+    for (name, host) in &parts.hosts {
         match host {
-            Some(host) => index.apply_host(host),
-            None => index.remove_name(name),
+            Some(host) => writer.index.apply_host(host),
+            None => writer.index.remove_name(name),
         }
+    }
+    for (name, view) in parts.feed_views {
+        match view {
+            Some(view) => feed_views.insert(name, view),
+            None => feed_views.remove(&name),
+        };
     }
     for (zone, serial) in serials {
         zone.set_serial(serial);
     }
     Ok(())
-}
-
-/// Adds to the group's writes what it changes, record by record, in each
-/// zone that keeps an IXFR history. The index still holds the state before
-/// the group, which is what the records are compared against.
-fn record_history(
-    index: &Index,
-    history: &Mutex<History>,
-    serials: &[(&Zone, u32)],
-    hosts: &BTreeMap<Fqdn, Option<HostRecord>>,
-    changes: &mut Changes,
-) {
-    let mut history = history.lock().unwrap_or_else(|e| e.into_inner());
-    let view = index.view();
-    for (zone, serial) in serials {
-        if !history.keeps(&zone.apex) {
-            continue;
-        }
-        let mut change = Change {
-            from: zone.serial(),
-            to: *serial,
-            removed: Vec::new(),
-            added: Vec::new(),
-        };
-        for (name, host) in hosts {
-            let key = name.key();
-            if !index.zone_of(&key).is_some_and(|z| std::ptr::eq(z, *zone)) {
-                continue;
-            }
-            host_nodes(&key, host.as_ref(), |key, new| {
-                history::diff(key, view.node(key), new.as_ref(), &mut change);
-            });
-        }
-        history.record(&zone.apex, change, changes);
-    }
 }

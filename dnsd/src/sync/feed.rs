@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     names::Fqdn,
-    store::{Store, Txn},
+    store::{HostRecord, Store, Txn},
 };
 
 /// Feed entries fetched and applied per commit.
@@ -92,7 +92,7 @@ async fn apply_next(pool: &PgPool, store: &Store, status: &SyncStatus) -> Result
         let kind: String = row.try_get("kind")?;
         let payload: String = row.try_get("payload")?;
         match FeedEntry::parse(&kind, &payload) {
-            Ok(entry) => entries.push(entry),
+            Ok(entry) => entries.push((seq as u64, entry)),
             // A malformed entry must not stall every later change: skip it loudly.
             Err(error) => tracing::error!(seq, %error, "change feed: skipping an entry"),
         }
@@ -100,8 +100,8 @@ async fn apply_next(pool: &PgPool, store: &Store, status: &SyncStatus) -> Result
     let count = rows.len();
     store
         .transact(move |txn| {
-            for entry in &entries {
-                if let Err(error) = apply_entry(txn, entry) {
+            for (seq, entry) in &entries {
+                if let Err(error) = apply_entry(txn, entry, Source::Feed(*seq)) {
                     tracing::error!(%error, "change feed: entry not applied");
                 }
             }
@@ -116,19 +116,45 @@ async fn apply_next(pool: &PgPool, store: &Store, status: &SyncStatus) -> Result
     Ok(count)
 }
 
+/// Where an entry comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// The change feed, at this position.
+    Feed(u64),
+    /// A row of the bootstrap snapshot.
+    Snapshot,
+}
+
 /// Applies one entry inside a commit. Writes only when something changed, so
-/// a node's own updates coming back through the feed cost nothing.
-pub fn apply_entry(txn: &mut Txn<'_>, entry: &FeedEntry) -> Result<(), SyncError> {
+/// a node's own updates coming back through the feed cost nothing. A host's
+/// feed view (an update of this node not yet back) takes the entry too, and
+/// is dropped once it gives the same records as the host.
+pub fn apply_entry(txn: &mut Txn<'_>, entry: &FeedEntry, source: Source) -> Result<(), SyncError> {
     let feed_error = |e: merge::FeedError| SyncError::Feed(e.to_string());
-    match entry {
+    let now = txn.now();
+    let name = match entry {
         FeedEntry::HostUpsert(upsert) => {
             let name = parse_name(&upsert.state.name)?;
             let local = txn.host(&name)?;
             let merged =
-                merge::upsert_host(local.clone(), &name, upsert, txn.now()).map_err(feed_error)?;
+                merge::upsert_host(local.clone(), &name, upsert, now).map_err(feed_error)?;
             if local.as_ref() != Some(&merged) {
-                txn.put_host(merged);
+                txn.put_host(merged.clone());
             }
+            let view = match source {
+                // The snapshot row alone is what the feed says.
+                Source::Snapshot => Some(merge::upsert_host(None, &name, upsert, now)),
+                Source::Feed(_) => txn
+                    .feed_view(&name)?
+                    .map(|view| merge::upsert_host(Some(view), &name, upsert, now)),
+            };
+            settle_feed_view(
+                txn,
+                &name,
+                view.transpose().map_err(feed_error)?,
+                Some(&merged),
+            )?;
+            Some(name)
         }
         FeedEntry::HostState(state) => {
             let name = parse_name(&state.name)?;
@@ -136,32 +162,61 @@ pub fn apply_entry(txn: &mut Txn<'_>, entry: &FeedEntry) -> Result<(), SyncError
                 let mut merged = local.clone();
                 merge::merge_state(&mut merged, state);
                 if merged != local {
-                    txn.put_host(merged);
+                    txn.put_host(merged.clone());
                 }
+                let view = txn.feed_view(&name)?.map(|mut view| {
+                    merge::merge_state(&mut view, state);
+                    view
+                });
+                settle_feed_view(txn, &name, view, Some(&merged))?;
             }
+            Some(name)
         }
         FeedEntry::HostDelete(host) => {
             let name = parse_name(&host.name)?;
             if txn.host(&name)?.is_some() {
                 txn.delete_host(&name);
             }
+            settle_feed_view(txn, &name, None, None)?;
+            Some(name)
         }
         FeedEntry::AccountUpsert(account) => {
             let local = txn.account(&account.name)?;
-            let mut record = merge::account_record(account, txn.now());
+            let mut record = merge::account_record(account, now);
             if let Some(local) = &local {
                 record.created = local.created;
             }
             if local.as_ref() != Some(&record) {
                 txn.put_account(&record);
             }
+            None
         }
         FeedEntry::AccountDelete(account) => {
             if txn.account(&account.name)?.is_some() {
                 txn.delete_account(&account.name);
             }
+            None
         }
-        FeedEntry::Unknown => {}
+        FeedEntry::Unknown => None,
+    };
+    if let (Some(name), Source::Feed(seq)) = (name, source) {
+        txn.begin_entry(seq);
+        txn.entry_applied(&name)?;
+    }
+    Ok(())
+}
+
+/// Keeps `view` as the host's feed view only while its records differ from
+/// the host's; writes only what changes.
+fn settle_feed_view(
+    txn: &mut Txn<'_>,
+    name: &Fqdn,
+    view: Option<HostRecord>,
+    host: Option<&HostRecord>,
+) -> Result<(), SyncError> {
+    let view = view.filter(|view| host.is_none_or(|host| !view.same_records(host)));
+    if txn.feed_view(name)? != view {
+        txn.set_feed_view(name, view);
     }
     Ok(())
 }
@@ -237,11 +292,12 @@ async fn bootstrap(pool: &PgPool, store: &Store, status: &SyncStatus) -> Result<
         .transact(move |txn| {
             for name in &stale_hosts {
                 txn.delete_host(name);
+                txn.set_feed_view(name, None);
             }
             for name in &stale_accounts {
                 txn.delete_account(name);
             }
-            txn.set_feed_seq(head as u64);
+            txn.finish_bootstrap(head as u64);
         })
         .await?;
     status.applied_seq.store(head as u64, Ordering::Relaxed);
@@ -255,7 +311,7 @@ async fn apply_chunk(store: &Store, entries: Vec<FeedEntry>) -> Result<(), SyncE
     store
         .transact(move |txn| {
             for entry in &entries {
-                if let Err(error) = apply_entry(txn, entry) {
+                if let Err(error) = apply_entry(txn, entry, Source::Snapshot) {
                     tracing::error!(%error, "snapshot: row not applied");
                 }
             }

@@ -164,7 +164,7 @@ fn apply_one(
         }
         record_use(&mut host, request, now);
         let addresses = host.addresses();
-        txn.put_updated_host(host);
+        txn.put_updated_host(host).map_err(|_| Failure::Store)?;
         return Ok(Reply::NoChg(addresses));
     }
 
@@ -180,7 +180,7 @@ fn apply_one(
     record_use(&mut host, request, now);
     policy.changed(name, families);
     let addresses = host.addresses();
-    txn.put_updated_host(host);
+    txn.put_updated_host(host).map_err(|_| Failure::Store)?;
     Ok(Reply::Good(addresses))
 }
 
