@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import data, load, servers, system, updates
+from . import data, load, servers, system, updates, xfr
 
 REPO = Path(__file__).resolve().parents[2]
 ORDER = ["floor", "dnsd", "knot", "nsd"]
@@ -41,6 +41,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--latency-seconds", type=int, default=5, help="length of each latency run")
     p.add_argument("--scaling", action="store_true", help="also run 10k, 100k and 1M hosts")
     p.add_argument("--updates", action="store_true", help="also run the update benchmarks")
+    p.add_argument(
+        "--xfr", action="store_true", help="also run the zone transfer benchmark (dnsd and Knot)"
+    )
     p.add_argument("--update-rate", type=int, default=1000, help="fixed update rate (default 1000/s)")
     p.add_argument("--profile", action="store_true", help="perf-record dnsd and the floor under load")
     p.add_argument(
@@ -65,6 +68,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.hosts, args.rounds, args.seconds = 2_000, 1, 1
         args.rates, args.latency_seconds = "2000", 1
         args.updates, args.scaling, args.update_rate = True, False, 200
+        args.xfr = True
         args.quiet_wait = 5
     wanted = args.servers.split(",")
     if args.dry_run and args.servers == ",".join(ORDER):
@@ -176,7 +180,7 @@ def make_servers(args, binaries, ds, root) -> dict[str, servers.Server]:
         if name == "floor":
             made[name] = servers.Floor(root, ds, log, binaries["floor"])
         elif name == "dnsd":
-            made[name] = servers.Dnsd(root, ds, log, binaries["dnsd"])
+            made[name] = servers.Dnsd(root, ds, log, binaries["dnsd"], transfers=args.xfr)
         elif name == "dnsd-rrl":
             made[name] = servers.DnsdRrl(root, ds, log, binaries["dnsd"])
         elif name == "knot":
@@ -242,6 +246,8 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
                     f"{name} @ {rate}/s: p50 {r['p50_us']:.0f} µs, p99 {r['p99_us']:.0f} µs, "
                     f"lost {r['lost']}, background {r['background_cores']:.2f} cores"
                 )
+        if args.xfr:
+            out["xfr"] = xfr.bench(args, made, ds, runs, log)
         if args.profile:
             out["profile"] = profile(made, ds, args, runs)
         if with_updates:
@@ -419,6 +425,8 @@ def render(results: dict, args) -> str:
                 f"memory copy-on-write: RSS is their sum; its PSS sum is {sm['nsd']['pss']:.1f} MiB)"
             )
         lines += render_targets(size, sm, hosts, results)
+        if "xfr" in size:
+            lines += xfr.render(hosts, size["xfr"])
         if "updates" in size:
             lines += render_updates(size["updates"], args)
     if len(results["sizes"]) > 1:

@@ -153,8 +153,10 @@ class Dnsd(Server):
     # Response rate limiting off, as in the peers' setups.
     RRL = "[dns.rrl]\nenabled = false\n"
 
-    def __init__(self, root, ds, log, binary: Path):
+    def __init__(self, root, ds, log, binary: Path, transfers: bool = False):
         self.binary = binary
+        # Serving transfers keeps an IXFR history: only when they are measured.
+        self.transfers = '[[zone.allow_transfer]]\naddress = "127.0.0.1"\n' if transfers else ""
         super().__init__(root, ds, log)
         self.http_port = system.free_port()
         self.admin_port = system.free_port()
@@ -196,7 +198,7 @@ hostmaster = "{data.HOSTMASTER}"
 ttl = {data.SOA_TTL}
 negative_ttl = {data.NEGATIVE_TTL}
 host_ttl = {data.HOST_TTL}
-
+{self.transfers}
 [update]
 listen = ["127.0.0.1:{self.http_port}"]
 max_connections_per_source = 1000000
@@ -307,6 +309,9 @@ acl:
   - id: bench_update
     address: 127.0.0.1
     action: update
+  - id: bench_transfer
+    address: 127.0.0.1
+    action: transfer
 
 template:
   - id: default
@@ -319,7 +324,7 @@ template:
 
 zone:
   - domain: {data.ZONE}
-    acl: bench_update
+    acl: [bench_update, bench_transfer]
 """
         )
 
