@@ -160,6 +160,10 @@ def bench(args, made: dict, ds: data.Dataset, runs: Path, log) -> dict:
             )
     for name in servers:
         t = out[name]["transfers"]
+        # The first transfer of a serial copies the zone; later ones at the
+        # same serial may reuse that copy (dnsd keeps it 10 s after its last use).
+        out[name]["first_s"] = t[0]["seconds"]
+        out[name]["first_cpu_s"] = t[0]["server_cpu_s"]
         out[name]["median_s"] = statistics.median(r["seconds"] for r in t)
         out[name]["median_cpu_s"] = statistics.median(r["server_cpu_s"] for r in t)
         out[name]["peak_rss_kib"] = max(r["rss_peak_kib"] for r in t)
@@ -172,25 +176,28 @@ def bench(args, made: dict, ds: data.Dataset, runs: Path, log) -> dict:
 def render(size: int, res: dict) -> list[str]:
     """Report lines for one zone size."""
     lines = [
-        f"Zone transfer, {size} hosts (median of the rounds; peak RSS during any transfer)",
-        f"  {'server':<8} {'AXFR ms':>9} {'CPU ms':>8} {'MB':>7} {'msgs':>6} {'RSS MiB':>8} "
-        f"{'peak MiB':>9} {'q/s/core quiet':>15} {'during':>9} {'drop':>7}",
+        f"Zone transfer, {size} hosts (first transfer after start, then the median of all rounds; "
+        "peak RSS during any transfer; capacity with transfers back to back)",
+        f"  {'server':<8} {'first ms':>9} {'CPU ms':>7} {'AXFR ms':>8} {'CPU ms':>7} {'MB':>7} "
+        f"{'msgs':>6} {'RSS MiB':>8} {'peak MiB':>9} {'q/s/core quiet':>15} {'during':>9} {'drop':>7}",
     ]
     for name, r in res.items():
         t = r["transfers"][0]
         q = statistics.median(c["capacity_per_core"] for c in r["capacity_quiet"])
         b = statistics.median(c["capacity_per_core"] for c in r["capacity_transferring"])
         lines.append(
-            f"  {name:<8} {r['median_s'] * 1e3:>9.0f} {r['median_cpu_s'] * 1e3:>8.0f} "
+            f"  {name:<8} {r['first_s'] * 1e3:>9.0f} {r['first_cpu_s'] * 1e3:>7.0f} "
+            f"{r['median_s'] * 1e3:>8.0f} {r['median_cpu_s'] * 1e3:>7.0f} "
             f"{t['bytes'] / 1e6:>7.1f} {t['messages']:>6} {t['rss_before_kib'] / 1024:>8.1f} "
             f"{r['peak_rss_kib'] / 1024:>9.1f} {q / 1e3:>14.0f}k {b / 1e3:>8.0f}k "
             f"{r['capacity_drop']:>+7.1%}"
         )
     if "dnsd" in res and "knot" in res:
-        ratio = res["dnsd"]["median_s"] / res["knot"]["median_s"]
-        verdict = "PASS" if ratio <= 1.0 else "FAIL"
+        for label, key in (("first transfer", "first_s"), ("median transfer", "median_s")):
+            ratio = res["dnsd"][key] / res["knot"][key]
+            verdict = "PASS" if ratio <= 1.0 else "FAIL"
+            lines.append(f"  AXFR time dnsd / Knot, {label}: {ratio:.2f} (target <= 1.00: {verdict})")
         drop = res["dnsd"]["capacity_drop"]
-        lines.append(f"  AXFR time dnsd / Knot: {ratio:.2f} (target <= 1.00: {verdict})")
         lines.append(
             f"  dnsd capacity drop during transfers: {drop:+.1%} (target <= 10 %: "
             f"{'PASS' if drop <= 0.10 else 'FAIL'}); Knot's: {res['knot']['capacity_drop']:+.1%}"

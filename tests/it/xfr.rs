@@ -469,3 +469,45 @@ async fn notify_rounds_are_coalesced_and_unanswered_ones_retried_five_times() {
 fn serial_of(dnsd: &Dnsd) -> u32 {
     serial(dnsd.udp(), ZONE).expect("an SOA")
 }
+
+#[test]
+fn check_config_reports_transfer_mistakes_and_counts_what_is_right() {
+    let key = TestKey::new("xfr-key");
+    let dnsd = keyed_dnsd(
+        &key,
+        &TestKey::new("spare"),
+        "[[zone.secondary]]\naddress = \"127.0.0.1:5353\"\nkey = \"xfr-key\"\n",
+        "",
+    );
+    let ok = dnsd.cli(&["check-config"], None);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let said = String::from_utf8_lossy(&ok.stdout);
+    assert!(said.contains("2 TSIG keys, 1 secondaries"), "{said}");
+    let text = std::fs::read_to_string(&dnsd.config).unwrap();
+    for (broken, message) in [
+        (
+            text.replace("key = \"xfr-key\"", "key = \"nope\""),
+            "no [[key]] named `nope`",
+        ),
+        (
+            text.replace(&key.secret, "bm90IGxvbmc="),
+            "the secret has 8 bytes; at least 16 are needed",
+        ),
+        (
+            text.replace("127.0.0.1:5353", "ns1.example.net"),
+            "`ns1.example.net` is not an address",
+        ),
+    ] {
+        std::fs::write(&dnsd.config, broken).unwrap();
+        let out = dnsd.cli(&["check-config"], None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(message),
+            "{stderr}"
+        );
+    }
+}

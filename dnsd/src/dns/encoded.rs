@@ -43,11 +43,8 @@ pub async fn answer(
             .map_or(wire::PLAIN_UDP_LIMIT, |payload| {
                 usize::from(payload.clamp(512, handler.udp_payload()))
             });
-        return transfers
-            .answer(query, peer, Some(limit))
-            .await
-            .into_iter()
-            .next();
+        let answer = transfers.answer(query, peer, Some(limit)).await;
+        return answer.into_messages().into_iter().next();
     }
     let now = xfr::unix_now();
     match transfers.keys().verify(query, now) {

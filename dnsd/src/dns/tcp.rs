@@ -79,10 +79,10 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, context: &TcpContext, sl
         if let Some(transfers) = context.handler.transfers()
             && xfr::classify(&query).is_some()
         {
-            for message in transfers.answer(&query, peer, None).await {
-                if !write_frame(&mut stream, &message, context.idle).await {
-                    return;
-                }
+            let frames = transfers.answer(&query, peer, None).await.frames();
+            match xfr::send_idle(stream, frames, context.idle).await {
+                Some(back) => stream = back,
+                None => return,
             }
             slot.idle();
             continue;

@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 use ring::hmac;
 
 use super::wire::{self, HEADER_LEN};
-use crate::names::key_of;
+use crate::names::{key_of, key_to_dotted};
 
 pub const TYPE_TSIG: u16 = 250;
 const CLASS_ANY: u16 = 255;
@@ -120,9 +120,12 @@ impl Key {
         hmac::sign(&self.secret, data).as_ref().to_vec()
     }
 
-    /// Appends this key's TSIG record and counts it in ARCOUNT.
-    fn append(&self, msg: &mut Vec<u8>, time: u64, mac: &[u8], error: u16, other: &[u8]) {
-        let id = [msg[0], msg[1]];
+    /// Appends this key's TSIG record to the message at `buf[start..]` and
+    /// counts it in ARCOUNT.
+    fn append(&self, buf: &mut Vec<u8>, start: usize, sig: (u64, &[u8]), error: u16, other: &[u8]) {
+        let (time, mac) = sig;
+        let id = [buf[start], buf[start + 1]];
+        let msg = buf;
         let rdlen = self.algorithm_wire.len() + 10 + mac.len() + 6 + other.len();
         msg.extend_from_slice(&self.wire_name);
         msg.extend_from_slice(&TYPE_TSIG.to_be_bytes());
@@ -137,7 +140,7 @@ impl Key {
         msg.extend_from_slice(&error.to_be_bytes());
         msg.extend_from_slice(&(other.len() as u16).to_be_bytes());
         msg.extend_from_slice(other);
-        add_to_arcount(msg, 1);
+        add_to_arcount(&mut msg[start..], 1);
     }
 }
 
@@ -265,6 +268,16 @@ pub enum Rejection {
     BadTime(Signed),
 }
 
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadKey { name, .. } => write!(f, "BADKEY (unknown key {})", key_to_dotted(name)),
+            Self::BadSig { key } => write!(f, "BADSIG (key {})", key.name),
+            Self::BadTime(signed) => write!(f, "BADTIME (key {})", signed.key.name),
+        }
+    }
+}
+
 impl Rejection {
     /// The NOTAUTH answer: BADKEY and BADSIG unsigned, BADTIME signed with
     /// our clock in the other data.
@@ -275,10 +288,10 @@ impl Rejection {
                 let key = UnknownKey { name, algorithm };
                 key.append_error(&mut msg, now, BADKEY);
             }
-            Self::BadSig { key } => key.append(&mut msg, now, &[], BADSIG, &[]),
+            Self::BadSig { key } => key.append(&mut msg, 0, (now, &[]), BADSIG, &[]),
             Self::BadTime(signed) => {
                 let other = now.to_be_bytes()[2..].to_vec();
-                signed.signer(now).sign_with(&mut msg, BADTIME, &other);
+                signed.signer(now).sign_with(&mut msg, 0, BADTIME, &other);
             }
         }
         Some(msg)
@@ -326,21 +339,30 @@ impl Signer {
 
     /// Appends the TSIG record to the next message of the answer.
     pub fn sign(&mut self, msg: &mut Vec<u8>) {
-        self.sign_with(msg, 0, &[]);
+        self.sign_with(msg, 0, 0, &[]);
     }
 
-    fn sign_with(&mut self, msg: &mut Vec<u8>, error: u16, other: &[u8]) {
-        let mut tbs = Vec::with_capacity(msg.len() + 160);
-        tbs.extend_from_slice(&(self.previous.len() as u16).to_be_bytes());
-        tbs.extend_from_slice(&self.previous);
-        tbs.extend_from_slice(msg);
+    /// [`Self::sign`] for the message at `buf[start..]` (after a TCP length
+    /// prefix, say).
+    pub fn sign_at(&mut self, buf: &mut Vec<u8>, start: usize) {
+        self.sign_with(buf, start, 0, &[]);
+    }
+
+    fn sign_with(&mut self, buf: &mut Vec<u8>, start: usize, error: u16, other: &[u8]) {
+        let mut mac = hmac::Context::with_key(&self.key.secret);
+        mac.update(&(self.previous.len() as u16).to_be_bytes());
+        mac.update(&self.previous);
+        mac.update(&buf[start..]);
+        let mut tail = Vec::with_capacity(128);
         if self.first {
-            self.key.variables(&mut tbs, self.time, FUDGE, error, other);
+            self.key
+                .variables(&mut tail, self.time, FUDGE, error, other);
         } else {
-            timers(&mut tbs, self.time, FUDGE);
+            timers(&mut tail, self.time, FUDGE);
         }
-        let mac = self.key.mac(&tbs);
-        self.key.append(msg, self.time, &mac, error, other);
+        mac.update(&tail);
+        let mac = mac.sign().as_ref().to_vec();
+        self.key.append(buf, start, (self.time, &mac), error, other);
         self.previous = mac;
         self.first = false;
     }
@@ -352,7 +374,7 @@ pub fn sign_request(key: &Key, msg: &mut Vec<u8>, now: u64) -> Vec<u8> {
     let mut tbs = msg.clone();
     key.variables(&mut tbs, now, FUDGE, 0, &[]);
     let mac = key.mac(&tbs);
-    key.append(msg, now, &mac, 0, &[]);
+    key.append(msg, 0, (now, &mac), 0, &[]);
     mac
 }
 

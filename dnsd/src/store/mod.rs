@@ -36,7 +36,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use self::{
     index::Index,
     model::{AccountRecord, ClientInfo, HostRecord, Millis, TokenRecord},
-    transfer::{Since, ZoneCopy},
+    transfer::{Since, Visit},
     txn::Txn,
 };
 use crate::{

@@ -12,27 +12,11 @@ use super::{
 };
 use crate::serial;
 
-/// Every record of a zone at one serial, packed as
-/// `[owner length u8][owner key][record length u16][record]…`.
-#[derive(Debug)]
-pub struct ZoneCopy {
-    pub serial: u32,
-    packed: Vec<u8>,
-}
-
-impl ZoneCopy {
-    /// Owner key and record (after its owner) of each RR, SOA aside.
-    pub fn records(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        let mut rest = self.packed.as_slice();
-        std::iter::from_fn(move || {
-            let (&owner_len, tail) = rest.split_first()?;
-            let (owner, tail) = tail.split_at(usize::from(owner_len));
-            let len = usize::from(u16::from_be_bytes([tail[0], tail[1]]));
-            let (record, tail) = tail[2..].split_at(len);
-            rest = tail;
-            Some((owner, record))
-        })
-    }
+/// What a zone copy hands its visitor, in this order: the serial, then
+/// every record (owner key, record after its owner), SOA aside.
+pub enum Visit<'a> {
+    Serial(u32),
+    Record(&'a [u8], &'a [u8]),
 }
 
 /// Where a secondary at some serial stands.
@@ -47,9 +31,15 @@ pub enum Since {
 }
 
 impl Store {
-    /// A copy of the zone at `apex` and its serial, or `None` for no such zone.
-    /// On a fed node, hosts with a feed view are copied as that view.
-    pub async fn zone_copy(&self, apex: &[u8]) -> Result<Option<ZoneCopy>, StoreError> {
+    /// Shows `visit` the zone at `apex` as it is at one serial (on the
+    /// writer, between two commits) and gives it back; `None` for no such
+    /// zone. On a fed node, hosts with a feed view are shown as that view.
+    pub async fn visit_zone<S: Send + 'static>(
+        &self,
+        apex: &[u8],
+        mut state: S,
+        visit: fn(&mut S, Visit<'_>),
+    ) -> Result<Option<S>, StoreError> {
         let index = self.inner.index.clone();
         let feed_views = self.inner.feed_views.clone();
         let apex = apex.to_vec();
@@ -65,27 +55,20 @@ impl Store {
                     });
                 }
             }
-            let mut packed = Vec::new();
-            let mut pack = |owner: &[u8], record: &[u8]| {
-                packed.push(owner.len() as u8);
-                packed.extend_from_slice(owner);
-                packed.extend_from_slice(&(record.len() as u16).to_be_bytes());
-                packed.extend_from_slice(record);
-            };
+            visit(&mut state, Visit::Serial(zone.serial()));
             index.zone_records(zone, |owner, record| {
                 if !views.contains_key(owner) {
-                    pack(owner, record);
+                    visit(&mut state, Visit::Record(owner, record));
                 }
             });
             for (owner, node) in &views {
                 for set in node.iter().flat_map(Node::rrsets) {
-                    set.records().for_each(|record| pack(owner, record));
+                    for record in set.records() {
+                        visit(&mut state, Visit::Record(owner, record));
+                    }
                 }
             }
-            Some(ZoneCopy {
-                serial: zone.serial(),
-                packed,
-            })
+            Some(state)
         })
         .await
     }

@@ -23,9 +23,8 @@ pub struct Txn<'a> {
     overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Final state of every host written in this group (`None` = deleted).
     hosts: BTreeMap<Fqdn, Option<HostRecord>>,
-    /// Fed nodes: the feed entry being applied, and each change of a host's
-    /// transfer view with the entry that made it, in order.
-    entry: Option<u64>,
+    /// Fed nodes: each host's transfer view after each feed entry that
+    /// touched it, in order.
     views: Vec<(u64, Fqdn, Option<HostRecord>)>,
     /// Feed views set (`Some`) or dropped (`None`) in this group.
     feed_views: BTreeMap<Fqdn, Option<HostRecord>>,
@@ -53,7 +52,6 @@ impl<'a> Txn<'a> {
             snapshot: false,
             overlay: HashMap::new(),
             hosts: BTreeMap::new(),
-            entry: None,
             views: Vec::new(),
             feed_views: BTreeMap::new(),
             bootstrapped_at: None,
@@ -109,16 +107,8 @@ impl<'a> Txn<'a> {
         self.feed_views.insert(name.clone(), view);
     }
 
-    /// Attributes what follows to the feed entry `seq`.
-    pub fn begin_entry(&mut self, seq: u64) {
-        self.entry = Some(seq);
-    }
-
-    /// Notes the host's transfer view after the current feed entry.
-    pub fn entry_applied(&mut self, name: &Fqdn) -> Result<(), StoreError> {
-        let Some(seq) = self.entry else {
-            return Ok(());
-        };
+    /// Notes the host's transfer view after feed entry `seq` touched it.
+    pub fn entry_applied(&mut self, seq: u64, name: &Fqdn) -> Result<(), StoreError> {
         let view = match self.feed_view(name)? {
             Some(view) => Some(view),
             None => self.host(name)?,

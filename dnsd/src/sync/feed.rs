@@ -200,8 +200,7 @@ pub fn apply_entry(txn: &mut Txn<'_>, entry: &FeedEntry, source: Source) -> Resu
         FeedEntry::Unknown => None,
     };
     if let (Some(name), Source::Feed(seq)) = (name, source) {
-        txn.begin_entry(seq);
-        txn.entry_applied(&name)?;
+        txn.entry_applied(seq, &name)?;
     }
     Ok(())
 }

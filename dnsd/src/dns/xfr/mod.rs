@@ -9,26 +9,30 @@
 //! node not bootstrapped yet → REFUSED; too many transfers at once →
 //! SERVFAIL.
 
+mod idle;
 pub mod notify;
 mod pack;
 
 use std::{
+    collections::HashMap,
     net::SocketAddr,
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use tokio::sync::Semaphore;
+use std::io::Write;
 
-use self::pack::{Packer, answer_head};
+use tokio::{net::TcpStream, sync::Semaphore};
+
+use self::pack::{Body, Packer, answer_head};
 use super::{
-    tsig::{self, Signed, Verdict},
+    tsig::{self, Signed, Signer, Verdict},
     wire::{self, HEADER_LEN, RCODE_FORMERR, RCODE_REFUSED},
 };
 use crate::{
     config::{Transfers, ZoneTransfer},
     records::{TYPE_AXFR, TYPE_IXFR, TYPE_SOA},
-    store::{Since, Store, history::Change},
+    store::{Since, Store, Visit, history::Change},
     sync::SyncStatus,
     zone::Zone,
 };
@@ -43,14 +47,31 @@ pub enum Kind {
     Ixfr,
 }
 
-/// What serves transfers: the settings, the store and a cap on full copies.
+/// What serves transfers: the settings, the store, a cap on full copies
+/// and the latest copy of each zone.
 pub struct Service {
     transfers: Transfers,
     store: Store,
     permits: Semaphore,
     /// On a fed node: transfers wait until the first snapshot is applied.
     sync: Option<Arc<SyncStatus>>,
+    copies: Arc<Mutex<HashMap<Box<[u8]>, Copy>>>,
 }
+
+/// A zone packed at one serial: every full transfer at that serial sends
+/// it (secondaries tend to come together after a NOTIFY), until it has not
+/// been used for [`COPY_HOLD`].
+struct Copy {
+    serial: u32,
+    bodies: Arc<Vec<Body>>,
+    used: Instant,
+}
+
+const COPY_HOLD: Duration = Duration::from_secs(10);
+/// Room kept in every message of a shared copy for the question (an apex of
+/// at most 255 bytes) and a TSIG record (at most 364 bytes: a 255-byte key
+/// name, hmac-sha512).
+const COPY_ROOM: usize = 255 + 4 + 512;
 
 impl Service {
     pub fn new(
@@ -64,6 +85,7 @@ impl Service {
             store,
             permits: Semaphore::new(max_transfers),
             sync,
+            copies: Arc::default(),
         }
     }
 
@@ -71,22 +93,17 @@ impl Service {
         &self.transfers.keys
     }
 
-    /// The answer messages to an AXFR or IXFR request, in order. Over UDP
-    /// (`udp_limit` set) exactly one: the IXFR if it fits, else the SOA.
-    pub async fn answer(
-        &self,
-        query: &[u8],
-        peer: SocketAddr,
-        udp_limit: Option<usize>,
-    ) -> Vec<Vec<u8>> {
+    /// The answer to an AXFR or IXFR request. Over UDP (`udp_limit` set)
+    /// exactly one message: the IXFR if it fits, else the SOA.
+    pub async fn answer(&self, query: &[u8], peer: SocketAddr, udp_limit: Option<usize>) -> Answer {
         let now = unix_now();
         let signed = match self.transfers.keys.verify(query, now) {
             Verdict::Unsigned => None,
             Verdict::Signed(signed) => Some(signed),
             Verdict::Malformed => return error(query, RCODE_FORMERR, None, now),
             Verdict::Rejected(rejection) => {
-                tracing::info!(%peer, ?rejection, "transfer refused: TSIG");
-                return rejection.answer(query, now).into_iter().collect();
+                refusal(udp_limit.is_some(), peer, &format!("TSIG {rejection}"));
+                return Answer::Ready(rejection.answer(query, now).into_iter().collect());
             }
         };
         let Some(request) = Request::parse(query) else {
@@ -100,46 +117,50 @@ impl Service {
             || (udp_limit.is_some() && request.kind == Kind::Axfr)
             || self.sync.as_ref().is_some_and(|s| !s.is_bootstrapped());
         if refused {
-            tracing::info!(%peer, zone = %zone.name, key = key.map(|k| k.name.as_str()), "transfer refused");
+            let key = key.map_or("none", |k| k.name.as_str());
+            refusal(
+                udp_limit.is_some(),
+                peer,
+                &format!("zone {}, key {key}", zone.name),
+            );
             return error(query, RCODE_REFUSED, signed.as_ref(), now);
         }
-        let reserve = signed.as_ref().map_or(0, |s| s.key.record_len());
-        let limit = udp_limit.unwrap_or(usize::from(u16::MAX)) - reserve;
         let head = answer_head(request.id, request.flags, request.question);
-        let messages = match self
-            .build(&request, zone, head.clone(), limit, udp_limit.is_some())
-            .await
-        {
-            Ok(messages) => messages,
+        // Over UDP the whole answer, TSIG included, must fit the client's limit.
+        let udp_body = udp_limit.map(|limit| {
+            limit.saturating_sub(head.len() + signed.as_ref().map_or(0, |s| s.key.record_len()))
+        });
+        let bodies = match self.build(&request, zone, udp_body).await {
+            Ok(bodies) => bodies,
             Err(rcode) => return error(query, rcode, signed.as_ref(), now),
         };
         tracing::info!(
             %peer,
             zone = %zone.name,
             kind = ?request.kind,
-            messages = messages.len(),
+            messages = bodies.len(),
             "transfer served"
         );
-        sign_all(messages, signed.as_ref(), now)
+        Answer::Records {
+            head,
+            bodies,
+            signer: signed.map(|s| s.signer(now)),
+        }
     }
 
     async fn build(
         &self,
         request: &Request<'_>,
         zone: &Zone,
-        head: Vec<u8>,
-        limit: usize,
-        udp: bool,
-    ) -> Result<Vec<Vec<u8>>, u16> {
-        let store_failed = |error: crate::store::StoreError| {
-            tracing::warn!(%error, "transfer failed in the store");
-            RCODE_SERVFAIL
-        };
+        udp_body: Option<usize>,
+    ) -> Result<Arc<Vec<Body>>, u16> {
         let apex = &*zone.apex;
-        let soa = |packer: &mut Packer, serial: u32| {
-            let mut record = Vec::with_capacity(64);
-            zone.write_soa_record(&mut record, zone.soa_ttl(), serial);
-            packer.push(apex, &record);
+        let soa = |packer: &mut Packer, serial: u32| packer.push(apex, &soa_record(zone, serial));
+        let body_limit = udp_body.unwrap_or(usize::from(u16::MAX) - COPY_ROOM);
+        let only_soa = |serial: u32| {
+            let mut packer = Packer::new(apex.len(), body_limit);
+            soa(&mut packer, serial);
+            Arc::new(packer.finish())
         };
         if let Some(client) = request.client_serial {
             match self
@@ -148,13 +169,9 @@ impl Service {
                 .await
                 .map_err(store_failed)?
             {
-                Since::Current(serial) => {
-                    let mut packer = Packer::new(head, apex.len(), limit);
-                    soa(&mut packer, serial);
-                    return Ok(packer.finish());
-                }
+                Since::Current(serial) => return Ok(only_soa(serial)),
                 Since::Changes { serial, changes } => {
-                    let mut packer = Packer::new(head.clone(), apex.len(), limit);
+                    let mut packer = Packer::new(apex.len(), body_limit);
                     soa(&mut packer, serial);
                     for Change {
                         from,
@@ -173,40 +190,71 @@ impl Service {
                         }
                     }
                     soa(&mut packer, serial);
-                    let messages = packer.finish();
+                    let bodies = packer.finish();
                     // Too big for UDP: the SOA alone sends the client to TCP.
-                    if udp && messages.len() > 1 {
-                        let mut packer = Packer::new(head, apex.len(), limit);
-                        soa(&mut packer, serial);
-                        return Ok(packer.finish());
+                    if udp_body.is_some() && bodies.len() > 1 {
+                        return Ok(only_soa(serial));
                     }
-                    return Ok(messages);
+                    return Ok(Arc::new(bodies));
                 }
-                Since::TooOld if udp => {
-                    let mut packer = Packer::new(head, apex.len(), limit);
-                    soa(&mut packer, zone.serial());
-                    return Ok(packer.finish());
-                }
+                Since::TooOld if udp_body.is_some() => return Ok(only_soa(zone.serial())),
                 Since::TooOld => {}
             }
+        }
+        self.full_copy(zone).await
+    }
+
+    /// The whole zone at one serial: the shared copy if it is of the
+    /// current serial, else a new one (at most `max_transfers` at once).
+    async fn full_copy(&self, zone: &Zone) -> Result<Arc<Vec<Body>>, u16> {
+        let apex = &*zone.apex;
+        let shared = || {
+            let mut copies = self.copies.lock().unwrap_or_else(|e| e.into_inner());
+            let copy = copies.get_mut(apex).filter(|c| c.serial == zone.serial())?;
+            copy.used = Instant::now();
+            Some(copy.bodies.clone())
+        };
+        if let Some(bodies) = shared() {
+            return Ok(bodies);
         }
         let _permit = tokio::time::timeout(PERMIT_WAIT, self.permits.acquire())
             .await
             .map_err(|_| RCODE_SERVFAIL)?
             .map_err(|_| RCODE_SERVFAIL)?;
-        let copy = self
+        // Another transfer may have made it meanwhile.
+        if let Some(bodies) = shared() {
+            return Ok(bodies);
+        }
+        let copying = Copying {
+            packer: Packer::new(apex.len(), usize::from(u16::MAX) - COPY_ROOM),
+            apex: apex.to_vec(),
+            soa: soa_record(zone, 0),
+            serial: 0,
+        };
+        let mut copying = self
             .store
-            .zone_copy(apex)
+            .visit_zone(apex, copying, Copying::visit)
             .await
             .map_err(store_failed)?
             .ok_or(tsig::RCODE_NOTAUTH)?;
-        let mut packer = Packer::new(head, apex.len(), limit);
-        soa(&mut packer, copy.serial);
-        for (owner, record) in copy.records() {
-            packer.push(owner, record);
+        // SOA last, as first.
+        copying.packer.push(apex, &copying.soa);
+        let bodies = Arc::new(copying.packer.finish());
+        let copy = Copy {
+            serial: copying.serial,
+            bodies: bodies.clone(),
+            used: Instant::now(),
+        };
+        let fresh = self
+            .copies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(apex.into(), copy)
+            .is_none();
+        if fresh {
+            tokio::spawn(expire(self.copies.clone(), apex.into()));
         }
-        soa(&mut packer, copy.serial);
-        Ok(packer.finish())
+        Ok(bodies)
     }
 
     /// The zone at `apex` and its transfer settings.
@@ -218,19 +266,168 @@ impl Service {
     }
 }
 
-fn sign_all(mut messages: Vec<Vec<u8>>, signed: Option<&Signed>, now: u64) -> Vec<Vec<u8>> {
-    if let Some(signed) = signed {
-        let mut signer = signed.signer(now);
-        for message in &mut messages {
-            signer.sign(message);
-        }
-    }
-    messages
+/// Packs a zone as the store shows it.
+struct Copying {
+    packer: Packer,
+    apex: Vec<u8>,
+    /// The SOA record; its serial is set when the store tells it.
+    soa: Vec<u8>,
+    serial: u32,
 }
 
-fn error(query: &[u8], rcode: u16, signed: Option<&Signed>, now: u64) -> Vec<Vec<u8>> {
-    let messages = wire::error_reply(query, rcode).into_iter().collect();
-    sign_all(messages, signed, now)
+impl Copying {
+    fn visit(&mut self, visit: Visit<'_>) {
+        match visit {
+            Visit::Serial(serial) => {
+                self.serial = serial;
+                let at = self.soa.len() - 20;
+                self.soa[at..at + 4].copy_from_slice(&serial.to_be_bytes());
+                self.packer.push(&self.apex, &self.soa);
+            }
+            Visit::Record(owner, record) => self.packer.push(owner, record),
+        }
+    }
+}
+
+/// Drops a zone's shared copy once it has not been used for [`COPY_HOLD`].
+async fn expire(copies: Arc<Mutex<HashMap<Box<[u8]>, Copy>>>, apex: Box<[u8]>) {
+    loop {
+        tokio::time::sleep(COPY_HOLD).await;
+        let mut copies = copies.lock().unwrap_or_else(|e| e.into_inner());
+        match copies.get(&apex) {
+            Some(copy) if copy.used.elapsed() < COPY_HOLD => {}
+            Some(_) => {
+                copies.remove(&apex);
+                return;
+            }
+            None => return,
+        }
+    }
+}
+
+/// The SOA record after its owner, with `serial`.
+fn soa_record(zone: &Zone, serial: u32) -> Vec<u8> {
+    let mut record = Vec::with_capacity(64);
+    zone.write_soa_record(&mut record, zone.soa_ttl(), serial);
+    record
+}
+
+fn store_failed(error: crate::store::StoreError) -> u16 {
+    tracing::warn!(%error, "transfer failed in the store");
+    RCODE_SERVFAIL
+}
+
+/// A transfer's answer: whole messages (errors), or a head and the record
+/// bodies, assembled and signed one message at a time as they are sent.
+pub enum Answer {
+    Ready(Vec<Vec<u8>>),
+    Records {
+        head: Vec<u8>,
+        bodies: Arc<Vec<Body>>,
+        signer: Option<Signer>,
+    },
+}
+
+impl Answer {
+    /// The messages one by one, each after its TCP length prefix.
+    pub fn frames(self) -> Frames {
+        Frames {
+            answer: self,
+            next: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Every message, without prefixes (UDP, tests).
+    pub fn into_messages(self) -> Vec<Vec<u8>> {
+        let mut frames = self.frames();
+        let mut messages = Vec::new();
+        while let Some(frame) = frames.next_frame() {
+            messages.push(frame[2..].to_vec());
+        }
+        messages
+    }
+}
+
+/// Sends `frames` on `stream` from a thread of its own under the lowest
+/// scheduling priority (`idle.rs`) and gives the stream back; `None` when the
+/// peer did not take a frame within `idle` or the connection failed.
+pub async fn send_idle(stream: TcpStream, mut frames: Frames, idle: Duration) -> Option<TcpStream> {
+    let stream = stream.into_std().ok()?;
+    stream.set_nonblocking(false).ok()?;
+    stream.set_write_timeout(Some(idle)).ok()?;
+    let (done, sent) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("dns-xfr".into())
+        .spawn(move || {
+            if !idle::lower_this_thread() {
+                tracing::debug!("SCHED_IDLE refused; sending the transfer at normal priority");
+            }
+            let mut out = &stream;
+            let mut ok = true;
+            while let Some(frame) = frames.next_frame() {
+                if out.write_all(frame).is_err() {
+                    ok = false;
+                    break;
+                }
+            }
+            let _ = done.send(ok.then_some(stream));
+        })
+        .ok()?;
+    let stream = sent.await.ok()??;
+    stream.set_nonblocking(true).ok()?;
+    TcpStream::from_std(stream).ok()
+}
+
+/// Produces an answer's frames into one reused buffer.
+pub struct Frames {
+    answer: Answer,
+    next: usize,
+    buf: Vec<u8>,
+}
+
+impl Frames {
+    /// The next message with its two-byte length prefix.
+    pub fn next_frame(&mut self) -> Option<&[u8]> {
+        self.buf.clear();
+        self.buf.extend_from_slice(&[0, 0]);
+        match &mut self.answer {
+            Answer::Ready(messages) => self.buf.extend_from_slice(messages.get(self.next)?),
+            Answer::Records {
+                head,
+                bodies,
+                signer,
+            } => {
+                pack::assemble(&mut self.buf, head, bodies.get(self.next)?);
+                if let Some(signer) = signer {
+                    signer.sign_at(&mut self.buf, 2);
+                }
+            }
+        }
+        self.next += 1;
+        let len = (self.buf.len() - 2) as u16;
+        self.buf[..2].copy_from_slice(&len.to_be_bytes());
+        Some(&self.buf)
+    }
+}
+
+/// Logs a refused transfer: over TCP (a real peer) for the operator, over
+/// UDP (any spoofed source can send one) only when debugging.
+fn refusal(udp: bool, peer: SocketAddr, why: &str) {
+    if udp {
+        tracing::debug!(%peer, why, "transfer refused");
+    } else {
+        tracing::info!(%peer, why, "transfer refused");
+    }
+}
+
+fn error(query: &[u8], rcode: u16, signed: Option<&Signed>, now: u64) -> Answer {
+    let mut messages: Vec<Vec<u8>> = wire::error_reply(query, rcode).into_iter().collect();
+    if let Some(signed) = signed {
+        let mut signer = signed.signer(now);
+        messages.iter_mut().for_each(|message| signer.sign(message));
+    }
+    Answer::Ready(messages)
 }
 
 pub fn unix_now() -> u64 {
