@@ -9,9 +9,17 @@
 //! node not bootstrapped yet → REFUSED; too many transfers at once →
 //! SERVFAIL.
 
+mod answer;
 mod idle;
 pub mod notify;
 mod pack;
+mod request;
+
+use self::request::Request;
+pub use self::{
+    answer::{Answer, Frames, send_idle},
+    request::classify,
+};
 
 use std::{
     collections::HashMap,
@@ -20,18 +28,15 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use std::io::Write;
-
-use tokio::{net::TcpStream, sync::Semaphore};
+use tokio::sync::Semaphore;
 
 use self::pack::{Body, Packer, answer_head};
 use super::{
-    tsig::{self, Signed, Signer, Verdict},
-    wire::{self, HEADER_LEN, RCODE_FORMERR, RCODE_REFUSED},
+    tsig::{self, Signed, Verdict},
+    wire::{self, RCODE_FORMERR, RCODE_REFUSED},
 };
 use crate::{
     config::{Transfers, ZoneTransfer},
-    records::{TYPE_AXFR, TYPE_IXFR, TYPE_SOA},
     store::{Since, Store, Visit, history::Change},
     sync::SyncStatus,
     zone::Zone,
@@ -317,100 +322,6 @@ fn store_failed(error: crate::store::StoreError) -> u16 {
     RCODE_SERVFAIL
 }
 
-/// A transfer's answer: whole messages (errors), or a head and the record
-/// bodies, assembled and signed one message at a time as they are sent.
-pub enum Answer {
-    Ready(Vec<Vec<u8>>),
-    Records {
-        head: Vec<u8>,
-        bodies: Arc<Vec<Body>>,
-        signer: Option<Signer>,
-    },
-}
-
-impl Answer {
-    /// The messages one by one, each after its TCP length prefix.
-    pub fn frames(self) -> Frames {
-        Frames {
-            answer: self,
-            next: 0,
-            buf: Vec::new(),
-        }
-    }
-
-    /// Every message, without prefixes (UDP, tests).
-    pub fn into_messages(self) -> Vec<Vec<u8>> {
-        let mut frames = self.frames();
-        let mut messages = Vec::new();
-        while let Some(frame) = frames.next_frame() {
-            messages.push(frame[2..].to_vec());
-        }
-        messages
-    }
-}
-
-/// Sends `frames` on `stream` from a thread of its own under the lowest
-/// scheduling priority (`idle.rs`) and gives the stream back; `None` when the
-/// peer did not take a frame within `idle` or the connection failed.
-pub async fn send_idle(stream: TcpStream, mut frames: Frames, idle: Duration) -> Option<TcpStream> {
-    let stream = stream.into_std().ok()?;
-    stream.set_nonblocking(false).ok()?;
-    stream.set_write_timeout(Some(idle)).ok()?;
-    let (done, sent) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("dns-xfr".into())
-        .spawn(move || {
-            if !idle::lower_this_thread() {
-                tracing::debug!("SCHED_IDLE refused; sending the transfer at normal priority");
-            }
-            let mut out = &stream;
-            let mut ok = true;
-            while let Some(frame) = frames.next_frame() {
-                if out.write_all(frame).is_err() {
-                    ok = false;
-                    break;
-                }
-            }
-            let _ = done.send(ok.then_some(stream));
-        })
-        .ok()?;
-    let stream = sent.await.ok()??;
-    stream.set_nonblocking(true).ok()?;
-    TcpStream::from_std(stream).ok()
-}
-
-/// Produces an answer's frames into one reused buffer.
-pub struct Frames {
-    answer: Answer,
-    next: usize,
-    buf: Vec<u8>,
-}
-
-impl Frames {
-    /// The next message with its two-byte length prefix.
-    pub fn next_frame(&mut self) -> Option<&[u8]> {
-        self.buf.clear();
-        self.buf.extend_from_slice(&[0, 0]);
-        match &mut self.answer {
-            Answer::Ready(messages) => self.buf.extend_from_slice(messages.get(self.next)?),
-            Answer::Records {
-                head,
-                bodies,
-                signer,
-            } => {
-                pack::assemble(&mut self.buf, head, bodies.get(self.next)?);
-                if let Some(signer) = signer {
-                    signer.sign_at(&mut self.buf, 2);
-                }
-            }
-        }
-        self.next += 1;
-        let len = (self.buf.len() - 2) as u16;
-        self.buf[..2].copy_from_slice(&len.to_be_bytes());
-        Some(&self.buf)
-    }
-}
-
 /// Logs a refused transfer: over TCP (a real peer) for the operator, over
 /// UDP (any spoofed source can send one) only when debugging.
 fn refusal(udp: bool, peer: SocketAddr, why: &str) {
@@ -434,99 +345,4 @@ pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// True for a query (not a response) whose one question asks AXFR or IXFR.
-pub fn classify(query: &[u8]) -> Option<Kind> {
-    Request::parse(query).map(|request| request.kind)
-}
-
-/// An AXFR or IXFR request.
-struct Request<'q> {
-    kind: Kind,
-    id: u16,
-    flags: u16,
-    /// Lowercase apex key asked for.
-    apex: Vec<u8>,
-    /// The question as sent (name, type, class).
-    question: &'q [u8],
-    /// IXFR: the serial of the client's copy (from the authority SOA).
-    client_serial: Option<u32>,
-}
-
-impl<'q> Request<'q> {
-    fn parse(query: &'q [u8]) -> Option<Self> {
-        let header = query.get(..HEADER_LEN)?;
-        let field = |at: usize| u16::from_be_bytes([header[at], header[at + 1]]);
-        let flags = field(2);
-        // A query (QR clear) with opcode QUERY and one question.
-        if flags & 0xF800 != 0 || field(4) != 1 {
-            return None;
-        }
-        let name_end = HEADER_LEN + name_len(&query[HEADER_LEN..])?;
-        let question = query.get(HEADER_LEN..name_end + 4)?;
-        let qtype = u16::from_be_bytes([query[name_end], query[name_end + 1]]);
-        let kind = match qtype {
-            TYPE_AXFR => Kind::Axfr,
-            TYPE_IXFR => Kind::Ixfr,
-            _ => return None,
-        };
-        let apex: Vec<u8> = query[HEADER_LEN..name_end]
-            .iter()
-            .map(u8::to_ascii_lowercase)
-            .collect();
-        let client_serial = match kind {
-            Kind::Axfr => None,
-            // RFC 1995 §3: exactly the client's SOA in the authority section.
-            Kind::Ixfr => {
-                if field(6) != 0 || field(8) != 1 {
-                    return None;
-                }
-                Some(authority_serial(query, name_end + 4)?)
-            }
-        };
-        Some(Self {
-            kind,
-            id: field(0),
-            flags,
-            apex,
-            question,
-            client_serial,
-        })
-    }
-}
-
-/// The serial of the SOA record at `at` (its owner a name or a pointer).
-fn authority_serial(query: &[u8], at: usize) -> Option<u32> {
-    let fixed = at + name_len(query.get(at..)?)?;
-    let rtype = u16::from_be_bytes([*query.get(fixed)?, *query.get(fixed + 1)?]);
-    let rdlen = usize::from(u16::from_be_bytes([
-        *query.get(fixed + 8)?,
-        *query.get(fixed + 9)?,
-    ]));
-    let rdata = query.get(fixed + 10..fixed + 10 + rdlen)?;
-    if rtype != TYPE_SOA {
-        return None;
-    }
-    // MNAME and RNAME, then SERIAL.
-    let mut p = name_len(rdata)?;
-    p += name_len(rdata.get(p..)?)?;
-    let serial = rdata.get(p..p + 4)?;
-    Some(u32::from_be_bytes([
-        serial[0], serial[1], serial[2], serial[3],
-    ]))
-}
-
-/// Length of the name at the start of `data` (up to the root or a pointer);
-/// uncompressed names in questions only, as every client sends them.
-fn name_len(data: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    loop {
-        match *data.get(at)? {
-            0 => return Some(at + 1),
-            len if len & 0xC0 == 0xC0 => return Some(at + 2),
-            len if len < 64 => at += 1 + usize::from(len),
-            _ => return None,
-        }
-    }
 }
