@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = system.ensure_packages(needed, log)
     system.stop_distro_services(log)
     for tool in missing:
-        if tool in ("knotd", "nsd"):
+        if tool in ("knotd", "nsd") and not args.dry_run:
             name = "knot" if tool == "knotd" else "nsd"
             log(f"warning: {tool} is not available; {name} is skipped")
             args.server_list.remove(name)
@@ -206,7 +206,11 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
             system.wait_quiet(log, args.quiet_wait)
             startup = server.start()
             mem = server.memory()
-            log(f"{name}: up in {startup * 1e3:.0f} ms, RSS {mem.rss_kib / 1024:.1f} MiB")
+            rcvbuf = system.udp_receive_buffer(server.port)
+            log(
+                f"{name}: up in {startup * 1e3:.0f} ms, RSS {mem.rss_kib / 1024:.1f} MiB, "
+                f"UDP receive buffer {rcvbuf} bytes"
+            )
             out["servers"][name] = {
                 "version": server.version,
                 "startup_s": startup,
@@ -214,13 +218,14 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
                 "capacity": [],
                 "latency": [],
                 "import_s": getattr(server, "import_s", None),
+                "udp_rcvbuf_bytes": rcvbuf,
             }
         # Warm-up: one short unrecorded run each (page faults, caches).
         for name, server in made.items():
             load.dnsperf(server.port, ds.query_file, 1, ["-c", "8", "-q", "500"], runs / f"warmup-{name}.txt")
         # Capacity: interleaved round by round so slow drifts hit all alike.
         for rnd in range(1, args.rounds + 1):
-            for name, server in made.items():
+            for name, server in rotated(made, rnd):
                 busy = system.wait_quiet(log, args.quiet_wait)
                 r = load.capacity_run(server, ds.query_file, args.seconds, runs, f"cap-{name}-{rnd}")
                 r["round"], r["busy_before"] = rnd, busy
@@ -233,8 +238,8 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
         for name, server in made.items():
             out["servers"][name]["memory_loaded"] = server.memory().as_dict()
         # Latency at fixed rates, no quota.
-        for rate in args.rate_list:
-            for name, server in made.items():
+        for n, rate in enumerate(args.rate_list):
+            for name, server in rotated(made, n + 1):
                 system.wait_quiet(log, args.quiet_wait)
                 r = load.latency_run(
                     server, ds.query_file, rate, args.latency_seconds, runs / f"lat-{name}-{rate}.txt"
@@ -257,6 +262,14 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
             server.close()
         shutil.rmtree(root, ignore_errors=True)
     return out
+
+
+def rotated(made: dict, rnd: int) -> list:
+    """The servers in the order of round `rnd`: each round starts one later,
+    so no server always runs first (or right after the same one)."""
+    items = list(made.items())
+    shift = (rnd - 1) % len(items) if items else 0
+    return items[shift:] + items[:shift]
 
 
 def bench_updates(args, made, ds, runs: Path) -> dict:

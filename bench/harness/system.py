@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -248,6 +249,16 @@ def free_port() -> int:
             # Stay clear of the ephemeral range dnsperf's own sockets use.
             return port
     raise RuntimeError("no free port")
+
+
+def udp_receive_buffer(port: int) -> int | None:
+    """The receive buffer the kernel gave the UDP socket on 127.0.0.1:`port`
+    (`ss`'s skmem rb), as the server asked for it and net.core.rmem_max let it."""
+    out = subprocess.run(
+        ["ss", "-lunmH", f"sport = :{port}"], capture_output=True, text=True
+    ).stdout
+    m = re.search(r"\brb(\d+)", out)
+    return int(m.group(1)) if m else None
 
 
 # command -> Debian package that provides it.

@@ -8,7 +8,7 @@
 //! serial; consecutive ones share one entry whose `from..to` covers them all,
 //! so a flood of them does not push real changes out of the history.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,58 +68,67 @@ pub struct Settings {
     pub limits: Limits,
 }
 
+/// An entry as stored: where it starts in the zone's running count of
+/// history bytes (so the oldest and newest entries alone give the total),
+/// and the change.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    start: u64,
+    change: Change,
+}
+
+/// What the writer keeps in memory of a zone's history: its two ends. The
+/// entries themselves stay in sled until an IXFR reads them, so a history
+/// of many megabytes costs no memory at rest.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ends {
+    /// Number of the oldest entry (the next one's, when there is none).
+    first: u64,
+    /// Where the oldest entry starts in the byte count.
+    first_start: u64,
+    newest: Option<Newest>,
+}
+
 #[derive(Debug, Clone, Copy)]
-struct Entry {
+struct Newest {
     number: u64,
     from: u32,
     to: u32,
-    bytes: u64,
     empty: bool,
+    start: u64,
+    end: u64,
 }
 
-/// The writer's view of every zone's history; readers take it through a
-/// writer job, so it always matches the zone's serial.
+/// Every kept zone's history; the writer changes it, readers take it
+/// through a writer job, so it always matches the zone's serial.
 #[derive(Debug)]
 pub struct History {
+    db: sled::Db,
     limits: Limits,
     /// Zones that keep a history (those with transfer clients), by apex.
-    zones: HashMap<Box<[u8]>, VecDeque<Entry>>,
+    zones: HashMap<Box<[u8]>, Ends>,
 }
 
 impl History {
-    /// Reads the entries of `apexes` from sled; entries of other zones (no
-    /// longer transferred) are deleted.
+    /// Finds the ends of the histories of `apexes` in sled; entries of other
+    /// zones (no longer transferred) are deleted.
     pub fn load(db: &sled::Db, apexes: &[Box<[u8]>], limits: Limits) -> Result<Self, StoreError> {
-        let mut zones: HashMap<Box<[u8]>, VecDeque<Entry>> = apexes
-            .iter()
-            .map(|apex| (apex.clone(), VecDeque::new()))
-            .collect();
-        for item in db.scan_prefix(HISTORY_PREFIX) {
-            let (key, value) = item?;
-            let parsed = parse_key(&key).and_then(|(apex, number)| {
-                let change: Change = postcard::from_bytes(&value).ok()?;
-                Some((apex, number, change))
-            });
-            let Some((apex, number, change)) = parsed else {
-                return Err(StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&key).into_owned(),
-                    reason: "unreadable IXFR history entry".into(),
-                });
-            };
-            match zones.get_mut(apex) {
-                Some(entries) => entries.push_back(Entry {
-                    number,
-                    from: change.from,
-                    to: change.to,
-                    bytes: value.len() as u64,
-                    empty: change.is_empty(),
-                }),
-                None => {
-                    db.remove(&key)?;
-                }
-            }
+        remove_unkept(db, apexes)?;
+        let mut zones = HashMap::new();
+        for apex in apexes {
+            // The history is derived data: one that cannot be read is
+            // dropped (secondaries then get a full transfer), not fatal.
+            let ends = read_ends(db, apex).or_else(|error| {
+                tracing::warn!(%error, "IXFR history dropped");
+                History::clear(db, apex).map(|()| Ends::default())
+            })?;
+            zones.insert(apex.clone(), ends);
         }
-        Ok(Self { limits, zones })
+        Ok(Self {
+            db: db.clone(),
+            limits,
+            zones,
+        })
     }
 
     pub fn keeps(&self, apex: &[u8]) -> bool {
@@ -128,91 +137,105 @@ impl History {
 
     /// Adds what a commit changed in the zone at `apex` to `changes` (the
     /// commit's journaled writes), trimming the oldest entries past the limits.
-    pub fn record(&mut self, apex: &[u8], change: Change, changes: &mut Changes) {
+    pub fn record(
+        &mut self,
+        apex: &[u8],
+        change: Change,
+        changes: &mut Changes,
+    ) -> Result<(), StoreError> {
         let limits = self.limits;
-        let Some(entries) = self.zones.get_mut(apex) else {
-            return;
+        let Some(ends) = self.zones.get_mut(apex) else {
+            return Ok(());
         };
         if change.is_empty()
-            && let Some(last) = entries.back_mut()
-            && last.empty
-            && last.to == change.from
+            && let Some(newest) = &mut ends.newest
+            && newest.empty
+            && newest.to == change.from
         {
-            last.to = change.to;
-            let extended = Change {
-                from: last.from,
-                ..change
+            let extended = Stored {
+                start: newest.start,
+                change: Change {
+                    from: newest.from,
+                    ..change
+                },
             };
-            changes.push((entry_key(apex, last.number), Some(encode(&extended))));
-            return;
+            let value = encode(&extended);
+            newest.to = extended.change.to;
+            newest.end = newest.start + value.len() as u64;
+            changes.push((entry_key(apex, newest.number), Some(value)));
+            return Ok(());
         }
-        let number = entries.back().map_or(0, |last| last.number + 1);
-        let value = encode(&change);
-        entries.push_back(Entry {
+        let number = ends.newest.map_or(ends.first, |n| n.number + 1);
+        let start = ends.newest.map_or(ends.first_start, |n| n.end);
+        let (from, to, empty) = (change.from, change.to, change.is_empty());
+        let value = encode(&Stored { start, change });
+        ends.newest = Some(Newest {
             number,
-            from: change.from,
-            to: change.to,
-            bytes: value.len() as u64,
-            empty: change.is_empty(),
+            from,
+            to,
+            empty,
+            start,
+            end: start + value.len() as u64,
         });
         changes.push((entry_key(apex, number), Some(value)));
-        let mut bytes: u64 = entries.iter().map(|e| e.bytes).sum();
-        while entries.len() > limits.changes || bytes > limits.bytes {
-            let Some(oldest) = entries.pop_front() else {
+        while let Some(newest) = ends.newest {
+            let count = newest.number - ends.first + 1;
+            if count <= limits.changes as u64 && newest.end - ends.first_start <= limits.bytes {
                 break;
-            };
-            bytes -= oldest.bytes;
-            changes.push((entry_key(apex, oldest.number), None));
+            }
+            changes.push((entry_key(apex, ends.first), None));
+            ends.first += 1;
+            if ends.first > newest.number {
+                ends.newest = None;
+                ends.first_start = newest.end;
+            } else {
+                ends.first_start = entry_start(&self.db, changes, apex, ends.first)?;
+            }
         }
+        Ok(())
     }
 
     /// The changes that lead from `serial` to the zone's current version, in
     /// order; `None` when the history does not reach back that far.
-    pub fn since(
-        &self,
-        db: &sled::Db,
-        apex: &[u8],
-        serial: u32,
-    ) -> Result<Option<Vec<Change>>, StoreError> {
-        let Some(entries) = self.zones.get(apex) else {
+    pub fn since(&self, apex: &[u8], serial: u32) -> Result<Option<Vec<Change>>, StoreError> {
+        if self.zones.get(apex).is_none_or(|ends| ends.newest.is_none()) {
             return Ok(None);
-        };
-        // An empty run covers every serial inside it: all are one content.
-        let Some(start) = entries.iter().position(|e| {
-            e.from == serial || (e.empty && serial::gt(serial, e.from) && serial::gt(e.to, serial))
-        }) else {
-            return Ok(None);
-        };
-        let mut out = Vec::with_capacity(entries.len() - start);
+        }
+        let mut out: Vec<Change> = Vec::new();
         let mut at = serial;
-        for entry in entries.iter().skip(start) {
-            if entry.from != at && !(entry.empty && out.is_empty()) {
+        for item in self.db.scan_prefix(zone_prefix(apex)) {
+            let (key, value) = item?;
+            let (_, Stored { mut change, .. }) = decode_entry(&key, &value)?;
+            if out.is_empty() {
+                // An empty run covers every serial inside it: all are one content.
+                let starts_here = change.from == serial
+                    || (change.is_empty()
+                        && serial::gt(serial, change.from)
+                        && serial::gt(change.to, serial));
+                if !starts_here {
+                    continue;
+                }
+            } else if change.from != at {
                 return Ok(None);
             }
-            let key = entry_key(apex, entry.number);
-            let value = db.get(&key)?.ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-                reason: "IXFR history entry missing".into(),
-            })?;
-            let mut change: Change =
-                postcard::from_bytes(&value).map_err(|e| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&key).into_owned(),
-                    reason: e.to_string(),
-                })?;
             change.from = at;
             at = change.to;
             out.push(change);
         }
-        Ok(Some(out))
+        Ok((!out.is_empty()).then_some(out))
     }
 
     /// Drops every entry of a zone within a group (a bootstrap replaced its
     /// content without entries).
     pub fn forget(&mut self, apex: &[u8], changes: &mut Changes) {
-        if let Some(entries) = self.zones.get_mut(apex) {
-            for entry in entries.drain(..) {
-                changes.push((entry_key(apex, entry.number), None));
+        if let Some(ends) = self.zones.get_mut(apex)
+            && let Some(newest) = ends.newest.take()
+        {
+            for number in ends.first..=newest.number {
+                changes.push((entry_key(apex, number), None));
             }
+            ends.first = newest.number + 1;
+            ends.first_start = newest.end;
         }
     }
 
@@ -223,6 +246,80 @@ impl History {
             db.remove(item?.0)?;
         }
         Ok(())
+    }
+}
+
+/// The two ends of a zone's history in sled.
+fn read_ends(db: &sled::Db, apex: &[u8]) -> Result<Ends, StoreError> {
+    let mut entries = db.scan_prefix(zone_prefix(apex));
+    let oldest = entries.next().transpose()?;
+    let newest = entries.next_back().transpose()?.or_else(|| oldest.clone());
+    let (Some((old_key, old_value)), Some((new_key, new_value))) = (oldest, newest) else {
+        return Ok(Ends::default());
+    };
+    let (first, oldest) = decode_entry(&old_key, &old_value)?;
+    let (number, newest) = decode_entry(&new_key, &new_value)?;
+    Ok(Ends {
+        first,
+        first_start: oldest.start,
+        newest: Some(Newest {
+            number,
+            from: newest.change.from,
+            to: newest.change.to,
+            empty: newest.change.is_empty(),
+            start: newest.start,
+            end: newest.start + new_value.len() as u64,
+        }),
+    })
+}
+
+/// Deletes the histories of zones that no longer keep one, one zone at a
+/// time (reading one key of each kept zone, not its entries).
+fn remove_unkept(db: &sled::Db, apexes: &[Box<[u8]>]) -> Result<(), StoreError> {
+    let mut cursor = HISTORY_PREFIX.to_vec();
+    while let Some(item) = db.range(cursor.clone()..).next() {
+        let key = item?.0;
+        if !key.starts_with(HISTORY_PREFIX) {
+            break;
+        }
+        let (apex, _) = parse_key(&key).ok_or_else(|| corrupt(&key, "unreadable key"))?;
+        if !apexes.iter().any(|kept| **kept == *apex) {
+            History::clear(db, apex)?;
+        }
+        cursor = zone_prefix(apex);
+        cursor.extend_from_slice(&[0xFF; 9]);
+    }
+    Ok(())
+}
+
+/// Where entry `number` starts: from this group's writes if it is new, else
+/// from sled.
+fn entry_start(
+    db: &sled::Db,
+    changes: &Changes,
+    apex: &[u8],
+    number: u64,
+) -> Result<u64, StoreError> {
+    let key = entry_key(apex, number);
+    let pending = changes.iter().rev().find(|(k, _)| *k == key);
+    let value = match pending {
+        Some((_, value)) => value.clone(),
+        None => db.get(&key)?.map(|v| v.to_vec()),
+    };
+    let value = value.ok_or_else(|| corrupt(&key, "IXFR history entry missing"))?;
+    Ok(decode_entry(&key, &value)?.1.start)
+}
+
+fn decode_entry(key: &[u8], value: &[u8]) -> Result<(u64, Stored), StoreError> {
+    let (_, number) = parse_key(key).ok_or_else(|| corrupt(key, "unreadable key"))?;
+    let stored = postcard::from_bytes(value).map_err(|e| corrupt(key, &e.to_string()))?;
+    Ok((number, stored))
+}
+
+fn corrupt(key: &[u8], reason: &str) -> StoreError {
+    StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: format!("IXFR history: {reason}"),
     }
 }
 
@@ -250,8 +347,8 @@ pub fn diff(key: &[u8], old: Option<&Node>, new: Option<&Node>, change: &mut Cha
     }
 }
 
-fn encode(change: &Change) -> Vec<u8> {
-    postcard::to_allocvec(change).expect("a history entry serializes")
+fn encode(stored: &Stored) -> Vec<u8> {
+    postcard::to_allocvec(stored).expect("a history entry serializes")
 }
 
 fn zone_prefix(apex: &[u8]) -> Vec<u8> {
@@ -302,6 +399,10 @@ mod tests {
         }
     }
 
+    fn spans(chain: Option<Vec<Change>>) -> Vec<(u32, u32)> {
+        chain.unwrap().iter().map(|c| (c.from, c.to)).collect()
+    }
+
     #[test]
     fn a_chain_is_read_from_any_kept_serial_and_empty_runs_are_one_entry() {
         let db = db();
@@ -312,92 +413,105 @@ mod tests {
         };
         let mut history = History::load(&db, std::slice::from_ref(&apex), limits).unwrap();
         let mut changes = Vec::new();
-        history.record(&apex, change(10, 11, &["a.dyn.example"]), &mut changes);
+        history
+            .record(&apex, change(10, 11, &["a.dyn.example"]), &mut changes)
+            .unwrap();
         for serial in 11..20 {
-            history.record(&apex, change(serial, serial + 1, &[]), &mut changes);
+            history
+                .record(&apex, change(serial, serial + 1, &[]), &mut changes)
+                .unwrap();
         }
-        history.record(&apex, change(20, 21, &["b.dyn.example"]), &mut changes);
+        history
+            .record(&apex, change(20, 21, &["b.dyn.example"]), &mut changes)
+            .unwrap();
         apply(&db, changes);
         assert_eq!(
-            history.zones[&apex].len(),
+            db.scan_prefix(HISTORY_PREFIX).count(),
             3,
             "nine empty commits are one entry"
         );
-        let chain = history.since(&db, &apex, 10).unwrap().unwrap();
         assert_eq!(
-            chain.iter().map(|c| (c.from, c.to)).collect::<Vec<_>>(),
+            spans(history.since(&apex, 10).unwrap()),
             [(10, 11), (11, 20), (20, 21)]
         );
-        let chain = history.since(&db, &apex, 15).unwrap().unwrap();
         assert_eq!(
-            chain.iter().map(|c| (c.from, c.to)).collect::<Vec<_>>(),
+            spans(history.since(&apex, 15).unwrap()),
             [(15, 20), (20, 21)]
         );
-        assert!(history.since(&db, &apex, 9).unwrap().is_none());
-        // Read back after a restart.
-        let reloaded = History::load(&db, std::slice::from_ref(&apex), limits).unwrap();
+        assert!(history.since(&apex, 9).unwrap().is_none());
+        // Read back after a restart: the ends come from two keys.
+        let mut reloaded = History::load(&db, std::slice::from_ref(&apex), limits).unwrap();
         assert_eq!(
-            reloaded.since(&db, &apex, 15).unwrap(),
-            history.since(&db, &apex, 15).unwrap()
+            reloaded.since(&apex, 15).unwrap(),
+            history.since(&apex, 15).unwrap()
         );
+        let mut changes = Vec::new();
+        reloaded
+            .record(&apex, change(21, 22, &["c.dyn.example"]), &mut changes)
+            .unwrap();
+        apply(&db, changes);
+        assert_eq!(
+            spans(reloaded.since(&apex, 20).unwrap()),
+            [(20, 21), (21, 22)]
+        );
+        // A zone no longer transferred loses its history at the next start.
+        History::load(&db, &[], limits).unwrap();
+        assert_eq!(db.scan_prefix(HISTORY_PREFIX).count(), 0);
     }
 
     #[test]
     fn the_oldest_changes_go_when_a_limit_is_reached() {
         let db = db();
         let apex: Box<[u8]> = key_of("dyn.example").into();
-        let mut history = History::load(
-            &db,
-            std::slice::from_ref(&apex),
-            Limits {
-                changes: 3,
-                bytes: 1 << 20,
-            },
-        )
-        .unwrap();
+        let limits = Limits {
+            changes: 3,
+            bytes: 1 << 20,
+        };
+        let mut history = History::load(&db, std::slice::from_ref(&apex), limits).unwrap();
+        // Several entries within one group (a fed node's feed entries).
         let mut changes = Vec::new();
         for serial in 0..5 {
-            history.record(
-                &apex,
-                change(serial, serial + 1, &["a.dyn.example"]),
-                &mut changes,
-            );
+            history
+                .record(
+                    &apex,
+                    change(serial, serial + 1, &["a.dyn.example"]),
+                    &mut changes,
+                )
+                .unwrap();
         }
         apply(&db, changes);
-        assert!(history.since(&db, &apex, 1).unwrap().is_none());
-        assert_eq!(history.since(&db, &apex, 2).unwrap().unwrap().len(), 3);
+        assert!(history.since(&apex, 1).unwrap().is_none());
+        assert_eq!(history.since(&apex, 2).unwrap().unwrap().len(), 3);
         assert_eq!(db.scan_prefix(HISTORY_PREFIX).count(), 3);
-        let mut small = History::load(
-            &db,
-            std::slice::from_ref(&apex),
-            Limits {
-                changes: 100,
-                bytes: 40,
-            },
-        )
-        .unwrap();
+
+        let tight = Limits {
+            changes: 100,
+            bytes: 60,
+        };
+        let mut small = History::load(&db, std::slice::from_ref(&apex), tight).unwrap();
         let mut changes = Vec::new();
-        small.record(
-            &apex,
-            change(5, 6, &["a.dyn.example", "b.dyn.example"]),
-            &mut changes,
-        );
-        assert!(small.zones[&apex].iter().map(|e| e.bytes).sum::<u64>() <= 40);
+        small
+            .record(
+                &apex,
+                change(5, 6, &["a.dyn.example", "b.dyn.example"]),
+                &mut changes,
+            )
+            .unwrap();
+        apply(&db, changes);
+        let total: usize = db
+            .scan_prefix(HISTORY_PREFIX)
+            .map(|e| e.unwrap().1.len())
+            .sum();
+        assert!(total <= 60, "{total} bytes kept");
+        assert_eq!(spans(small.since(&apex, 5).unwrap()), [(5, 6)]);
     }
 
     #[test]
     fn diffs_name_only_the_records_that_changed() {
         let key = key_of("a.dyn.example");
-        let old = Node::addresses(
-            60,
-            Some("192.0.2.1".parse().unwrap()),
-            Some("2001:db8::1".parse().unwrap()),
-        );
-        let new = Node::addresses(
-            60,
-            Some("192.0.2.2".parse().unwrap()),
-            Some("2001:db8::1".parse().unwrap()),
-        );
+        let v6 = Some("2001:db8::1".parse().unwrap());
+        let old = Node::addresses(60, Some("192.0.2.1".parse().unwrap()), v6);
+        let new = Node::addresses(60, Some("192.0.2.2".parse().unwrap()), v6);
         let mut change = change(1, 2, &[]);
         diff(&key, Some(&old), Some(&new), &mut change);
         assert_eq!((change.removed.len(), change.added.len()), (1, 1));

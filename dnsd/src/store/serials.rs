@@ -63,9 +63,9 @@ pub(super) fn plan<'i>(
     parts: &mut Parts,
 ) -> Result<Vec<(&'i Zone, u32)>, StoreError> {
     let mut serials: Vec<(&Zone, u32)> = if is_fed {
-        fed_serials(index, history, feed_views, parts)
+        fed_serials(index, history, feed_views, parts)?
     } else {
-        standalone_serials(index, history, parts)
+        standalone_serials(index, history, parts)?
     };
     if let Some(head) = parts.bootstrapped_at {
         for zone in index.zones() {
@@ -100,7 +100,7 @@ fn standalone_serials<'i>(
     index: &'i Index,
     history: &mut History,
     parts: &mut Parts,
-) -> Vec<(&'i Zone, u32)> {
+) -> Result<Vec<(&'i Zone, u32)>, StoreError> {
     let view = index.view();
     let mut serials = Vec::new();
     for zone in index.zones() {
@@ -120,11 +120,11 @@ fn standalone_serials<'i>(
                     history::diff(key, view.node(key), new.as_ref(), &mut change);
                 });
             }
-            history.record(&zone.apex, change, &mut parts.changes);
+            history.record(&zone.apex, change, &mut parts.changes)?;
         }
         serials.push((zone, serial));
     }
-    serials
+    Ok(serials)
 }
 
 fn fed_serials<'i>(
@@ -132,7 +132,7 @@ fn fed_serials<'i>(
     history: &mut History,
     feed_views: &HashMap<Fqdn, HostRecord>,
     parts: &mut Parts,
-) -> Vec<(&'i Zone, u32)> {
+) -> Result<Vec<(&'i Zone, u32)>, StoreError> {
     let view = index.view();
     // Each touched name's transfer view so far in this group.
     let mut current: HashMap<Vec<u8>, Option<Node>> = HashMap::new();
@@ -169,9 +169,9 @@ fn fed_serials<'i>(
         }
         change.to = advance(from, fed(*seq));
         set(&mut serials, zone, change.to);
-        history.record(&zone.apex, change, &mut parts.changes);
+        history.record(&zone.apex, change, &mut parts.changes)?;
     }
-    serials
+    Ok(serials)
 }
 
 #[cfg(test)]

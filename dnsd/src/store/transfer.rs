@@ -77,7 +77,6 @@ impl Store {
     pub async fn changes_since(&self, apex: &[u8], serial: u32) -> Result<Since, StoreError> {
         let index = self.inner.index.clone();
         let history = self.inner.history.clone();
-        let db = self.inner.db.clone();
         let apex = apex.to_vec();
         self.transact(move |_| {
             let Some(zone) = index.zones().iter().find(|z| *z.apex == *apex) else {
@@ -88,7 +87,7 @@ impl Store {
                 return Ok(Since::Current(current));
             }
             let history: &History = &history.lock().unwrap_or_else(|e| e.into_inner());
-            Ok(match history.since(&db, &apex, serial)? {
+            Ok(match history.since(&apex, serial)? {
                 Some(changes) if changes.last().is_some_and(|c| c.to == current) => {
                     Since::Changes {
                         serial: current,
