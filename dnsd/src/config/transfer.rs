@@ -86,7 +86,7 @@ fn default_history_changes() -> usize {
     1000
 }
 fn default_history_bytes() -> u64 {
-    16 << 20
+    1 << 20
 }
 fn default_notify_interval_ms() -> u64 {
     1000

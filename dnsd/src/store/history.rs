@@ -17,6 +17,10 @@ use crate::{serial, store::node::Node};
 
 pub(super) const HISTORY_PREFIX: &[u8] = b"ixfr/";
 
+/// A change bigger than this share of `history_bytes` ends the history
+/// instead of entering it.
+const BULK_SHARE: u64 = 8;
+
 /// One record: owner key and the RR after its owner (type, class, TTL,
 /// length, data).
 pub type Record = (Vec<u8>, Vec<u8>);
@@ -56,7 +60,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             changes: 1000,
-            bytes: 16 << 20,
+            bytes: 1 << 20,
         }
     }
 }
@@ -169,6 +173,12 @@ impl History {
         let start = ends.newest.map_or(ends.first_start, |n| n.end);
         let (from, to, empty) = (change.from, change.to, change.is_empty());
         let value = encode(&Stored { start, change });
+        if value.len() as u64 > limits.bytes / BULK_SHARE {
+            // A bulk change (an import): a secondary is better served by the
+            // whole zone, and keeping it would only push everything else out.
+            self.forget(apex, changes);
+            return Ok(());
+        }
         ends.newest = Some(Newest {
             number,
             from,
@@ -198,7 +208,11 @@ impl History {
     /// The changes that lead from `serial` to the zone's current version, in
     /// order; `None` when the history does not reach back that far.
     pub fn since(&self, apex: &[u8], serial: u32) -> Result<Option<Vec<Change>>, StoreError> {
-        if self.zones.get(apex).is_none_or(|ends| ends.newest.is_none()) {
+        if self
+            .zones
+            .get(apex)
+            .is_none_or(|ends| ends.newest.is_none())
+        {
             return Ok(None);
         }
         let mut out: Vec<Change> = Vec::new();
@@ -484,26 +498,51 @@ mod tests {
         assert_eq!(history.since(&apex, 2).unwrap().unwrap().len(), 3);
         assert_eq!(db.scan_prefix(HISTORY_PREFIX).count(), 3);
 
+        // A byte limit: the oldest go until the rest fits.
         let tight = Limits {
             changes: 100,
-            bytes: 60,
+            bytes: 200,
         };
         let mut small = History::load(&db, std::slice::from_ref(&apex), tight).unwrap();
         let mut changes = Vec::new();
-        small
-            .record(
-                &apex,
-                change(5, 6, &["a.dyn.example", "b.dyn.example"]),
-                &mut changes,
-            )
-            .unwrap();
+        for serial in 5..15 {
+            small
+                .record(
+                    &apex,
+                    change(serial, serial + 1, &["a.dyn.example"]),
+                    &mut changes,
+                )
+                .unwrap();
+        }
         apply(&db, changes);
         let total: usize = db
             .scan_prefix(HISTORY_PREFIX)
             .map(|e| e.unwrap().1.len())
             .sum();
-        assert!(total <= 60, "{total} bytes kept");
-        assert_eq!(spans(small.since(&apex, 5).unwrap()), [(5, 6)]);
+        assert!(total <= 200, "{total} bytes kept");
+        assert!(small.since(&apex, 5).unwrap().is_none());
+        assert_eq!(spans(small.since(&apex, 14).unwrap()), [(14, 15)]);
+
+        // A bulk change (more than an eighth of the bytes) ends the history.
+        let mut changes = Vec::new();
+        let names = [
+            "b.dyn.example",
+            "c.dyn.example",
+            "d.dyn.example",
+            "e.dyn.example",
+        ];
+        small
+            .record(&apex, change(15, 16, &names), &mut changes)
+            .unwrap();
+        apply(&db, changes);
+        assert_eq!(db.scan_prefix(HISTORY_PREFIX).count(), 0);
+        assert!(small.since(&apex, 14).unwrap().is_none());
+        let mut changes = Vec::new();
+        small
+            .record(&apex, change(16, 17, &["f.dyn.example"]), &mut changes)
+            .unwrap();
+        apply(&db, changes);
+        assert_eq!(spans(small.since(&apex, 16).unwrap()), [(16, 17)]);
     }
 
     #[test]
