@@ -112,6 +112,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
         store.clone(),
         config.xfr.max_transfers,
         sync.clone(),
+        metrics.clone(),
     ));
     let dns = dns::start(
         &config.dns,
@@ -128,6 +129,7 @@ pub async fn start(config: &Config) -> Result<Running, StartError> {
             interval: Duration::from_millis(config.xfr.notify_interval_ms),
             retry: Duration::from_millis(config.xfr.notify_retry_ms),
         },
+        metrics.clone(),
     );
 
     let state =

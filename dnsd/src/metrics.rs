@@ -54,6 +54,33 @@ pub enum Limited {
     DryRun = 2,
 }
 
+/// What became of a zone transfer request.
+#[derive(Debug, Clone, Copy)]
+pub enum Transfer {
+    /// The whole zone (AXFR, or IXFR beyond the history).
+    Full = 0,
+    /// IXFR from the history, or the SOA alone to a current client.
+    Incremental = 1,
+    /// REFUSED or NOTAUTH: the ACL, TSIG, an unknown zone.
+    Refused = 2,
+    /// SERVFAIL: too many at once, or the store failed.
+    Failed = 3,
+}
+
+const TRANSFER_NAMES: [&str; 4] = ["full", "incremental", "refused", "failed"];
+
+/// What became of one NOTIFY sent to a secondary.
+#[derive(Debug, Clone, Copy)]
+pub enum Notified {
+    Sent = 0,
+    Acknowledged = 1,
+    Refused = 2,
+    /// No answer after every retry.
+    Unanswered = 3,
+}
+
+const NOTIFY_NAMES: [&str; 4] = ["sent", "acknowledged", "refused", "unanswered"];
+
 const UPDATE_CODES: [&str; 12] = [
     "good", "nochg", "badauth", "!yours", "notfqdn", "nohost", "fatal", "numhost", "abuse",
     "!donator", "dnserr", "911",
@@ -93,6 +120,8 @@ impl DnsCounters {
 pub struct Metrics {
     dns: Mutex<Vec<Arc<DnsCounters>>>,
     updates: [AtomicU64; 12],
+    transfers: [AtomicU64; 4],
+    notifies: [AtomicU64; 4],
 }
 
 impl Metrics {
@@ -110,6 +139,14 @@ impl Metrics {
         if let Some(i) = UPDATE_CODES.iter().position(|code| *code == reply.code()) {
             self.updates[i].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub fn transfer(&self, what: Transfer) {
+        self.transfers[what as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn notified(&self, what: Notified) {
+        self.notifies[what as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Prometheus text exposition.
@@ -164,12 +201,30 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP spdyn_updates_total Update answers per host, by code.\n");
-        out.push_str("# TYPE spdyn_updates_total counter\n");
-        for (i, code) in UPDATE_CODES.iter().enumerate() {
-            let value = self.updates[i].load(Ordering::Relaxed);
-            let _ = writeln!(out, "spdyn_updates_total{{code=\"{code}\"}} {value}");
-        }
+        labelled(
+            &mut out,
+            "spdyn_updates_total",
+            "Update answers per host, by code.",
+            "code",
+            &UPDATE_CODES,
+            &self.updates,
+        );
+        labelled(
+            &mut out,
+            "spdyn_xfr_total",
+            "Zone transfer requests, by result.",
+            "result",
+            &TRANSFER_NAMES,
+            &self.transfers,
+        );
+        labelled(
+            &mut out,
+            "spdyn_notify_total",
+            "NOTIFY messages to secondaries, by outcome.",
+            "outcome",
+            &NOTIFY_NAMES,
+            &self.notifies,
+        );
         gauge(
             &mut out,
             "spdyn_names",
@@ -197,6 +252,22 @@ fn counter(out: &mut String, name: &str, help: &str, value: u64) {
         out,
         "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
     );
+}
+
+/// A counter with one label, a series per value.
+fn labelled(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    values: &[&str],
+    counts: &[AtomicU64],
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (value, count) in values.iter().zip(counts) {
+        let count = count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {count}");
+    }
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, value: u64) {

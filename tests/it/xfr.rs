@@ -11,7 +11,9 @@ use std::{
 
 use base64::Engine;
 
-use crate::harness::{self, Dnsd, OTHER_ZONE, Options, ZONE, require, update};
+use crate::harness::{
+    self, Dnsd, OTHER_ZONE, Options, ZONE, metric, metrics_text, require, update,
+};
 
 /// A TSIG key as the tests configure it.
 pub struct TestKey {
@@ -120,7 +122,8 @@ async fn transfers_need_an_acl_entry_and_the_right_key() {
         &format!(
             "[[zone]]\nname = \"open.test\"\nns = [\"ns1.{ZONE}.\"]\nhostmaster = \"h.example.net\"\n\
              [[zone.allow_transfer]]\naddress = \"127.0.0.2\"\n\
-             [[zone.allow_transfer]]\nkey = \"other-key\"\n"
+             [[zone.allow_transfer]]\nkey = \"other-key\"\n\
+             [metrics]\nlisten = \"127.0.0.1:0\"\n"
         ),
     );
     let secret_name = format!("secret.{ZONE}");
@@ -166,6 +169,16 @@ async fn transfers_need_an_acl_entry_and_the_right_key() {
     assert!(kdig(server, &["-y", &other.arg(), "open.test", "AXFR"]).contains("ns1.dyn.test"));
     // AXFR is TCP only.
     assert!(kdig(dnsd.udp(), &["+notcp", "-y", &key.arg(), ZONE, "AXFR"]).contains("REFUSED"));
+    let metrics = metrics_text(&dnsd).await;
+    assert_eq!(
+        metric(&metrics, "spdyn_xfr_total{result=\"full\"}"),
+        3,
+        "{metrics}"
+    );
+    assert!(
+        metric(&metrics, "spdyn_xfr_total{result=\"refused\"}") >= 8,
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -410,11 +423,13 @@ async fn notify_rounds_are_coalesced_and_unanswered_ones_retried_five_times() {
             "[[zone.secondary]]\naddress = \"{}\"\n[[zone.secondary]]\naddress = \"{}\"\n",
             silent.addr, answering.addr
         ),
-        extra: "[xfr]\nnotify_interval_ms = 500\nnotify_retry_ms = 100\n".into(),
+        extra: "[xfr]\nnotify_interval_ms = 500\nnotify_retry_ms = 100\n\
+                [metrics]\nlisten = \"127.0.0.1:0\"\n"
+            .into(),
         ..Options::default()
     });
     // The round at start: the silent one is asked six times, 100 ms doubling.
-    std::thread::sleep(Duration::from_millis(4000));
+    std::thread::sleep(Duration::from_millis(5000));
     let first = silent.seen();
     assert_eq!(first.len(), 6, "one send and five retries: {first:?}");
     let gaps: Vec<u128> = first
@@ -430,6 +445,24 @@ async fn notify_rounds_are_coalesced_and_unanswered_ones_retried_five_times() {
         "answered at once: {:?}",
         answering.seen()
     );
+    // The last wait of the silent one ended at 4.7 s: counted unanswered.
+    let counts = |text: &str, outcome: &str| {
+        metric(
+            text,
+            &format!("spdyn_notify_total{{outcome=\"{outcome}\"}}"),
+        ) as usize
+    };
+    let waited = Instant::now();
+    let metrics = loop {
+        let metrics = metrics_text(&dnsd).await;
+        if counts(&metrics, "unanswered") == 1 || waited.elapsed() > Duration::from_secs(3) {
+            break metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(counts(&metrics, "unanswered"), 1, "{metrics}");
+    assert_eq!(counts(&metrics, "acknowledged"), 1, "{metrics}");
+    assert_eq!(counts(&metrics, "sent"), 7, "{metrics}");
 
     // 50 updates in a burst: at most a round per interval, the last with the
     // final serial.
@@ -463,6 +496,16 @@ async fn notify_rounds_are_coalesced_and_unanswered_ones_retried_five_times() {
         rounds
             .windows(2)
             .all(|w| w[1].0 - w[0].0 >= Duration::from_millis(450))
+    );
+    let metrics = metrics_text(&dnsd).await;
+    assert_eq!(
+        counts(&metrics, "acknowledged"),
+        1 + rounds.len(),
+        "{metrics}"
+    );
+    assert!(
+        counts(&metrics, "sent") >= 7 + 2 * rounds.len(),
+        "{metrics}"
     );
 }
 

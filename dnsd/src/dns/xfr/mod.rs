@@ -37,6 +37,7 @@ use super::{
 };
 use crate::{
     config::{Transfers, ZoneTransfer},
+    metrics::{Metrics, Transfer},
     store::{Since, Store, Visit, history::Change},
     sync::SyncStatus,
     zone::Zone,
@@ -61,6 +62,7 @@ pub struct Service {
     /// On a fed node: transfers wait until the first snapshot is applied.
     sync: Option<Arc<SyncStatus>>,
     copies: Arc<Mutex<HashMap<Box<[u8]>, Copy>>>,
+    metrics: Arc<Metrics>,
 }
 
 /// A zone packed at one serial: every full transfer at that serial sends
@@ -84,6 +86,7 @@ impl Service {
         store: Store,
         max_transfers: usize,
         sync: Option<Arc<SyncStatus>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             transfers,
@@ -91,6 +94,7 @@ impl Service {
             permits: Semaphore::new(max_transfers),
             sync,
             copies: Arc::default(),
+            metrics,
         }
     }
 
@@ -101,6 +105,17 @@ impl Service {
     /// The answer to an AXFR or IXFR request. Over UDP (`udp_limit` set)
     /// exactly one message: the IXFR if it fits, else the SOA.
     pub async fn answer(&self, query: &[u8], peer: SocketAddr, udp_limit: Option<usize>) -> Answer {
+        let (answer, outcome) = self.respond(query, peer, udp_limit).await;
+        self.metrics.transfer(outcome);
+        answer
+    }
+
+    async fn respond(
+        &self,
+        query: &[u8],
+        peer: SocketAddr,
+        udp_limit: Option<usize>,
+    ) -> (Answer, Transfer) {
         let now = unix_now();
         let signed = match self.transfers.keys.verify(query, now) {
             Verdict::Unsigned => None,
@@ -108,7 +123,8 @@ impl Service {
             Verdict::Malformed => return error(query, RCODE_FORMERR, None, now),
             Verdict::Rejected(rejection) => {
                 refusal(udp_limit.is_some(), peer, &format!("TSIG {rejection}"));
-                return Answer::Ready(rejection.answer(query, now).into_iter().collect());
+                let answer = Answer::Ready(rejection.answer(query, now).into_iter().collect());
+                return (answer, Transfer::Refused);
             }
         };
         let Some(request) = Request::parse(query) else {
@@ -135,8 +151,8 @@ impl Service {
         let udp_body = udp_limit.map(|limit| {
             limit.saturating_sub(head.len() + signed.as_ref().map_or(0, |s| s.key.record_len()))
         });
-        let bodies = match self.build(&request, zone, udp_body).await {
-            Ok(bodies) => bodies,
+        let (bodies, outcome) = match self.build(&request, zone, udp_body).await {
+            Ok(built) => built,
             Err(rcode) => return error(query, rcode, signed.as_ref(), now),
         };
         tracing::info!(
@@ -146,26 +162,28 @@ impl Service {
             messages = bodies.len(),
             "transfer served"
         );
-        Answer::Records {
+        let answer = Answer::Records {
             head,
             bodies,
             signer: signed.map(|s| s.signer(now)),
-        }
+        };
+        (answer, outcome)
     }
 
+    /// The bodies of the answer, and whether they are the whole zone.
     async fn build(
         &self,
         request: &Request<'_>,
         zone: &Zone,
         udp_body: Option<usize>,
-    ) -> Result<Arc<Vec<Body>>, u16> {
+    ) -> Result<(Arc<Vec<Body>>, Transfer), u16> {
         let apex = &*zone.apex;
         let soa = |packer: &mut Packer, serial: u32| packer.push(apex, &soa_record(zone, serial));
         let body_limit = udp_body.unwrap_or(usize::from(u16::MAX) - COPY_ROOM);
         let only_soa = |serial: u32| {
             let mut packer = Packer::new(apex.len(), body_limit);
             soa(&mut packer, serial);
-            Arc::new(packer.finish())
+            (Arc::new(packer.finish()), Transfer::Incremental)
         };
         if let Some(client) = request.client_serial {
             match self
@@ -200,13 +218,13 @@ impl Service {
                     if udp_body.is_some() && bodies.len() > 1 {
                         return Ok(only_soa(serial));
                     }
-                    return Ok(Arc::new(bodies));
+                    return Ok((Arc::new(bodies), Transfer::Incremental));
                 }
                 Since::TooOld if udp_body.is_some() => return Ok(only_soa(zone.serial())),
                 Since::TooOld => {}
             }
         }
-        self.full_copy(zone).await
+        Ok((self.full_copy(zone).await?, Transfer::Full))
     }
 
     /// The whole zone at one serial: the shared copy if it is of the
@@ -332,13 +350,18 @@ fn refusal(udp: bool, peer: SocketAddr, why: &str) {
     }
 }
 
-fn error(query: &[u8], rcode: u16, signed: Option<&Signed>, now: u64) -> Answer {
+/// An error answer, signed if the request was, and how it counts.
+fn error(query: &[u8], rcode: u16, signed: Option<&Signed>, now: u64) -> (Answer, Transfer) {
     let mut messages: Vec<Vec<u8>> = wire::error_reply(query, rcode).into_iter().collect();
     if let Some(signed) = signed {
         let mut signer = signed.signer(now);
         messages.iter_mut().for_each(|message| signer.sign(message));
     }
-    Answer::Ready(messages)
+    let outcome = match rcode {
+        RCODE_SERVFAIL => Transfer::Failed,
+        _ => Transfer::Refused,
+    };
+    (Answer::Ready(messages), outcome)
 }
 
 pub fn unix_now() -> u64 {

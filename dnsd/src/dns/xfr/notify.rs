@@ -17,6 +17,7 @@ use super::unix_now;
 use crate::{
     config::Secondary,
     dns::{tsig, wire::HEADER_LEN},
+    metrics::{Metrics, Notified},
     records::{CLASS_IN, TYPE_SOA},
     store::Index,
 };
@@ -35,17 +36,28 @@ pub struct Pace {
 }
 
 /// Starts one task per zone that has secondaries.
-pub fn spawn(index: Arc<Index>, zones: Vec<(String, Vec<Secondary>)>, pace: Pace) {
+pub fn spawn(
+    index: Arc<Index>,
+    zones: Vec<(String, Vec<Secondary>)>,
+    pace: Pace,
+    metrics: Arc<Metrics>,
+) {
     for (name, secondaries) in zones {
         if secondaries.is_empty() {
             continue;
         }
-        let index = index.clone();
-        tokio::spawn(async move { run(index, name, secondaries, pace).await });
+        let (index, metrics) = (index.clone(), metrics.clone());
+        tokio::spawn(async move { run(index, name, secondaries, pace, metrics).await });
     }
 }
 
-async fn run(index: Arc<Index>, name: String, secondaries: Vec<Secondary>, pace: Pace) {
+async fn run(
+    index: Arc<Index>,
+    name: String,
+    secondaries: Vec<Secondary>,
+    pace: Pace,
+    metrics: Arc<Metrics>,
+) {
     let Some(zone) = index.zones().iter().find(|z| z.name == name) else {
         return;
     };
@@ -68,21 +80,31 @@ async fn run(index: Arc<Index>, name: String, secondaries: Vec<Secondary>, pace:
                 old.abort();
             }
             let (secondary, message, zone) = (secondary.clone(), message.clone(), name.clone());
+            let metrics = metrics.clone();
             *task = Some(tokio::spawn(async move {
-                send(&secondary, message, &zone, serial, pace.retry).await;
+                let outcome = send(&secondary, message, &zone, serial, pace.retry, &metrics).await;
+                metrics.notified(outcome);
             }));
         }
     }
 }
 
-/// Sends until the secondary answers or the retries are spent.
-async fn send(secondary: &Secondary, message: Vec<u8>, zone: &str, serial: u32, retry: Duration) {
+/// Sends until the secondary answers or the retries are spent; says how it
+/// ended.
+async fn send(
+    secondary: &Secondary,
+    message: Vec<u8>,
+    zone: &str,
+    serial: u32,
+    retry: Duration,
+    metrics: &Metrics,
+) -> Notified {
     let target = secondary.address;
     let socket = match bind_for(target).await {
         Ok(socket) => socket,
         Err(error) => {
             tracing::warn!(%target, %error, "cannot send NOTIFY");
-            return;
+            return Notified::Unanswered;
         }
     };
     let mut buf = vec![0u8; 4096];
@@ -100,6 +122,7 @@ async fn send(secondary: &Secondary, message: Vec<u8>, zone: &str, serial: u32, 
             tracing::debug!(%target, %error, "NOTIFY not sent");
         }
         tracing::info!(%target, zone, serial, attempt, "NOTIFY sent");
+        metrics.notified(Notified::Sent);
         let deadline = Instant::now() + wait;
         while let Ok(Ok(len)) = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
             let reply = &buf[..len];
@@ -112,14 +135,20 @@ async fn send(secondary: &Secondary, message: Vec<u8>, zone: &str, serial: u32, 
                 tracing::warn!(%target, zone, "NOTIFY reply with a bad or missing TSIG ignored");
                 continue;
             }
-            match reply[3] & 0x0F {
-                0 => tracing::info!(%target, zone, serial, "NOTIFY acknowledged"),
-                rcode => tracing::warn!(%target, zone, serial, rcode, "NOTIFY refused"),
-            }
-            return;
+            return match reply[3] & 0x0F {
+                0 => {
+                    tracing::info!(%target, zone, serial, "NOTIFY acknowledged");
+                    Notified::Acknowledged
+                }
+                rcode => {
+                    tracing::warn!(%target, zone, serial, rcode, "NOTIFY refused");
+                    Notified::Refused
+                }
+            };
         }
     }
     tracing::warn!(%target, zone, serial, "NOTIFY unanswered after every retry");
+    Notified::Unanswered
 }
 
 async fn bind_for(target: SocketAddr) -> std::io::Result<UdpSocket> {
