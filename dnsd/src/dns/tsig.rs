@@ -120,28 +120,40 @@ impl Key {
         hmac::sign(&self.secret, data).as_ref().to_vec()
     }
 
-    /// Appends this key's TSIG record to the message at `buf[start..]` and
-    /// counts it in ARCOUNT.
+    /// Appends this key's TSIG record to the message at `buf[start..]`.
     fn append(&self, buf: &mut Vec<u8>, start: usize, sig: (u64, &[u8]), error: u16, other: &[u8]) {
-        let (time, mac) = sig;
-        let id = [buf[start], buf[start + 1]];
-        let msg = buf;
-        let rdlen = self.algorithm_wire.len() + 10 + mac.len() + 6 + other.len();
-        msg.extend_from_slice(&self.wire_name);
-        msg.extend_from_slice(&TYPE_TSIG.to_be_bytes());
-        msg.extend_from_slice(&CLASS_ANY.to_be_bytes());
-        msg.extend_from_slice(&0u32.to_be_bytes());
-        msg.extend_from_slice(&(rdlen as u16).to_be_bytes());
-        msg.extend_from_slice(&self.algorithm_wire);
-        timers(msg, time, FUDGE);
-        msg.extend_from_slice(&(mac.len() as u16).to_be_bytes());
-        msg.extend_from_slice(mac);
-        msg.extend_from_slice(&id);
-        msg.extend_from_slice(&error.to_be_bytes());
-        msg.extend_from_slice(&(other.len() as u16).to_be_bytes());
-        msg.extend_from_slice(other);
-        add_to_arcount(&mut msg[start..], 1);
+        let names = (&*self.wire_name, &*self.algorithm_wire);
+        append_record(buf, start, names, sig, (error, other));
     }
+}
+
+/// Appends a TSIG record — `names`: key and algorithm; `sig`: time signed
+/// and MAC; `result`: error and other data — to the message at
+/// `buf[start..]`, and counts it in ARCOUNT.
+fn append_record(
+    buf: &mut Vec<u8>,
+    start: usize,
+    names: (&[u8], &[u8]),
+    sig: (u64, &[u8]),
+    result: (u16, &[u8]),
+) {
+    let ((name, algorithm), (time, mac), (error, other)) = (names, sig, result);
+    let id = [buf[start], buf[start + 1]];
+    let rdlen = algorithm.len() + 10 + mac.len() + 6 + other.len();
+    buf.extend_from_slice(name);
+    buf.extend_from_slice(&TYPE_TSIG.to_be_bytes());
+    buf.extend_from_slice(&CLASS_ANY.to_be_bytes());
+    buf.extend_from_slice(&0u32.to_be_bytes());
+    buf.extend_from_slice(&(rdlen as u16).to_be_bytes());
+    buf.extend_from_slice(algorithm);
+    timers(buf, time, FUDGE);
+    buf.extend_from_slice(&(mac.len() as u16).to_be_bytes());
+    buf.extend_from_slice(mac);
+    buf.extend_from_slice(&id);
+    buf.extend_from_slice(&error.to_be_bytes());
+    buf.extend_from_slice(&(other.len() as u16).to_be_bytes());
+    buf.extend_from_slice(other);
+    add_to_arcount(&mut buf[start..], 1);
 }
 
 /// Time signed (48 bits) and fudge.
@@ -284,9 +296,9 @@ impl Rejection {
     pub fn answer(&self, query: &[u8], now: u64) -> Option<Vec<u8>> {
         let mut msg = wire::error_reply(query, RCODE_NOTAUTH)?;
         match self {
+            // The names of a key we do not know are echoed, no MAC.
             Self::BadKey { name, algorithm } => {
-                let key = UnknownKey { name, algorithm };
-                key.append_error(&mut msg, now, BADKEY);
+                append_record(&mut msg, 0, (name, algorithm), (now, &[]), (BADKEY, &[]));
             }
             Self::BadSig { key } => key.append(&mut msg, 0, (now, &[]), BADSIG, &[]),
             Self::BadTime(signed) => {
@@ -295,30 +307,6 @@ impl Rejection {
             }
         }
         Some(msg)
-    }
-}
-
-/// The names of a key we do not know, echoed in the BADKEY record.
-struct UnknownKey<'a> {
-    name: &'a [u8],
-    algorithm: &'a [u8],
-}
-
-impl UnknownKey<'_> {
-    fn append_error(&self, msg: &mut Vec<u8>, time: u64, error: u16) {
-        let id = [msg[0], msg[1]];
-        msg.extend_from_slice(self.name);
-        msg.extend_from_slice(&TYPE_TSIG.to_be_bytes());
-        msg.extend_from_slice(&CLASS_ANY.to_be_bytes());
-        msg.extend_from_slice(&0u32.to_be_bytes());
-        msg.extend_from_slice(&((self.algorithm.len() + 16) as u16).to_be_bytes());
-        msg.extend_from_slice(self.algorithm);
-        timers(msg, time, FUDGE);
-        msg.extend_from_slice(&0u16.to_be_bytes());
-        msg.extend_from_slice(&id);
-        msg.extend_from_slice(&error.to_be_bytes());
-        msg.extend_from_slice(&0u16.to_be_bytes());
-        add_to_arcount(msg, 1);
     }
 }
 

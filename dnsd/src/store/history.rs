@@ -413,6 +413,19 @@ mod tests {
         }
     }
 
+    /// One single-record change per step of `serials`.
+    fn record_steps(
+        history: &mut History,
+        apex: &[u8],
+        serials: std::ops::Range<u32>,
+        changes: &mut Changes,
+    ) {
+        for serial in serials {
+            let step = change(serial, serial + 1, &["a.dyn.example"]);
+            history.record(apex, step, changes).unwrap();
+        }
+    }
+
     fn spans(chain: Option<Vec<Change>>) -> Vec<(u32, u32)> {
         chain.unwrap().iter().map(|c| (c.from, c.to)).collect()
     }
@@ -484,15 +497,7 @@ mod tests {
         let mut history = History::load(&db, std::slice::from_ref(&apex), limits).unwrap();
         // Several entries within one group (a fed node's feed entries).
         let mut changes = Vec::new();
-        for serial in 0..5 {
-            history
-                .record(
-                    &apex,
-                    change(serial, serial + 1, &["a.dyn.example"]),
-                    &mut changes,
-                )
-                .unwrap();
-        }
+        record_steps(&mut history, &apex, 0..5, &mut changes);
         apply(&db, changes);
         assert!(history.since(&apex, 1).unwrap().is_none());
         assert_eq!(history.since(&apex, 2).unwrap().unwrap().len(), 3);
@@ -505,15 +510,7 @@ mod tests {
         };
         let mut small = History::load(&db, std::slice::from_ref(&apex), tight).unwrap();
         let mut changes = Vec::new();
-        for serial in 5..15 {
-            small
-                .record(
-                    &apex,
-                    change(serial, serial + 1, &["a.dyn.example"]),
-                    &mut changes,
-                )
-                .unwrap();
-        }
+        record_steps(&mut small, &apex, 5..15, &mut changes);
         apply(&db, changes);
         let total: usize = db
             .scan_prefix(HISTORY_PREFIX)

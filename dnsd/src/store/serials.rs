@@ -102,24 +102,34 @@ fn standalone_serials<'i>(
     parts: &mut Parts,
 ) -> Result<Vec<(&'i Zone, u32)>, StoreError> {
     let view = index.view();
-    let mut serials = Vec::new();
-    for zone in index.zones() {
-        let in_zone = |name: &Fqdn| {
-            index
-                .zone_of(&name.key())
-                .is_some_and(|z| std::ptr::eq(z, zone))
-        };
-        if !parts.hosts.keys().any(in_zone) {
+    // One pass over the group's hosts: each zone written gets its serial
+    // (+1) and, if it keeps a history, the records that changed.
+    let mut touched: Vec<(&Zone, u32, Option<Change>)> = Vec::new();
+    for (name, host) in &parts.hosts {
+        let key = name.key();
+        let Some(zone) = index.zone_of(&key) else {
             continue;
-        }
-        let serial = zone.serial().wrapping_add(1);
-        if history.keeps(&zone.apex) {
-            let mut change = Change::new(zone.serial(), serial);
-            for (name, host) in parts.hosts.iter().filter(|(name, _)| in_zone(name)) {
-                host_nodes(&name.key(), host.as_ref(), |key, new| {
-                    history::diff(key, view.node(key), new.as_ref(), &mut change);
-                });
+        };
+        let at = match touched.iter().position(|(z, ..)| std::ptr::eq(*z, zone)) {
+            Some(at) => at,
+            None => {
+                let serial = zone.serial().wrapping_add(1);
+                let change = history
+                    .keeps(&zone.apex)
+                    .then(|| Change::new(zone.serial(), serial));
+                touched.push((zone, serial, change));
+                touched.len() - 1
             }
+        };
+        if let Some(change) = &mut touched[at].2 {
+            host_nodes(&key, host.as_ref(), |key, new| {
+                history::diff(key, view.node(key), new.as_ref(), change);
+            });
+        }
+    }
+    let mut serials = Vec::with_capacity(touched.len());
+    for (zone, serial, change) in touched {
+        if let Some(change) = change {
             history.record(&zone.apex, change, &mut parts.changes)?;
         }
         serials.push((zone, serial));
