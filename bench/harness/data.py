@@ -44,6 +44,11 @@ def has_aaaa(i: int) -> bool:
     return i % 2 == 0
 
 
+def wire_name(name: str) -> bytes:
+    """A name in DNS wire format."""
+    return b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+
+
 def ipv4(i: int, generation: int = 0) -> str:
     """Address of host i after `generation` updates (0 = as loaded).
 

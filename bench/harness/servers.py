@@ -9,8 +9,12 @@ also how startup time is measured, the same way for all of them.
 
 from __future__ import annotations
 
+import base64
+import http.client
 import os
 import signal
+import socket
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -251,6 +255,26 @@ filter = "warn,dnsd=info,spdyn::listen=info"
         self.log(f"dnsd: imported {self.ds.hosts} hosts in {self.import_s:.1f} s")
         self.stop()
 
+    def change_address(self, i: int, generation: int) -> None:
+        """One dyndns2 update of host `i`, as a router sends it (first call
+        exchanges the host's token); returns once it answered `good`."""
+        name = data.host_name(i)
+        if not hasattr(self, "_probe_token"):
+            self._probe_token = self.cli("host", "token", name).strip().splitlines()[-1]
+        auth = base64.b64encode(f"{name}:{self._probe_token}".encode()).decode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
+        try:
+            conn.request(
+                "GET",
+                f"/nic/update?hostname={name}&myip={data.ipv4(i, generation)}",
+                headers={"Authorization": f"Basic {auth}"},
+            )
+            body = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+        if not body.startswith("good"):
+            raise RuntimeError(f"dnsd update of {name} answered {body!r}")
+
     def export_tokens(self) -> dict[str, str]:
         """Creates a token for every host; returns hostname -> token."""
         out = self.dir / "tokens.csv"
@@ -327,6 +351,25 @@ zone:
     acl: [bench_update, bench_transfer]
 """
         )
+
+
+    def change_address(self, i: int, generation: int) -> None:
+        """One RFC 2136 update of host `i`'s A record; returns once Knot
+        answered NOERROR (the change is in its journal and zone)."""
+        zone, name = data.wire_name(data.ZONE), data.wire_name(data.host_name(i))
+        a, n_in, any_class, soa = 1, 1, 255, 6
+        message = struct.pack(">HHHHHH", 0x2136, 5 << 11, 1, 0, 2, 0)
+        message += zone + struct.pack(">HH", soa, n_in)
+        message += name + struct.pack(">HHIH", a, any_class, 0, 0)  # delete the A RRset
+        addr = socket.inet_aton(data.ipv4(i, generation))
+        message += name + struct.pack(">HHIH", a, n_in, data.HOST_TTL, len(addr)) + addr
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(5)
+            sock.sendto(message, ("127.0.0.1", self.port))
+            reply = sock.recv(512)
+        rcode = reply[3] & 0x0F
+        if reply[:2] != message[:2] or rcode:
+            raise RuntimeError(f"Knot refused the update of {data.host_name(i)} (rcode {rcode})")
 
 
 class Nsd(Server):

@@ -4,6 +4,7 @@
 pub mod batch_io;
 pub mod encoded;
 pub mod handler;
+pub mod pressure;
 pub mod resolve;
 pub mod rrl;
 pub mod tcp;
@@ -40,6 +41,7 @@ pub async fn start(
 ) -> io::Result<DnsListeners> {
     let handler = handler::Handler::new(index.clone(), config.udp_payload, metrics.dns_counters())
         .with_transfers(transfers);
+    let pressure = Arc::new(pressure::QueryPressure::default());
     let tcp_context = Arc::new(tcp::TcpContext {
         handler: handler.clone(),
         limits: ConnectionLimits::new(
@@ -48,6 +50,7 @@ pub async fn start(
             Vec::new(),
         ),
         idle: Duration::from_secs(config.tcp_idle_secs),
+        pressure: pressure.clone(),
     });
     let context = Arc::new(udp::UdpContext {
         index,
@@ -56,6 +59,7 @@ pub async fn start(
         rrl: config.rrl.enabled.then(|| rrl::Rrl::new(&config.rrl)),
         runtime: tokio::runtime::Handle::current(),
         metrics,
+        pressure,
     });
     let workers = config.udp_workers();
     let mut listeners = DnsListeners {

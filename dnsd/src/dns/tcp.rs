@@ -16,7 +16,7 @@ use tokio::{
     time::{Instant, timeout, timeout_at},
 };
 
-use super::{encoded, handler::Handler, xfr};
+use super::{encoded, handler::Handler, pressure::QueryPressure, xfr};
 use crate::limits::{Connection, ConnectionLimits};
 
 /// Pause after a failed accept (e.g. out of file descriptors): connections
@@ -29,6 +29,8 @@ pub struct TcpContext {
     pub limits: Arc<ConnectionLimits>,
     /// Longest wait for a complete query, and for an answer to be taken.
     pub idle: Duration,
+    /// Whether queries press (transfers then slow down).
+    pub pressure: Arc<QueryPressure>,
 }
 
 /// Serves `listener` on the runtime until the process ends.
@@ -80,7 +82,7 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, context: &TcpContext, sl
             && xfr::classify(&query).is_some()
         {
             let frames = transfers.answer(&query, peer, None).await.frames();
-            match xfr::send_idle(stream, frames, context.idle).await {
+            match xfr::send_idle(stream, frames, context.idle, context.pressure.clone()).await {
                 Some(back) => stream = back,
                 None => return,
             }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use hickory_server::net::xfer::Protocol;
 
 use super::{
-    batch_io::BatchIo,
+    batch_io::{BATCH, BatchIo},
     encoded,
     handler::Handler,
+    pressure::QueryPressure,
     resolve::resolve,
     rrl::{Rrl, Slipper, Verdict},
     wire::{self, MAX_WIRE_NAME, Parsed},
@@ -30,6 +31,8 @@ pub struct UdpContext {
     /// For the slow path, which is async (hickory-server).
     pub runtime: tokio::runtime::Handle,
     pub metrics: Arc<Metrics>,
+    /// Told of every full batch (transfers step aside then).
+    pub pressure: Arc<QueryPressure>,
 }
 
 /// Serves one socket on the calling thread, forever.
@@ -46,6 +49,9 @@ pub fn serve(socket: std::net::UdpSocket, context: Arc<UdpContext>) {
                 continue;
             }
         };
+        if received == BATCH {
+            context.pressure.full_batch();
+        }
         // One pinned view for the whole batch: a single epoch enter/leave.
         let view = context.index.view();
         let now = context.rrl.as_ref().map_or(0, Rrl::now);

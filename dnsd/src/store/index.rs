@@ -19,6 +19,7 @@ use crate::{
     store::{
         model::HostRecord,
         node::{Node, NodeKey},
+        prefetch::prefetch,
     },
     zone::{StaticNodes, Zone},
 };
@@ -188,16 +189,38 @@ impl Index {
     /// the SOA aside. On the writer thread, between commits, this is the
     /// zone at its current serial.
     pub fn zone_records(&self, zone: &Zone, mut f: impl FnMut(&[u8], &[u8])) {
-        for (key, node) in self.nodes.pin().iter() {
+        let mut visit = |key: &NodeKey, node: &Node| {
             let key = key.as_slice();
             if !node.is_owned() || !self.zone_of(key).is_some_and(|z| std::ptr::eq(z, zone)) {
-                continue;
+                return;
             }
             for set in node.rrsets() {
                 for record in set.records() {
                     f(key, record);
                 }
             }
+        };
+        // A pipeline over the map's slots: an entry is prefetched when met,
+        // its node's bytes `AHEAD` names later (the entry is in cache by
+        // then), and it is visited `AHEAD` names after that.
+        const AHEAD: usize = 8;
+        let guard = self.nodes.pin();
+        let mut queue = std::collections::VecDeque::with_capacity(2 * AHEAD + 1);
+        for (key, node) in guard.iter() {
+            prefetch(key);
+            prefetch(node);
+            queue.push_back((key, node));
+            if let Some((_, node)) = queue.len().checked_sub(AHEAD + 1).map(|i| queue[i]) {
+                prefetch(node.bytes());
+            }
+            if queue.len() > 2 * AHEAD
+                && let Some((key, node)) = queue.pop_front()
+            {
+                visit(key, node);
+            }
+        }
+        for (key, node) in queue {
+            visit(key, node);
         }
     }
 

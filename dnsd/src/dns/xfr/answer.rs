@@ -10,7 +10,10 @@ use super::{
     idle,
     pack::{self, Body},
 };
-use crate::dns::tsig::Signer;
+use crate::dns::{
+    pressure::{self, QueryPressure},
+    tsig::Signer,
+};
 
 /// A transfer's answer: whole messages (errors), or a head and the record
 /// bodies, assembled and signed one message at a time as they are sent.
@@ -45,9 +48,15 @@ impl Answer {
 }
 
 /// Sends `frames` on `stream` from a thread of its own under the lowest
-/// scheduling priority (`idle.rs`) and gives the stream back; `None` when the
-/// peer did not take a frame within `idle` or the connection failed.
-pub async fn send_idle(stream: TcpStream, mut frames: Frames, idle: Duration) -> Option<TcpStream> {
+/// scheduling priority (`idle.rs`), pausing after a message while queries
+/// press (`pressure.rs`), and gives the stream back; `None` when the peer did
+/// not take a frame within `idle` or the connection failed.
+pub async fn send_idle(
+    stream: TcpStream,
+    mut frames: Frames,
+    idle: Duration,
+    pressure: Arc<QueryPressure>,
+) -> Option<TcpStream> {
     let stream = stream.into_std().ok()?;
     stream.set_nonblocking(false).ok()?;
     stream.set_write_timeout(Some(idle)).ok()?;
@@ -60,10 +69,14 @@ pub async fn send_idle(stream: TcpStream, mut frames: Frames, idle: Duration) ->
             }
             let mut out = &stream;
             let mut ok = true;
+            let mut watch = pressure.watch();
             while let Some(frame) = frames.next_frame() {
                 if out.write_all(frame).is_err() {
                     ok = false;
                     break;
+                }
+                if watch.pressed() {
+                    std::thread::sleep(pressure::YIELD);
                 }
             }
             let _ = done.send(ok.then_some(stream));
