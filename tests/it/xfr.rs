@@ -273,6 +273,80 @@ fn a_large_zone_goes_in_many_signed_messages_and_equals_what_is_served() {
     );
 }
 
+/// A full transfer at a new serial is made from the previous one and the
+/// history in between (dnsd logs how it packed the zone); it must equal what
+/// a copy from the index gives after a restart, where there is nothing to
+/// derive from.
+#[tokio::test]
+async fn a_full_transfer_after_changes_equals_a_fresh_copy_of_the_zone() {
+    if !require("kdig") {
+        return;
+    }
+    let key = TestKey::new("xfr-key");
+    let mut dnsd = keyed_dnsd(
+        &key,
+        &TestKey::new("unused"),
+        "[[zone.allow_transfer]]\nkey = \"xfr-key\"\n",
+        "",
+    );
+    let mut csv = String::from("hostname,ipv4,ipv6\n");
+    for n in 0..4000 {
+        csv.push_str(&format!("h{n}.{ZONE},198.18.{}.{},\n", n / 256, n % 256));
+    }
+    assert_eq!(dnsd.import_hosts(&csv), "4000 of 4000 hosts created");
+    let moving = format!("moving.{ZONE}");
+    let token = dnsd.add_host(&moving, &[]);
+    update(&dnsd, &moving, &token, &[("myip", "192.0.2.1")]).await;
+    let key_arg = key.arg();
+    let axfr = |dnsd: &Dnsd| {
+        let out = kdig(dnsd.tcp(), &["-y", &key_arg, ZONE, "AXFR"]);
+        assert!(!out.contains(";; ERROR"), "{out}");
+        assert!(messages(&out) > 1, "many messages");
+        records(&out)
+    };
+    let before = axfr(&dnsd);
+
+    // A moved address (twice), a removed host, a disabled one, a new one.
+    update(&dnsd, &moving, &token, &[("myip", "192.0.2.2")]).await;
+    update(&dnsd, &moving, &token, &[("myip", "192.0.2.3")]).await;
+    for args in [
+        ["host", "remove", &format!("h1.{ZONE}")],
+        ["host", "disable", &format!("h2.{ZONE}")],
+    ] {
+        assert!(dnsd.cli(&args, None).status.success(), "{args:?}");
+    }
+    let new = format!("new.{ZONE}");
+    let new_token = dnsd.add_host(&new, &[]);
+    update(&dnsd, &new, &new_token, &[("myip", "192.0.2.9")]).await;
+    let after = axfr(&dnsd);
+    let packed = |dnsd: &Dnsd, how: &str| {
+        dnsd.log_text()
+            .lines()
+            .filter(|l| l.contains("zone packed") && l.contains(how))
+            .count()
+    };
+    assert_eq!(packed(&dnsd, "derived"), 1, "{}", dnsd.log_text());
+    assert!(after.contains(&format!("{moving}. 60 IN A 192.0.2.3")));
+    assert!(after.contains(&format!("{new}. 60 IN A 192.0.2.9")));
+    let gone = |records: &BTreeSet<String>, owner: &str| {
+        !records.iter().any(|r| r.starts_with(&format!("{owner}. ")))
+    };
+    for owner in [format!("h1.{ZONE}"), format!("h2.{ZONE}")] {
+        assert!(!gone(&before, &owner) && gone(&after, &owner), "{owner}");
+    }
+    assert_eq!(
+        before.len() + 1 - 2,
+        after.len(),
+        "one record more, two fewer (the SOA differs in its serial only)"
+    );
+
+    dnsd.stop();
+    dnsd.start_again();
+    let copied = axfr(&dnsd);
+    assert!(packed(&dnsd, "copied") >= 1);
+    assert_eq!(copied, after, "the derived transfer is the zone");
+}
+
 #[tokio::test]
 async fn ixfr_sends_what_changed_since_the_clients_serial_and_survives_a_restart() {
     if !require("kdig") {

@@ -61,7 +61,10 @@ mod tests {
         let pressure = QueryPressure::default();
         pressure.full_batch();
         let mut watch = pressure.watch();
-        assert!(!watch.pressed(), "batches before the watch began do not count");
+        assert!(
+            !watch.pressed(),
+            "batches before the watch began do not count"
+        );
         pressure.full_batch();
         pressure.full_batch();
         assert!(watch.pressed());

@@ -10,6 +10,7 @@
 //! SERVFAIL.
 
 mod answer;
+mod derive;
 mod idle;
 pub mod notify;
 mod pack;
@@ -79,6 +80,8 @@ const COPY_HOLD: Duration = Duration::from_secs(10);
 /// at most 255 bytes) and a TSIG record (at most 364 bytes: a 255-byte key
 /// name, hmac-sha512).
 const COPY_ROOM: usize = 255 + 4 + 512;
+/// Bodies of a shared copy are at most this long.
+const FULL_BODY: usize = u16::MAX as usize - COPY_ROOM;
 
 impl Service {
     pub fn new(
@@ -179,7 +182,7 @@ impl Service {
     ) -> Result<(Arc<Vec<Body>>, Transfer), u16> {
         let apex = &*zone.apex;
         let soa = |packer: &mut Packer, serial: u32| packer.push(apex, &soa_record(zone, serial));
-        let body_limit = udp_body.unwrap_or(usize::from(u16::MAX) - COPY_ROOM);
+        let body_limit = udp_body.unwrap_or(FULL_BODY);
         let only_soa = |serial: u32| {
             let mut packer = Packer::new(apex.len(), body_limit);
             soa(&mut packer, serial);
@@ -228,16 +231,23 @@ impl Service {
     }
 
     /// The whole zone at one serial: the shared copy if it is of the
-    /// current serial, else a new one (at most `max_transfers` at once).
+    /// current serial, else a new one (at most `max_transfers` at once) —
+    /// derived from the last copy and the history since when it reaches
+    /// back that far, else copied from the index.
     async fn full_copy(&self, zone: &Zone) -> Result<Arc<Vec<Body>>, u16> {
         let apex = &*zone.apex;
-        let shared = || {
+        // The copy if current, else the older one with its serial.
+        type Found = Result<Arc<Vec<Body>>, (u32, Arc<Vec<Body>>)>;
+        let shared = || -> Option<Found> {
             let mut copies = self.copies.lock().unwrap_or_else(|e| e.into_inner());
-            let copy = copies.get_mut(apex).filter(|c| c.serial == zone.serial())?;
+            let copy = copies.get_mut(apex)?;
+            if copy.serial != zone.serial() {
+                return Some(Err((copy.serial, copy.bodies.clone())));
+            }
             copy.used = Instant::now();
-            Some(copy.bodies.clone())
+            Some(Ok(copy.bodies.clone()))
         };
-        if let Some(bodies) = shared() {
+        if let Some(Ok(bodies)) = shared() {
             return Ok(bodies);
         }
         let _permit = tokio::time::timeout(PERMIT_WAIT, self.permits.acquire())
@@ -245,26 +255,26 @@ impl Service {
             .map_err(|_| RCODE_SERVFAIL)?
             .map_err(|_| RCODE_SERVFAIL)?;
         // Another transfer may have made it meanwhile.
-        if let Some(bodies) = shared() {
-            return Ok(bodies);
-        }
-        let copying = Copying {
-            packer: Packer::new(apex.len(), usize::from(u16::MAX) - COPY_ROOM),
-            apex: apex.to_vec(),
-            soa: soa_record(zone, 0),
-            serial: 0,
+        let older = match shared() {
+            Some(Ok(bodies)) => return Ok(bodies),
+            Some(Err(older)) => Some(older),
+            None => None,
         };
-        let mut copying = self
-            .store
-            .visit_zone(apex, copying, Copying::visit)
-            .await
-            .map_err(store_failed)?
-            .ok_or(tsig::RCODE_NOTAUTH)?;
-        // SOA last, as first.
-        copying.packer.push(apex, &copying.soa);
-        let bodies = Arc::new(copying.packer.finish());
+        let started = Instant::now();
+        let derived = match older {
+            Some((serial, bodies)) => self.derived(zone, serial, bodies).await,
+            None => None,
+        };
+        let (serial, bodies, how) = match derived {
+            Some((serial, bodies)) => (serial, bodies, "derived"),
+            None => {
+                let (serial, bodies) = self.copied(zone).await?;
+                (serial, Arc::new(bodies), "copied")
+            }
+        };
+        tracing::info!(zone = %zone.name, serial, how, elapsed = ?started.elapsed(), "zone packed");
         let copy = Copy {
-            serial: copying.serial,
+            serial,
             bodies: bodies.clone(),
             used: Instant::now(),
         };
@@ -278,6 +288,56 @@ impl Service {
             tokio::spawn(expire(self.copies.clone(), apex.into()));
         }
         Ok(bodies)
+    }
+
+    /// The zone packed from the index at its current serial.
+    async fn copied(&self, zone: &Zone) -> Result<(u32, Vec<Body>), u16> {
+        let apex = &*zone.apex;
+        let copying = Copying {
+            packer: Packer::new(apex.len(), FULL_BODY),
+            apex: apex.to_vec(),
+            soa: soa_record(zone, 0),
+            serial: 0,
+        };
+        let mut copying = self
+            .store
+            .visit_zone(apex, copying, Copying::visit)
+            .await
+            .map_err(store_failed)?
+            .ok_or(tsig::RCODE_NOTAUTH)?;
+        // SOA last, as first.
+        copying.packer.push(apex, &copying.soa);
+        Ok((copying.serial, copying.packer.finish()))
+    }
+
+    /// The zone at its current serial made from its packing at `from` and
+    /// the history since; `None` when the history does not reach back.
+    async fn derived(
+        &self,
+        zone: &Zone,
+        from: u32,
+        old: Arc<Vec<Body>>,
+    ) -> Option<(u32, Arc<Vec<Body>>)> {
+        let (serial, changes) = match self.store.changes_since(&zone.apex, from).await {
+            Ok(Since::Changes { serial, changes }) => (serial, changes),
+            Ok(Since::Current(serial)) if serial == from => {
+                return Some((serial, old));
+            }
+            Ok(_) => return None,
+            Err(error) => {
+                store_failed(error);
+                return None;
+            }
+        };
+        let soa = soa_record(zone, serial);
+        let apex_len = zone.apex.len();
+        // A pass over the whole zone: off the runtime's threads.
+        tokio::task::spawn_blocking(move || {
+            derive::derive(&old, apex_len, FULL_BODY, &soa, &changes).map(|b| (serial, Arc::new(b)))
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// The zone at `apex` and its transfer settings.

@@ -38,15 +38,30 @@ impl Packer {
     /// Adds one RR: its owner key (inside the zone) and the record after it.
     pub fn push(&mut self, owner: &[u8], record: &[u8]) {
         let labels = &owner[..owner.len().saturating_sub(self.apex_len)];
-        let size = labels.len() + APEX.len() + record.len();
-        if self.current.count > 0 && self.current.bytes.len() + size > self.limit {
-            self.done.push(std::mem::take(&mut self.current));
-        }
-        let bytes = &mut self.current.bytes;
+        let bytes = self.room(labels.len() + APEX.len() + record.len());
         bytes.extend_from_slice(labels);
         bytes.extend_from_slice(&APEX);
         bytes.extend_from_slice(record);
+    }
+
+    /// Adds one RR as a body holds it (see [`packed`]).
+    pub fn push_packed(&mut self, rr: &[u8]) {
+        self.room(rr.len()).extend_from_slice(rr);
+    }
+
+    /// The body an RR of `size` bytes goes into (counted already).
+    fn room(&mut self, size: usize) -> &mut Vec<u8> {
+        if self.current.count > 0 && self.current.bytes.len() + size > self.limit {
+            // A zone that filled one body fills more: give the next one its
+            // whole size at once instead of growing it step by step.
+            let next = Body {
+                count: 0,
+                bytes: Vec::with_capacity(self.limit),
+            };
+            self.done.push(std::mem::replace(&mut self.current, next));
+        }
         self.current.count += 1;
+        &mut self.current.bytes
     }
 
     /// The bodies, in order.
@@ -56,6 +71,44 @@ impl Packer {
         }
         self.done
     }
+}
+
+/// An RR as a body holds it: the owner's labels below the apex, a pointer to
+/// the apex, the record.
+pub fn packed(owner: &[u8], apex_len: usize, record: &[u8]) -> Vec<u8> {
+    let labels = &owner[..owner.len().saturating_sub(apex_len)];
+    [labels, &APEX, record].concat()
+}
+
+/// The packed RRs of a body, in order; `None` for an RR that does not parse
+/// (never in a body this module made).
+pub fn records(body: &Body) -> impl Iterator<Item = Option<&[u8]>> {
+    let mut rest = &body.bytes[..];
+    (0..body.count).map(move |_| {
+        let len = packed_len(rest)?;
+        let (rr, after) = rest.split_at_checked(len)?;
+        rest = after;
+        Some(rr)
+    })
+}
+
+/// Length of the packed RR at the start of `bytes`: labels up to a pointer
+/// (or the root), type, class, TTL, data length, data.
+fn packed_len(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let len = *bytes.get(at)?;
+        if len & 0xC0 == 0xC0 {
+            at += 2;
+            break;
+        }
+        at += 1 + usize::from(len);
+        if len == 0 {
+            break;
+        }
+    }
+    let rdlen = bytes.get(at + 8..at + 10)?;
+    Some(at + 10 + usize::from(u16::from_be_bytes([rdlen[0], rdlen[1]])))
 }
 
 /// The header of a transfer answer followed by the question: the query's ID
