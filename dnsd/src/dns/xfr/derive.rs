@@ -21,19 +21,20 @@ pub fn derive(
     soa: &[u8],
     changes: &[Change],
 ) -> Option<Vec<Body>> {
-    let (mut removed, added) = net(apex_len, changes);
+    let (removed, added) = net(apex_len, changes);
+    let mut removed = Removed::new(removed);
     let soa = pack::packed(&[], 0, soa);
     let mut packer = Packer::new(apex_len, limit);
     packer.push_packed(&soa);
     for body in old {
         for rr in pack::records(body) {
             let rr = rr?;
-            if !is_apex_soa(rr) && !removed.remove(rr) {
+            if !is_apex_soa(rr) && !removed.take(rr) {
                 packer.push_packed(rr);
             }
         }
     }
-    if !removed.is_empty() {
+    if !removed.set.is_empty() {
         return None;
     }
     for rr in added {
@@ -45,10 +46,10 @@ pub fn derive(
 
 /// What `changes` remove from and add to the zone they start from, packed;
 /// the added ones in the order they were added.
-fn net(apex_len: usize, changes: &[Change]) -> (HashSet<Vec<u8>>, Vec<Vec<u8>>) {
-    let mut removed = HashSet::new();
+fn net(apex_len: usize, changes: &[Change]) -> (Set, Vec<Vec<u8>>) {
+    let mut removed = Set::default();
     // Each added RR with when it was added.
-    let mut added: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut added: HashMap<Vec<u8>, usize, Hasher> = HashMap::default();
     let mut order = 0..;
     for change in changes {
         for (owner, record) in &change.removed {
@@ -67,6 +68,45 @@ fn net(apex_len: usize, changes: &[Change]) -> (HashSet<Vec<u8>>, Vec<Vec<u8>>) 
     let mut added: Vec<_> = added.into_iter().collect();
     added.sort_unstable_by_key(|(_, at)| *at);
     (removed, added.into_iter().map(|(rr, _)| rr).collect())
+}
+
+type Hasher = foldhash::fast::RandomState;
+type Set = HashSet<Vec<u8>, Hasher>;
+
+/// The removed RRs, found and taken out as the pass meets them. Nearly every
+/// RR of the zone was not removed: a bitmap over a hash of an RR's last 8
+/// bytes (its data, which tells records of one name apart) says so before
+/// the RR is hashed whole.
+struct Removed {
+    set: Set,
+    filter: Vec<u64>,
+}
+
+impl Removed {
+    const BITS: u32 = 16;
+
+    fn new(set: Set) -> Self {
+        let mut filter = vec![0u64; 1 << (Self::BITS - 6)];
+        for rr in &set {
+            let tag = Self::tag(rr);
+            filter[tag >> 6] |= 1 << (tag & 63);
+        }
+        Self { set, filter }
+    }
+
+    fn tag(rr: &[u8]) -> usize {
+        let mut tail = [0u8; 8];
+        let n = rr.len().min(8);
+        tail[8 - n..].copy_from_slice(&rr[rr.len() - n..]);
+        let mixed = u64::from_le_bytes(tail).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> (64 - Self::BITS)) as usize
+    }
+
+    /// True when `rr` was removed (and is now taken out of the set).
+    fn take(&mut self, rr: &[u8]) -> bool {
+        let tag = Self::tag(rr);
+        self.filter[tag >> 6] & (1 << (tag & 63)) != 0 && self.set.remove(rr)
+    }
 }
 
 /// The zone's SOA: the owner is the apex (the pointer alone), type SOA.
