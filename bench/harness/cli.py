@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import data, load, servers, system, updates, xfr
+from . import data, load, servers, states, system, updates, xfr
 
 REPO = Path(__file__).resolve().parents[2]
 ORDER = ["floor", "dnsd", "knot", "nsd"]
@@ -44,6 +44,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--xfr", action="store_true", help="also run the zone transfer benchmark (dnsd and Knot)"
     )
+    p.add_argument(
+        "--states",
+        action="store_true",
+        help="also measure memory and CPU/query after updates without a restart and after a crash restart",
+    )
+    p.add_argument(
+        "--state-updates", type=int, default=60_000, help="updates taken before the 'used' state (default 60000)"
+    )
     p.add_argument("--update-rate", type=int, default=1000, help="fixed update rate (default 1000/s)")
     p.add_argument("--profile", action="store_true", help="perf-record dnsd and the floor under load")
     p.add_argument(
@@ -68,7 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.hosts, args.rounds, args.seconds = 2_000, 1, 1
         args.rates, args.latency_seconds = "2000", 1
         args.updates, args.scaling, args.update_rate = True, False, 200
-        args.xfr = True
+        args.xfr = args.states = True
+        args.state_updates = 500
         args.quiet_wait = 5
     wanted = args.servers.split(",")
     if args.dry_run and args.servers == ",".join(ORDER):
@@ -251,6 +260,12 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
                     f"{name} @ {rate}/s: p50 {r['p50_us']:.0f} µs, p99 {r['p99_us']:.0f} µs, "
                     f"lost {r['lost']}, background {r['background_cores']:.2f} cores"
                 )
+        if args.states:
+            fresh = {
+                name: {"memory": s["memory_idle"], "capacity": s["capacity"]}
+                for name, s in out["servers"].items()
+            }
+            out["states"] = states.bench(args, made, ds, runs, log, rotated, fresh)
         if args.xfr:
             out["xfr"] = xfr.bench(args, made, ds, runs, log)
         if args.profile:
@@ -438,6 +453,8 @@ def render(results: dict, args) -> str:
                 f"memory copy-on-write: RSS is their sum; its PSS sum is {sm['nsd']['pss']:.1f} MiB)"
             )
         lines += render_targets(size, sm, hosts, results)
+        if "states" in size:
+            lines += states.render(hosts, size["states"])
         if "xfr" in size:
             lines += xfr.render(hosts, size["xfr"])
         if "updates" in size:

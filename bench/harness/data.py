@@ -141,15 +141,24 @@ def _write_queries(ds: Dataset) -> None:
                 out.write(f"nx{n}.{ZONE} A\n")
 
 
-def knot_update_file(ds: Dataset, path: Path, count: int, generation: int = 1) -> Path:
+# Update k of a spread sequence goes to host (k * SPREAD) mod hosts: a
+# prime, so consecutive updates land far apart in the table.
+SPREAD = 7919
+
+
+def knot_update_file(
+    ds: Dataset, path: Path, count: int, generation: int = 1, spread: bool = False
+) -> Path:
     """dnsperf -u input: each message replaces one host's A record.
 
-    Message k updates host k mod hosts, so consecutive updates touch different
-    hosts and every one changes the address (as a dyndns2 update would).
+    Message k updates host k mod hosts (with `spread`, the host the dyndns2
+    generator of `updates.py` updates k-th), so consecutive updates touch
+    different hosts and every one changes the address (as a dyndns2 update
+    would).
     """
     with path.open("w") as out:
         for k in range(count):
-            i = k % ds.hosts
+            i = (k * SPREAD if spread else k) % ds.hosts
             gen = generation + k // ds.hosts
             out.write(f"{ZONE}\n")
             out.write(f"delete {host_name(i)} A\n")

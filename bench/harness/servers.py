@@ -46,8 +46,10 @@ class Server:
         """Writes config and state; may start and stop the server (dnsd import)."""
 
     # -- common ---------------------------------------------------------------
-    def start(self, timeout: float = 300.0) -> float:
-        """Starts the server and returns seconds until its first correct answer."""
+    def start(self, timeout: float = 300.0, probe: tuple[str, str] | None = None) -> float:
+        """Starts the server and returns seconds until its first correct answer
+        (`probe`: a name and the address it must have; the dataset's last host
+        as loaded by default)."""
         logfile = (self.dir / "server.log").open("ab")
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
@@ -59,7 +61,7 @@ class Server:
             preexec_fn=system.pin_and_join(self.cgroup, system.SERVER_CORE),
         )
         logfile.close()
-        name, want = self.ds.probe
+        name, want = probe or self.ds.probe
         resolver = Resolver(self.port)
         try:
             ok = system.wait_until(
@@ -91,6 +93,33 @@ class Server:
 
     def memory(self) -> system.Memory:
         return system.memory(self.pids())
+
+    def restart(self, crash: bool = False) -> float:
+        """Stops the server (with SIGKILL when `crash`) and starts it again; it
+        is up when the dataset's last host answers what it answered before
+        (updates may have moved it, and what was acknowledged must stay)."""
+        name = self.ds.probe[0]
+        resolver = Resolver(self.port)
+        try:
+            before = resolver.ask(name)
+        finally:
+            resolver.close()
+        if crash:
+            self.crash()
+        else:
+            self.stop()
+        return self.start(probe=(name, before[0]) if before else None)
+
+    def crash(self) -> None:
+        """SIGKILL to the server's process group: no chance to save anything."""
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        system.wait_until(lambda: not self.cgroup.members(), 5, 0.05)
+        self.proc = None
 
     def stop(self) -> None:
         """SIGTERM to the server's own process group (it was started with
@@ -165,6 +194,8 @@ class Dnsd(Server):
         self.http_port = system.free_port()
         self.admin_port = system.free_port()
         self.config = self.dir / "dnsd.toml"
+        # Every update token made so far (they are shown only once).
+        self.tokens: dict[str, str] = {}
         out = subprocess.run([str(binary), "--version"], capture_output=True, text=True)
         self.version = out.stdout.strip()
 
@@ -259,9 +290,9 @@ filter = "warn,dnsd=info,spdyn::listen=info"
         """One dyndns2 update of host `i`, as a router sends it (first call
         exchanges the host's token); returns once it answered `good`."""
         name = data.host_name(i)
-        if not hasattr(self, "_probe_token"):
-            self._probe_token = self.cli("host", "token", name).strip().splitlines()[-1]
-        auth = base64.b64encode(f"{name}:{self._probe_token}".encode()).decode()
+        if name not in self.tokens:
+            self.tokens[name] = self.cli("host", "token", name).strip().splitlines()[-1]
+        auth = base64.b64encode(f"{name}:{self.tokens[name]}".encode()).decode()
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
         try:
             conn.request(
@@ -276,14 +307,17 @@ filter = "warn,dnsd=info,spdyn::listen=info"
             raise RuntimeError(f"dnsd update of {name} answered {body!r}")
 
     def export_tokens(self) -> dict[str, str]:
-        """Creates a token for every host; returns hostname -> token."""
-        out = self.dir / "tokens.csv"
-        self.cli("tokens", "export", "--out", str(out))
-        tokens = {}
-        for line in out.read_text().splitlines()[1:]:
+        """Creates a token for every host without one; returns hostname ->
+        token for every host and writes them all to `tokens.csv`."""
+        new = self.dir / "tokens-new.csv"
+        self.cli("tokens", "export", "--out", str(new))
+        for line in new.read_text().splitlines()[1:]:
             host, _, token = line.partition(",")
-            tokens[host] = token
-        return tokens
+            self.tokens[host] = token
+        new.unlink()
+        lines = ["hostname,token", *(f"{host},{token}" for host, token in self.tokens.items())]
+        (self.dir / "tokens.csv").write_text("\n".join(lines) + "\n")
+        return dict(self.tokens)
 
 
 class DnsdRrl(Dnsd):

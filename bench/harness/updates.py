@@ -183,7 +183,7 @@ def visibility_run(http_port: int, dns_port: int, tokens: dict[str, str], count:
     delays, bad = [], 0
     hosts = len(tokens)
     for k in range(count):
-        i = (k * 7919) % hosts  # spread over the table
+        i = (k * data.SPREAD) % hosts
         name = data.host_name(i)
         want = data.ipv4(i, GEN_VISIBLE + k // hosts)
         conn.request(
@@ -255,7 +255,7 @@ async def _generate(port: int, tokens: list[tuple[str, str]], rate: int, seconds
             if conn is None:
                 conn = await asyncio.open_connection("127.0.0.1", port)
             reader, writer = conn
-            i = (k * 7919) % hosts
+            i = (k * data.SPREAD) % hosts
             name, token = tokens[i]
             path = update_path(i, gen + k // hosts)
             writer.write(

@@ -9,46 +9,52 @@
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
-/// While queries press, a transfer sends one message (at most 64 KiB) per
-/// this long: at most 16 MiB/s per transfer, a few per cent of a core.
+/// While queries press, a transfer waits this long before each message (at
+/// most 64 KiB): at most 16 MiB/s and 250 transfers a second per connection,
+/// a few per cent of a core.
 pub const YIELD: Duration = Duration::from_millis(4);
+/// A full batch this recent means queries press.
+const RECENT: Duration = Duration::from_millis(10);
 
-/// Counts full batches taken by the UDP workers.
-#[derive(Debug, Default)]
+/// When a UDP worker last took a full batch.
+#[derive(Debug)]
 pub struct QueryPressure {
-    full_batches: AtomicU64,
+    epoch: Instant,
+    /// Milliseconds since `epoch` plus one; 0: never.
+    last_full: AtomicU64,
+}
+
+impl Default for QueryPressure {
+    fn default() -> Self {
+        Self {
+            epoch: Instant::now(),
+            last_full: AtomicU64::new(0),
+        }
+    }
 }
 
 impl QueryPressure {
     /// A worker took a full batch.
     pub fn full_batch(&self) {
-        self.full_batches.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Starts watching from now.
-    pub fn watch(&self) -> Watch<'_> {
-        Watch {
-            pressure: self,
-            seen: self.full_batches.load(Ordering::Relaxed),
+        let now = self.now();
+        // Written once a millisecond at most: the workers do not fight over
+        // the cache line.
+        if self.last_full.load(Ordering::Relaxed) != now {
+            self.last_full.store(now, Ordering::Relaxed);
         }
     }
-}
 
-/// One transfer's view of the pressure.
-pub struct Watch<'a> {
-    pressure: &'a QueryPressure,
-    seen: u64,
-}
+    /// True when a worker took a full batch within the last [`RECENT`].
+    pub fn pressed(&self) -> bool {
+        let last = self.last_full.load(Ordering::Relaxed);
+        last != 0 && self.now() - last <= RECENT.as_millis() as u64
+    }
 
-impl Watch<'_> {
-    /// True when a worker took a full batch since the last call (or since
-    /// the watch began).
-    pub fn pressed(&mut self) -> bool {
-        let now = self.pressure.full_batches.load(Ordering::Relaxed);
-        std::mem::replace(&mut self.seen, now) != now
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64 + 1
     }
 }
 
@@ -57,19 +63,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_watch_sees_full_batches_taken_since_it_last_looked() {
+    fn a_full_batch_presses_for_a_moment() {
         let pressure = QueryPressure::default();
+        assert!(!pressure.pressed(), "no batch yet");
         pressure.full_batch();
-        let mut watch = pressure.watch();
-        assert!(
-            !watch.pressed(),
-            "batches before the watch began do not count"
-        );
+        assert!(pressure.pressed());
+        std::thread::sleep(RECENT * 5);
+        assert!(!pressure.pressed(), "long ago");
         pressure.full_batch();
-        pressure.full_batch();
-        assert!(watch.pressed());
-        assert!(!watch.pressed(), "each batch is seen once");
-        pressure.full_batch();
-        assert!(watch.pressed());
+        assert!(pressure.pressed());
     }
 }

@@ -19,7 +19,6 @@ use crate::{
     store::{
         model::HostRecord,
         node::{Node, NodeKey},
-        prefetch::prefetch,
     },
     zone::{StaticNodes, Zone},
 };
@@ -189,38 +188,24 @@ impl Index {
     /// the SOA aside. On the writer thread, between commits, this is the
     /// zone at its current serial.
     pub fn zone_records(&self, zone: &Zone, mut f: impl FnMut(&[u8], &[u8])) {
-        let mut visit = |key: &NodeKey, node: &Node| {
+        // The map's slots are in hash order, but its entries lie in the heap
+        // in about the order they were made, each next to its node's bytes:
+        // visited by address, the walk reads memory nearly in sequence
+        // instead of missing the cache twice per name (a sort of the
+        // references costs a fifth of what it saves).
+        let guard = self.nodes.pin();
+        let mut entries: Vec<(&NodeKey, &Node)> = guard.iter().collect();
+        entries.sort_unstable_by_key(|(key, _)| std::ptr::from_ref(*key).addr());
+        for (key, node) in entries {
             let key = key.as_slice();
             if !node.is_owned() || !self.zone_of(key).is_some_and(|z| std::ptr::eq(z, zone)) {
-                return;
+                continue;
             }
             for set in node.rrsets() {
                 for record in set.records() {
                     f(key, record);
                 }
             }
-        };
-        // A pipeline over the map's slots: an entry is prefetched when met,
-        // its node's bytes `AHEAD` names later (the entry is in cache by
-        // then), and it is visited `AHEAD` names after that.
-        const AHEAD: usize = 8;
-        let guard = self.nodes.pin();
-        let mut queue = std::collections::VecDeque::with_capacity(2 * AHEAD + 1);
-        for (key, node) in guard.iter() {
-            prefetch(key);
-            prefetch(node);
-            queue.push_back((key, node));
-            if let Some((_, node)) = queue.len().checked_sub(AHEAD + 1).map(|i| queue[i]) {
-                prefetch(node.bytes());
-            }
-            if queue.len() > 2 * AHEAD
-                && let Some((key, node)) = queue.pop_front()
-            {
-                visit(key, node);
-            }
-        }
-        for (key, node) in queue {
-            visit(key, node);
         }
     }
 

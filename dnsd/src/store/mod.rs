@@ -14,7 +14,6 @@ pub mod index;
 mod journal;
 pub mod model;
 pub mod node;
-mod prefetch;
 mod serials;
 mod snapshot;
 mod transfer;

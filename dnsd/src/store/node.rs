@@ -138,11 +138,6 @@ impl Node {
         Self(Box::new([0, 0]))
     }
 
-    /// The packed bytes (for a prefetch before reading them).
-    pub fn bytes(&self) -> &[u8] {
-        &self.0
-    }
-
     pub fn is_owned(&self) -> bool {
         self.0.first().is_some_and(|flags| flags & OWNED != 0)
     }

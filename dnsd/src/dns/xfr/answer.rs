@@ -48,8 +48,8 @@ impl Answer {
 }
 
 /// Sends `frames` on `stream` from a thread of its own under the lowest
-/// scheduling priority (`idle.rs`), pausing after a message while queries
-/// press (`pressure.rs`), and gives the stream back; `None` when the peer did
+/// scheduling priority (`idle.rs`), pausing before each message while
+/// queries press (`pressure.rs`), and gives the stream back; `None` when the peer did
 /// not take a frame within `idle` or the connection failed.
 pub async fn send_idle(
     stream: TcpStream,
@@ -69,14 +69,13 @@ pub async fn send_idle(
             }
             let mut out = &stream;
             let mut ok = true;
-            let mut watch = pressure.watch();
             while let Some(frame) = frames.next_frame() {
+                if pressure.pressed() {
+                    std::thread::sleep(pressure::YIELD);
+                }
                 if out.write_all(frame).is_err() {
                     ok = false;
                     break;
-                }
-                if watch.pressed() {
-                    std::thread::sleep(pressure::YIELD);
                 }
             }
             let _ = done.send(ok.then_some(stream));
