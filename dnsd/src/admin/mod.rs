@@ -516,5 +516,6 @@ async fn export_tokens(
             Err(error) => return Err(error.into()),
         }
     }
+    crate::store::release_freed_memory_soon();
     Ok(Json(created))
 }

@@ -37,6 +37,7 @@ pub use self::{
     index::Index,
     model::{AccountRecord, ClientInfo, HostRecord, Millis, TokenRecord},
     transfer::{Since, Visit},
+    trim::release_freed_memory_soon,
     txn::Txn,
 };
 use crate::{

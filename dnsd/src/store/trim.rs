@@ -12,3 +12,14 @@ pub fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
+
+/// After a bulk change (a token export for every host) its commits and its
+/// answer leave many freed buffers between live allocations: hands them
+/// back a moment later, once the answer has gone out. At 100,000 hosts a
+/// token export left RSS at 89 MiB instead of 27 (docs/PERFORMANCE.md).
+pub fn release_freed_memory_soon() {
+    tokio::spawn(async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let _ = tokio::task::spawn_blocking(release_free_memory).await;
+    });
+}
