@@ -49,8 +49,8 @@ impl Answer {
 
 /// Sends `frames` on `stream` from a thread of its own under the lowest
 /// scheduling priority (`idle.rs`), pausing before each message while
-/// queries press (`pressure.rs`), and gives the stream back; `None` when the peer did
-/// not take a frame within `idle` or the connection failed.
+/// queries press (`pressure.rs`), and gives the stream back; `None` when the
+/// peer did not take a frame within `idle` or the connection failed.
 pub async fn send_idle(
     stream: TcpStream,
     mut frames: Frames,

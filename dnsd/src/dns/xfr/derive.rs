@@ -50,7 +50,7 @@ fn net(apex_len: usize, changes: &[Change]) -> (Set, Vec<Vec<u8>>) {
     let mut removed = Set::default();
     // Each added RR with when it was added.
     let mut added: HashMap<Vec<u8>, usize, Hasher> = HashMap::default();
-    let mut order = 0..;
+    let mut order = 0;
     for change in changes {
         for (owner, record) in &change.removed {
             let rr = pack::packed(owner, apex_len, record);
@@ -61,7 +61,8 @@ fn net(apex_len: usize, changes: &[Change]) -> (Set, Vec<Vec<u8>>) {
         for (owner, record) in &change.added {
             let rr = pack::packed(owner, apex_len, record);
             if !removed.remove(&rr) {
-                added.insert(rr, order.next().unwrap_or(0));
+                added.insert(rr, order);
+                order += 1;
             }
         }
     }
