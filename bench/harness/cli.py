@@ -13,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import data, load, servers, states, system, updates, xfr
+from . import data, fleet, load, portal, servers, states, system, updates, xfr
+from .stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
 ORDER = ["floor", "dnsd", "knot", "nsd"]
@@ -52,6 +53,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--state-updates", type=int, default=60_000, help="updates taken before the 'used' state (default 60000)"
     )
+    p.add_argument(
+        "--state-many",
+        type=int,
+        default=0,
+        help="with --states: also a state after this many updates in all (e.g. 1000000), before the crash",
+    )
+    p.add_argument(
+        "--system",
+        action="store_true",
+        help="also Postgres + control + fed dnsd nodes at the largest size: a node joining, the outbox "
+        "drain, the feed lag with 4 nodes, control under 200 clients",
+    )
     p.add_argument("--update-rate", type=int, default=1000, help="fixed update rate (default 1000/s)")
     p.add_argument("--profile", action="store_true", help="perf-record dnsd and the floor under load")
     p.add_argument(
@@ -76,8 +89,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.hosts, args.rounds, args.seconds = 2_000, 1, 1
         args.rates, args.latency_seconds = "2000", 1
         args.updates, args.scaling, args.update_rate = True, False, 200
-        args.xfr = args.states = True
-        args.state_updates = 500
+        args.xfr = args.states = args.system = True
+        args.state_updates, args.state_many = 500, 1_500
         args.quiet_wait = 5
     wanted = args.servers.split(",")
     if args.dry_run and args.servers == ",".join(ORDER):
@@ -96,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         needed.append("knotd")
     if "nsd" in args.server_list:
         needed.append("nsd")
-    if args.updates:
+    if args.updates or args.system:
         needed.append("wrk")
+    if args.system:
+        needed.append("psql")
     if args.profile:
         needed.append("perf")
     missing = system.ensure_packages(needed, log)
@@ -119,6 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         log("warning: no writable CPU cgroup: no quota, capacity comes from CPU accounting only")
 
     binaries = build(args)
+    rmem = system.equal_receive_buffers(log)
+    try:
+        return run(args, binaries, cg)
+    finally:
+        system.restore_receive_buffers(rmem)
+
+
+def run(args, binaries: dict[str, Path], cg: str) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     outdir = args.results / f"run-{stamp}"
@@ -134,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes.append(args.hosts)
     for hosts in sorted(sizes):
         with_updates = args.updates and hosts == args.hosts
-        results["sizes"][hosts] = bench_size(args, binaries, hosts, outdir, with_updates)
+        with_system = args.system and hosts == max(sizes)
+        results["sizes"][hosts] = bench_size(args, binaries, hosts, outdir, with_updates, with_system)
         (outdir / "results.json").write_text(json.dumps(results, indent=2))
     latest = args.results / "latest.json"
     latest.write_text(json.dumps(results, indent=2))
@@ -148,13 +172,16 @@ def main(argv: list[str] | None = None) -> int:
 def build(args) -> dict[str, Path]:
     target = REPO / "target" / "release"
     if not args.no_build:
-        log("building dnsd and the floor (cargo build --release)")
+        log("building dnsd, the floor and control (cargo build --release)")
+        control = ["-p", "control"] if args.system else []
         subprocess.run(
-            ["cargo", "build", "--release", "-q", "-p", "dnsd", "-p", "bench-floor"],
+            ["cargo", "build", "--release", "-q", "-p", "dnsd", "-p", "bench-floor", *control],
             cwd=REPO,
             check=True,
         )
     binaries = {"dnsd": target / "dnsd", "floor": target / "floor"}
+    if args.system:
+        binaries["control"] = target / "control"
     for name, path in binaries.items():
         if not path.exists():
             raise SystemExit(f"{path} is missing (build it, or drop --no-build)")
@@ -199,7 +226,7 @@ def make_servers(args, binaries, ds, root) -> dict[str, servers.Server]:
     return made
 
 
-def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> dict:
+def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool, with_system: bool) -> dict:
     log(f"=== {hosts} hosts")
     ds = data.dataset(args.results, hosts)
     runs = outdir / f"hosts-{hosts}"
@@ -260,23 +287,43 @@ def bench_size(args, binaries, hosts: int, outdir: Path, with_updates: bool) -> 
                     f"{name} @ {rate}/s: p50 {r['p50_us']:.0f} µs, p99 {r['p99_us']:.0f} µs, "
                     f"lost {r['lost']}, background {r['background_cores']:.2f} cores"
                 )
-        if args.states:
+        # States and transfers at the main size only (--hosts), like updates.
+        main_size = hosts == args.hosts
+        if args.states and main_size:
             fresh = {
                 name: {"memory": s["memory_idle"], "capacity": s["capacity"]}
                 for name, s in out["servers"].items()
             }
             out["states"] = states.bench(args, made, ds, runs, log, rotated, fresh)
-        if args.xfr:
+        if args.xfr and main_size:
             out["xfr"] = xfr.bench(args, made, ds, runs, log)
         if args.profile:
             out["profile"] = profile(made, ds, args, runs)
         if with_updates:
             out["updates"] = bench_updates(args, made, ds, runs)
+        if with_system:
+            out["system"], out["portal"] = bench_system(args, binaries, ds, root, runs, out)
     finally:
         for server in made.values():
             server.close()
         shutil.rmtree(root, ignore_errors=True)
     return out
+
+
+def bench_system(args, binaries, ds, root: Path, runs: Path, out: dict) -> tuple[dict, dict]:
+    """The deployment around dnsd: fed nodes (fleet.py), then control under
+    load (portal.py) with those hosts still in its database."""
+    knot = out["servers"].get("knot", {}).get("memory_loaded", {}).get("rss_kib")
+    # The cluster runs as the postgres user when we are root: it must be
+    # able to reach its directory under the (0700) temp dir.
+    root.chmod(0o711)
+    stack = Stack(root / "stack", binaries["control"], log, data.ZONE)
+    try:
+        stack.start()
+        nodes = fleet.bench(args, binaries, stack, ds, root, runs, log, knot)
+        return nodes, portal.bench(args, stack, runs, log)
+    finally:
+        stack.close()
 
 
 def rotated(made: dict, rnd: int) -> list:
@@ -459,6 +506,10 @@ def render(results: dict, args) -> str:
             lines += xfr.render(hosts, size["xfr"])
         if "updates" in size:
             lines += render_updates(size["updates"], args)
+        if "system" in size:
+            lines += fleet.render(size["system"])
+        if "portal" in size:
+            lines += portal.render(size["portal"])
     if len(results["sizes"]) > 1:
         lines += render_scaling(results)
     return "\n".join(lines)
@@ -481,6 +532,9 @@ def render_targets(size, sm, hosts, results) -> list[str]:
     rows.append(
         ("0 lost queries (capacity runs)", f"{d['lost']} of {d['sent']}", d["lost"] == 0)
     )
+    if "floor" in sm:
+        ratio = d["cap"] / sm["floor"]["cap"]
+        rows.append(("capacity >= 0.95 x the UDP floor", f"{ratio:.2f} x", ratio >= 0.95))
     if "dnsd-rrl" in sm:
         ratio = sm["dnsd-rrl"]["us"] / d["us"]
         rows.append(("dnsd-rrl CPU/query <= 1.10 x dnsd (RRL cost)", f"{ratio:.3f} x", ratio <= 1.10))
@@ -527,7 +581,7 @@ def render_updates(u: dict, args) -> list[str]:
     if "knot_rfc2136" in u:
         k = u["knot_rfc2136"]
         out.append(
-            f"  knot RFC 2136 (dnsperf -u -c 8 -q {updates.IN_FLIGHT}, journal on disk): {k['updates_per_s']:.0f}/s, "
+            f"  knot RFC 2136 (dnsperf -u -c 8 -q {updates.IN_FLIGHT}, journal on disk, journal-db-mode robust): {k['updates_per_s']:.0f}/s, "
             f"rcodes {k['rcodes']}, lost {k['lost']}"
         )
     if "dnsd_wrk" in u:

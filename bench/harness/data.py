@@ -40,6 +40,11 @@ def host_name(i: int) -> str:
     return f"h{i}.{ZONE}"
 
 
+def host_index(name: str) -> int:
+    """The i of `host_name(i)`."""
+    return int(name[1 : name.index(".")])
+
+
 def has_aaaa(i: int) -> bool:
     return i % 2 == 0
 

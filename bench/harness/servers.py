@@ -213,10 +213,10 @@ class Dnsd(Server):
             raise RuntimeError(f"dnsd {' '.join(args)} failed: {out.stderr[-2000:]}")
         return out.stdout
 
-    def prepare(self) -> None:
+    def config_text(self, extra: str = "") -> str:
         # Abuse limits are for routers, not for a load generator hammering
         # every host: switch them out of the way (documented in bench/README).
-        self.config.write_text(
+        return (
             f"""
 [store]
 path = "state"
@@ -251,8 +251,11 @@ secret = "{self.ADMIN_SECRET}"
 
 [log]
 filter = "warn,dnsd=info,spdyn::listen=info"
-""".replace("'", '"')
+{extra}""".replace("'", '"')
         )
+
+    def prepare(self) -> None:
+        self.config.write_text(self.config_text())
         # One UDP worker, as Knot and NSD get one; every load connection
         # comes from one address. Older dnsd builds without these keys
         # reject them (unknown field): drop them for them.
@@ -290,9 +293,7 @@ filter = "warn,dnsd=info,spdyn::listen=info"
         """One dyndns2 update of host `i`, as a router sends it (first call
         exchanges the host's token); returns once it answered `good`."""
         name = data.host_name(i)
-        if name not in self.tokens:
-            self.tokens[name] = self.cli("host", "token", name).strip().splitlines()[-1]
-        auth = base64.b64encode(f"{name}:{self.tokens[name]}".encode()).decode()
+        auth = base64.b64encode(f"{name}:{self.token(i)}".encode()).decode()
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
         try:
             conn.request(
@@ -305,6 +306,13 @@ filter = "warn,dnsd=info,spdyn::listen=info"
             conn.close()
         if not body.startswith("good"):
             raise RuntimeError(f"dnsd update of {name} answered {body!r}")
+
+    def token(self, i: int) -> str:
+        """Host `i`'s update token (exchanged through the CLI the first time)."""
+        name = data.host_name(i)
+        if name not in self.tokens:
+            self.tokens[name] = self.cli("host", "token", name).strip().splitlines()[-1]
+        return self.tokens[name]
 
     def export_tokens(self) -> dict[str, str]:
         """Creates a token for every host without one; returns hostname ->
@@ -346,6 +354,8 @@ class Knot(Server):
         # dir (on disk, not tmpfs) so updates pay for durability as in production.
         # zonefile-sync -1: changes stay in the journal and the 100k-line zone
         # file is not rewritten after every update (the usual DDNS setup).
+        # journal-db-mode robust (Knot's default, stated): the journal's LMDB
+        # syncs each transaction, as dnsd's journal does each group.
         # No mod-rrl: response rate limiting is off.
         (self.dir / "knot.conf").write_text(
             f"""
@@ -362,6 +372,7 @@ log:
 
 database:
     storage: "{self.dir}/db"
+    journal-db-mode: robust
 
 acl:
   - id: bench_update

@@ -6,9 +6,11 @@ updates users make without a restart, and after a crash restart.
 an operator does) and then takes `--state-updates` dyndns2 updates over HTTP,
 each a changed address of another host; Knot takes as many RFC 2136 updates
 of the same hosts (the same addresses); NSD has no dynamic updates and
-serves its zone unchanged. *crash*: every server is killed with SIGKILL and
-started again (dnsd replays its journal, Knot its journal). In each state:
-resident memory before any query, then capacity rounds as in step 4.
+serves its zone unchanged. *many* (with `--state-many N`): the same kinds of
+updates as fast as each server takes them until N were taken in all. *crash*:
+every server is killed with SIGKILL and started again (dnsd replays its
+journal, Knot its journal). In each state: resident memory before any query,
+then capacity rounds as in step 4.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from pathlib import Path
 
 from . import data, load, servers, system, updates
 
-STATES = ("fresh", "used", "crash")
-# Updates in the used state get addresses of their own generation.
-GEN_STATE = 3_000
+# Updates in the used and many states get addresses of their own generations.
+GEN_STATE, GEN_MANY = 3_000, 20_000
 # dyndns2 updates per second while the used state is made (open loop).
 STATE_RATE = 4_000
 
@@ -47,24 +48,52 @@ def bench(args, made: dict, ds: data.Dataset, runs: Path, log, rotated, fresh: d
         if r["codes"].get("good", 0) < count * 0.99:
             raise RuntimeError(f"dnsd answered {r['codes']} to the state's updates")
     if "knot" in made:
-        knot = made["knot"]
-        ufile = data.knot_update_file(
-            ds, runs / "knot-state-updates.txt", count, generation=GEN_STATE, spread=True
-        )
         system.wait_quiet(log, args.quiet_wait)
-        r = load.dnsperf(
-            knot.port, ufile, 3600, ["-u", "-c", "8", "-q", str(updates.IN_FLIGHT), "-n", "1"],
-            runs / "knot-state-updates.out",
-        )  # fmt: skip
-        ufile.unlink()
-        log(f"used state: Knot took {count} updates: {r['rcodes']}")
-        if r["rcodes"].get("NOERROR", 0) < count * 0.99:
-            raise RuntimeError(f"Knot answered {r['rcodes']} to the state's updates")
+        knot_updates(made["knot"], ds, runs, log, "used", count, GEN_STATE)
     out["used"] = measure(args, made, ds, runs, log, rotated, "used")
+    if args.state_many > count:
+        many(args, made, ds, runs, log, args.state_many - count)
+        out["many"] = measure(args, made, ds, runs, log, rotated, "many")
     for server in made.values():
         server.restart(crash=True)
     out["crash"] = measure(args, made, ds, runs, log, rotated, "crash")
     return out
+
+
+def many(args, made: dict, ds: data.Dataset, runs: Path, log, count: int) -> None:
+    """`count` more updates into dnsd (wrk, 100 in flight, in runs sized to
+    what is left) and Knot (dnsperf -u, 100 in flight), at full speed."""
+    if "dnsd" in made:
+        dnsd = made["dnsd"]
+        assert isinstance(dnsd, servers.Dnsd)
+        taken, chunk, rate = 0, 0, 10_000.0
+        while taken < count:
+            # Each run starts its own generations, so no update repeats an address.
+            script = updates.write_wrk_inputs(runs, dnsd.tokens, ds.hosts, gen=GEN_MANY + chunk * 1_000)
+            seconds = max(1, min(30, round((count - taken) / rate)))
+            r = updates.wrk_run(dnsd.http_port, script, seconds, runs / f"many-dnsd-{chunk}.out")
+            if r["other"]:
+                raise RuntimeError(f"dnsd answered {r['other']} of the many state's updates with other than good")
+            taken += r["good"]
+            rate = max(r["updates_per_s"], 100.0)
+            chunk += 1
+        log(f"many state: dnsd took {taken} more updates")
+    if "knot" in made:
+        knot_updates(made["knot"], ds, runs, log, "many", count, GEN_MANY)
+
+
+def knot_updates(knot, ds: data.Dataset, runs: Path, log, state: str, count: int, generation: int) -> None:
+    """`count` RFC 2136 updates (each host's A record replaced, spread over the hosts as the dyndns2
+    generator spreads them), 100 in flight, each sent once; all must be answered NOERROR."""
+    ufile = data.knot_update_file(ds, runs / f"knot-{state}.txt", count, generation=generation, spread=True)
+    r = load.dnsperf(
+        knot.port, ufile, 3600, ["-u", "-c", "8", "-q", str(updates.IN_FLIGHT), "-n", "1"],
+        runs / f"knot-{state}.out",
+    )  # fmt: skip
+    ufile.unlink()
+    log(f"{state} state: Knot took {count} updates: {r['rcodes']}")
+    if r["rcodes"].get("NOERROR", 0) < count * 0.99:
+        raise RuntimeError(f"Knot answered {r['rcodes']} to the {state} state's updates")
 
 
 def measure(args, made: dict, ds, runs: Path, log, rotated, state: str) -> dict:
@@ -88,8 +117,7 @@ def render(size: int, res: dict) -> list[str]:
         f"  {'state':<6} {'server':<8} {'RSS MiB':>8} {'CPU/query µs':>13}",
     ]
     verdicts = []
-    for state in STATES:
-        rows = res[state]
+    for state, rows in res.items():
         us = {
             name: statistics.median(c["us_per_query"] for c in r["capacity"] if c["us_per_query"])
             for name, r in rows.items()

@@ -261,6 +261,30 @@ def udp_receive_buffer(port: int) -> int | None:
     return int(m.group(1)) if m else None
 
 
+# What dnsd's 4 MiB request gives (the kernel doubles a requested size).
+SERVER_RCVBUF = 8 << 20
+RMEM_DEFAULT = Path("/proc/sys/net/core/rmem_default")
+
+
+def equal_receive_buffers(log) -> int | None:
+    """Sets the default UDP receive buffer to what dnsd gets, so a server that
+    asks for none (Knot) gets the same; returns the old value to restore.
+    NSD 4.6 forces its own 1 MiB (SO_RCVBUFFORCE, no option to change it):
+    each run records every server's effective size and the kernel's drops."""
+    try:
+        old = int(RMEM_DEFAULT.read_text())
+        RMEM_DEFAULT.write_text(str(SERVER_RCVBUF))
+        return old
+    except OSError as e:
+        log(f"warning: cannot set {RMEM_DEFAULT} ({e}): receive buffers are each server's own")
+        return None
+
+
+def restore_receive_buffers(old: int | None) -> None:
+    if old is not None:
+        RMEM_DEFAULT.write_text(str(old))
+
+
 # command -> Debian package that provides it.
 PACKAGES = {
     "dnsperf": "dnsperf",
@@ -270,6 +294,7 @@ PACKAGES = {
     "wrk": "wrk",
     "perf": "linux-perf",
     "taskset": "util-linux",
+    "psql": "postgresql-client",
 }
 
 

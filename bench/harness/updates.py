@@ -108,8 +108,9 @@ end
 WRK_THREADS = 1  # one wrk thread on the load core is plenty (it is not the bottleneck)
 
 
-def write_wrk_inputs(workdir: Path, tokens: dict[str, str], hosts: int) -> Path:
-    """Writes the host/auth list (index order) and the Lua script; returns the script."""
+def write_wrk_inputs(workdir: Path, tokens: dict[str, str], hosts: int, gen: int = GEN_WRK) -> Path:
+    """Writes the host/auth list (index order) and the Lua script, whose
+    addresses start at generation `gen`; returns the script."""
     listing = workdir / "wrk-hosts.txt"
     with listing.open("w") as out:
         for i in range(hosts):
@@ -120,7 +121,7 @@ def write_wrk_inputs(workdir: Path, tokens: dict[str, str], hosts: int) -> Path:
         WRK_SCRIPT
         % {
             "hosts": listing,
-            "gen": GEN_WRK,
+            "gen": gen,
             "v4_base": data.V4_BASE,
             "v4_span": data.V4_SPAN,
             "threads": WRK_THREADS,
@@ -238,7 +239,9 @@ def collect(proc: subprocess.Popen, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
-async def _generate(port: int, tokens: list[tuple[str, str]], rate: int, seconds: float, gen: int):
+async def _generate(
+    port: int, tokens: list[tuple[int, str, str]], rate: int, seconds: float, gen: int
+):
     """Open loop: update k is due at start + k/rate, whatever came before."""
     total = int(rate * seconds)
     pool: asyncio.Queue = asyncio.Queue()
@@ -255,8 +258,7 @@ async def _generate(port: int, tokens: list[tuple[str, str]], rate: int, seconds
             if conn is None:
                 conn = await asyncio.open_connection("127.0.0.1", port)
             reader, writer = conn
-            i = (k * data.SPREAD) % hosts
-            name, token = tokens[i]
+            i, name, token = tokens[(k * data.SPREAD) % hosts]
             path = update_path(i, gen + k // hosts)
             writer.write(
                 (
@@ -306,13 +308,14 @@ async def _generate(port: int, tokens: list[tuple[str, str]], rate: int, seconds
 
 def _main(argv: list[str]) -> None:
     port, tokens_file, rate, seconds, out, gen = argv
-    tokens = {}
+    # (index, name, token) of every host in the file, in index order: the
+    # file may hold any subset of the hosts (one node's share of them).
+    tokens = []
     for line in Path(tokens_file).read_text().splitlines()[1:]:
         host, _, token = line.partition(",")
-        tokens[host] = token
-    # Index order, so position i is host h<i>.
-    ordered = [(data.host_name(i), tokens[data.host_name(i)]) for i in range(len(tokens))]
-    result = asyncio.run(_generate(int(port), ordered, int(rate), float(seconds), int(gen)))
+        tokens.append((data.host_index(host), host, token))
+    tokens.sort()
+    result = asyncio.run(_generate(int(port), tokens, int(rate), float(seconds), int(gen)))
     Path(out).write_text(json.dumps(result))
 
 

@@ -209,6 +209,8 @@ impl Store {
             snapshot_marked: marker.is_some(),
             history: history.clone(),
             feed_views: feed_views.clone(),
+            changed_since_trim: 0,
+            trimmed_at: std::time::Instant::now(),
         };
         std::thread::Builder::new()
             .name("store-writer".into())

@@ -16,8 +16,9 @@ use sqlx::PgPool;
 use super::{SyncError, SyncStatus, merge, next_backoff};
 use crate::store::Store;
 
-/// Host states per Postgres round trip.
-const BATCH: usize = 500;
+/// Host states per Postgres round trip (one set-based call: its fixed
+/// cost is a few ms, each state ~0.07 ms).
+const BATCH: usize = 1000;
 /// Look for work at least this often (a commit usually wakes us sooner).
 const IDLE_WAKE: Duration = Duration::from_secs(1);
 /// Pause before sending a batch again that Postgres aborted.
