@@ -61,6 +61,17 @@ class FedDnsd(servers.Dnsd):
             )
         )
 
+    def start(self, timeout: float = 600.0, probe: tuple[str, str] | None = None) -> float:
+        """Up when the probe answers and the node says it is bootstrapped: the
+        last host can answer before the bootstrap's last step, and until that
+        step updates are answered 911 (come back later)."""
+        t0 = time.monotonic()
+        super().start(timeout, probe)
+        if not system.wait_until(lambda: self.metrics().get("spdyn_sync_bootstrapped") == 1, timeout, 0.002):
+            raise RuntimeError(f"{self.name} answered but did not finish its bootstrap")
+        self.startup_s = time.monotonic() - t0
+        return self.startup_s
+
     def metrics(self) -> dict[str, float]:
         """The node's unlabelled metrics, plus `good` (updates answered good)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=5)
