@@ -500,6 +500,16 @@ pub async fn reset_request_post(
     ))
 }
 
+/// A mailed link's page: 404 for a link that is unknown, used or expired, so
+/// the page says so and nothing else is shown.
+fn link_status(valid: bool) -> StatusCode {
+    if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn reset_get(
     State(state): State<AppState>,
@@ -508,11 +518,7 @@ pub async fn reset_get(
     Path(token): Path<String>,
 ) -> Result<Response, HtmlError> {
     let valid = ops::accounts::reset_link_valid(&state.db, &token).await?;
-    let status = if valid {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
+    let status = link_status(valid);
     let page = ResetFormPage {
         c: Chrome::anonymous(lang, form.token),
         token,
@@ -671,11 +677,7 @@ pub async fn email_link_get(
     Path(token): Path<String>,
 ) -> Result<Response, HtmlError> {
     let new_email = ops::profile::email_link(&state.db, &token).await?;
-    let status = if new_email.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
+    let status = link_status(new_email.is_some());
     let page = EmailConfirmPage {
         c: Chrome::anonymous(lang, form.token),
         token,
