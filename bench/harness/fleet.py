@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import subprocess
 import time
 from pathlib import Path
 
 from . import data, load, servers, system, updates
 from .dnsclient import Resolver
-from .stack import Stack
+from .stack import FEED_LOCK, Stack
 
 NODES = 4
 # Updates per second each node takes while the feed lag is measured.
@@ -41,22 +40,21 @@ NODE_RATE = 1_000
 PROBES = 1_000
 # Address generations: the drain's updates, the nodes' streams, the probes.
 GEN_DRAIN, GEN_NODES, GEN_PROBE = 5_000, 6_000, 7_000
-TOKEN = "tok{}"  # the plaintext token stack.add_tenant gives host h<i>
 
 
 class FedDnsd(servers.Dnsd):
     """dnsd following the database: no import, an empty store at start."""
 
-    def __init__(self, root: Path, ds: data.Dataset, log, binary: Path, index: int, db_url: str):
+    def __init__(self, root: Path, ds: data.Dataset, log, binary: Path, index: int, stack: Stack):
         self.name = f"node{index}"
-        self.db_url = db_url
+        self.stack = stack
         super().__init__(root, ds, log, binary)
         self.metrics_port = system.free_port()
 
     def prepare(self) -> None:
         self.config.write_text(
             self.config_text(
-                f'\n[sync]\ndatabase_url = "{self.db_url}"\n\n'
+                f'\n[sync]\ndatabase_url = "{self.stack.db_url}"\n\n'
                 f'[metrics]\nlisten = "127.0.0.1:{self.metrics_port}"\n'
             )
         )
@@ -92,7 +90,7 @@ class FedDnsd(servers.Dnsd):
         return out
 
     def token(self, i: int) -> str:
-        return TOKEN.format(i)
+        return self.stack.token(i)
 
 
 def bench(
@@ -114,7 +112,7 @@ def bench(
         def probe() -> tuple[str, str]:
             return name, stack.psql(f"SELECT host(ipv4) FROM hosts WHERE name = '{name}'").strip()
 
-        first = FedDnsd(root, ds, log, binaries["dnsd"], 1, stack.db_url)
+        first = FedDnsd(root, ds, log, binaries["dnsd"], 1, stack)
         nodes.append(first)
         first.prepare()
         system.wait_quiet(log, args.quiet_wait)
@@ -126,7 +124,7 @@ def bench(
         res["drain"] = drain(args, first, stack, ds, runs, log)
 
         for index in range(2, NODES + 1):
-            node = FedDnsd(root, ds, log, binaries["dnsd"], index, stack.db_url)
+            node = FedDnsd(root, ds, log, binaries["dnsd"], index, stack)
             nodes.append(node)
             node.prepare()
             node.start(timeout=600, probe=probe())
@@ -137,15 +135,13 @@ def bench(
     return res
 
 
-FEED_LOCK = 126926559211110  # the advisory lock every feed append takes (migrations)
 
 
 def drain(args, node: FedDnsd, stack: Stack, ds: data.Dataset, runs: Path, log) -> dict:
     """wrk at full speed for `args.seconds` while the feed is locked, then the
     outbox sampled until it is empty (at most 300 s after the release)."""
-    count = min(ds.hosts, 1_000_000)
-    listing = {data.host_name(i): TOKEN.format(i) for i in range(count)}
-    script = updates.write_wrk_inputs(runs, listing, count, gen=GEN_DRAIN)
+    listing = {data.host_name(i): stack.token(i) for i in range(ds.hosts)}
+    script = updates.write_wrk_inputs(runs, listing, ds.hosts, gen=GEN_DRAIN)
     before = node.metrics()
     since = stack.psql("SELECT now()").strip()
     system.wait_quiet(log, args.quiet_wait)
@@ -155,17 +151,9 @@ def drain(args, node: FedDnsd, stack: Stack, ds: data.Dataset, runs: Path, log) 
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     system.wait_until(
-        lambda: stack.psql(f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").strip() != "0", 10
+        lambda: stack.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").strip() != "0", 10
     )
-    wrk = subprocess.Popen(
-        [
-            "taskset", "-c", str(system.LOAD_CORE), system.which("wrk"), f"-t{updates.WRK_THREADS}",
-            f"-c{updates.IN_FLIGHT}", f"-d{args.seconds}s", "--timeout", "5s", "-s", str(script),
-            f"http://127.0.0.1:{node.http_port}/",
-        ],
-        stdout=(runs / "drain-wrk.out").open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    wrk.wait(timeout=args.seconds + 60)
+    accepted = updates.wrk_run(node.http_port, script, args.seconds, runs / "drain-wrk.out")
     t0 = time.monotonic()
     stack.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bench-feed-lock'")
     holder.wait(timeout=30)
@@ -178,9 +166,7 @@ def drain(args, node: FedDnsd, stack: Stack, ds: data.Dataset, runs: Path, log) 
         if pending == 0:
             break
         time.sleep(0.1)
-    text = (runs / "drain-wrk.out").read_text()
-    good = int(re.search(r"UPDATES good=(\d+)", text).group(1))
-    other = int(re.search(r"other=(\d+)", text).group(1))
+    good = accepted["good"]
     emptied = samples[-1][0]
     # Every accepted update was waiting at the release: all of them over the
     # time the outbox took to empty.
@@ -193,8 +179,8 @@ def drain(args, node: FedDnsd, stack: Stack, ds: data.Dataset, runs: Path, log) 
     )
     out = {
         "good": good,
-        "other": other,
-        "accepted_per_s": good / args.seconds,
+        "other": accepted["other"],
+        "accepted_per_s": accepted["updates_per_s"],
         "backlog": backlog,
         "drain_per_s": rate,
         "empty_after_s": emptied,
@@ -216,7 +202,7 @@ def feed_lag(args, nodes: list[FedDnsd], stack: Stack, ds: data.Dataset, runs: P
     for k, node in enumerate(nodes):
         tokens = node.dir / "share.csv"
         share = range(PROBES + k, ds.hosts, len(nodes)) if ds.hosts > PROBES + len(nodes) else range(k, ds.hosts, len(nodes))
-        tokens.write_text("hostname,token\n" + "".join(f"{data.host_name(i)},{TOKEN.format(i)}\n" for i in share))
+        tokens.write_text("hostname,token\n" + "".join(f"{data.host_name(i)},{stack.token(i)}\n" for i in share))
         gens.append(updates.rate_run(node.http_port, tokens, NODE_RATE, seconds, runs / f"node-rate-{k}.json", gen=GEN_NODES))
     time.sleep(0.5)
     busy0, at0 = system.cpu_busy_seconds(), time.monotonic()

@@ -1,4 +1,4 @@
-//! Hands memory that the start freed back to the kernel.
+//! Hands memory back to the kernel that the start, a token export and changes freed.
 #![allow(unsafe_code)]
 
 /// Loading the index frees many short-lived buffers between the index's own
@@ -22,4 +22,15 @@ pub fn release_freed_memory_soon() {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         let _ = tokio::task::spawn_blocking(release_free_memory).await;
     });
+}
+
+/// The same on a thread of its own, for a caller that must not wait for it
+/// (the store writer after many changes: no commit waits for the trim).
+pub fn release_free_memory_aside() {
+    let spawned = std::thread::Builder::new()
+        .name("store-trim".into())
+        .spawn(release_free_memory);
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "could not start a thread to hand freed memory back");
+    }
 }

@@ -102,7 +102,6 @@ impl Writer {
         }
     }
 
-    /// Hands freed memory back on a thread of its own, so no commit waits.
     fn trim_when_due(&mut self) {
         if self.changed_since_trim < TRIM_AFTER_CHANGES || self.trimmed_at.elapsed() < TRIM_INTERVAL
         {
@@ -110,12 +109,7 @@ impl Writer {
         }
         self.changed_since_trim = 0;
         self.trimmed_at = Instant::now();
-        let spawned = std::thread::Builder::new()
-            .name("store-trim".into())
-            .spawn(trim::release_free_memory);
-        if let Err(error) = spawned {
-            tracing::warn!(%error, "could not start a thread to hand freed memory back");
-        }
+        trim::release_free_memory_aside();
     }
 
     /// Makes sled durable and empties the journal, when asked to or when the
